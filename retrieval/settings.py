@@ -1,0 +1,76 @@
+"""Retrieval settings, read once from the environment.
+
+| variable | default | meaning |
+|---|---|---|
+| ``SHOPKEEPER_CATALOG`` | ``data/catalog/products.jsonl`` | the catalog in use |
+| ``SHOPKEEPER_CATALOG_MAPPING`` | (none) | mapping file when the catalog is foreign |
+| ``SHOPKEEPER_INDEX_DIR`` | ``build/index`` | where the index is saved |
+| ``SHOPKEEPER_CACHE`` | ``build/embeddings.sqlite`` | the embedding cache |
+| ``SHOPKEEPER_MODEL_PATH`` | (bundled all-MiniLM-L6-v2) | a sentence-transformers model directory |
+| ``SHOPKEEPER_ENCODER`` | ``sentence-transformers`` | or ``hashing`` (tests, no model) |
+| ``SHOPKEEPER_INDEX_KIND`` | ``auto`` | ``auto``, ``flat``, ``ivf`` or ``hnsw`` |
+
+Relative paths are resolved against the project root (the folder holding
+``pyproject.toml``), so commands work from any directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.encoder import Encoder, HashingEncoder, SentenceTransformerEncoder
+
+__all__ = ["PROJECT_ROOT", "RetrievalSettings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_ENCODERS = ("sentence-transformers", "hashing")
+
+
+def _path(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Where the catalog, index and model are, and which encoder to use."""
+
+    catalog_path: Path
+    mapping_path: Path | None
+    index_dir: Path
+    cache_path: Path
+    model_path: Path | None
+    encoder: str = "sentence-transformers"
+    index_kind: str = "auto"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RetrievalSettings:
+        """Read the settings from environment variables (see the module docstring).
+
+        Raises:
+            ValueError: for an unknown encoder name.
+        """
+        env = os.environ if environ is None else environ
+        encoder = env.get("SHOPKEEPER_ENCODER", "sentence-transformers")
+        if encoder not in _ENCODERS:
+            raise ValueError(f"SHOPKEEPER_ENCODER must be one of {_ENCODERS}, not {encoder!r}")
+        mapping = env.get("SHOPKEEPER_CATALOG_MAPPING")
+        model = env.get("SHOPKEEPER_MODEL_PATH")
+        return cls(
+            catalog_path=_path(env.get("SHOPKEEPER_CATALOG", "data/catalog/products.jsonl")),
+            mapping_path=_path(mapping) if mapping else None,
+            index_dir=_path(env.get("SHOPKEEPER_INDEX_DIR", "build/index")),
+            cache_path=_path(env.get("SHOPKEEPER_CACHE", "build/embeddings.sqlite")),
+            model_path=_path(model) if model else None,
+            encoder=encoder,
+            index_kind=env.get("SHOPKEEPER_INDEX_KIND", "auto"),
+        )
+
+    def make_encoder(self) -> Encoder:
+        """Build the configured encoder (the model itself loads on first use)."""
+        if self.encoder == "hashing":
+            return HashingEncoder()
+        return SentenceTransformerEncoder(self.model_path)

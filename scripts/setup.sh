@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Create or refresh the project's two Python environments, idempotently.
+#
+#   .venv       Python >= 3.11: our package (action server, web app, retrieval, tools)
+#   .venv-rasa  Python 3.10:    the Rasa 3.6 server, installed from bot/requirements.lock
+#
+# An environment is re-installed only when the files it is built from change:
+# a hash of them is kept in <venv>/.requirements.sha256.
+#
+# Usage: scripts/setup.sh [app|rasa|all]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target="${1:-all}"
+
+. scripts/lib.sh
+
+setup_app() {
+    local venv=.venv want have python
+    want=$(hash_of requirements.lock pyproject.toml)
+    have=$(cat "$venv/.requirements.sha256" 2>/dev/null || true)
+    if [ "$want" = "$have" ] && [ -x "$venv/bin/python" ]; then
+        return 0
+    fi
+    python="${PYTHON:-python3}"
+    "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+        || python=$(find_python 3.11) \
+        || die "Python 3.11 or newer is needed for the action server and tools (set PYTHON=/path/to/python3.11)."
+    say "Installing the application environment in $venv ($("$python" --version))"
+    [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+    pip_in "$venv" install --quiet --upgrade pip "setuptools>=68" wheel
+    # torch is pinned to the CPU build (2.13.0+cpu); any other release pulls CUDA wheels of several GB.
+    pip_in "$venv" install --quiet -r requirements.lock
+    pip_in "$venv" install --quiet --no-deps --no-build-isolation -e .
+    echo "$want" > "$venv/.requirements.sha256"
+}
+
+setup_rasa() {
+    local venv=.venv-rasa want have python
+    want=$(hash_of bot/requirements.lock)
+    have=$(cat "$venv/.requirements.sha256" 2>/dev/null || true)
+    if [ "$want" = "$have" ] && [ -x "$venv/bin/rasa" ]; then
+        return 0
+    fi
+    python="${RASA_PYTHON:-}"
+    [ -n "$python" ] || python=$(find_python 3.10) || die "python3.10 was not found.
+Rasa Open Source 3.6 runs on Python 3.8-3.10 only, so the Rasa server needs its own
+Python 3.10 environment. Install Python 3.10 (e.g. 'pyenv install 3.10', or your
+distribution's python3.10 and python3.10-venv packages) or point RASA_PYTHON at it."
+    say "Installing the Rasa server environment in $venv ($("$python" --version)); this takes a few minutes"
+    [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+    pip_in "$venv" install --quiet --upgrade "pip<25"
+    # Every transitive version is pinned, setuptools and wheel included:
+    # an unpinned python-socketio breaks the widget.
+    pip_in "$venv" install --quiet --no-deps -r bot/requirements.lock
+    "$venv/bin/python" -m pip check >/dev/null || die "the Rasa environment is inconsistent: run $venv/bin/pip check"
+    echo "$want" > "$venv/.requirements.sha256"
+}
+
+case "$target" in
+    app) setup_app ;;
+    rasa) setup_rasa ;;
+    all) setup_app; setup_rasa ;;
+    *) die "usage: $0 [app|rasa|all]" ;;
+esac

@@ -1,0 +1,141 @@
+"""End to end: the Rasa 3.6 server (Python 3.10) and our action server (Python 3.11, newer
+rasa-sdk) converse over REST. Proves the webhook protocol across the version skew and
+the payload shape clients rely on.
+
+Needs the trained model and the built index (`make test` builds both first).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL = ROOT / "models" / "shopkeeper.tar.gz"
+STARTUP_SECONDS = 180
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def post(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def wait_until(check: Any, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        time.sleep(0.5)
+    pytest.fail(f"{what} did not start within {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
+
+
+@dataclass(frozen=True)
+class Servers:
+    rasa_url: str
+    tracker_db: Path
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    if not RASA.exists() or not MODEL.exists():
+        pytest.fail("the Rasa environment or model is missing: run `make test` (it builds both) or `make model`")
+    work = tmp_path_factory.mktemp("e2e")
+    action_port, rasa_port = free_port(), free_port()
+    env = {**os.environ, "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+           "RASA_TRACKER_DB": str(work / "tracker.db"), "RASA_TELEMETRY_ENABLED": "false",
+           "HF_HUB_OFFLINE": "1", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    action_log, rasa_log = work / "actions.log", work / "rasa.log"
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
+        cwd=ROOT, env=env, stdout=action_log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
+         "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
+        cwd=ROOT, env=env, stdout=rasa_log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{rasa_port}"
+    try:
+        wait_until(lambda: get(f"http://127.0.0.1:{action_port}/health")[0] == 200, "action server", actions,
+                   action_log)
+        wait_until(lambda: "model_file" in get(f"{url}/status")[1], "Rasa server", rasa, rasa_log)
+        yield Servers(url, work / "tracker.db")
+    finally:
+        for process in (rasa, actions):
+            process.terminate()
+        for process in (rasa, actions):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def say(url: str, sender: str, text: str) -> list[dict[str, Any]]:
+    reply = post(f"{url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+    assert isinstance(reply, list)
+    return reply
+
+
+def test_greeting_is_answered(servers: Servers) -> None:
+    reply = say(servers.rasa_url, "e2e-greet", "hello")
+    assert reply and "Shopkeeper" in reply[0]["text"]
+
+
+def test_a_request_gets_cards_from_the_demo_catalog_over_rest(servers: Servers) -> None:
+    reply = say(servers.rasa_url, "e2e-backpack", "i'm looking for a backpack for hiking")
+    texts = [m.get("text") for m in reply if m.get("text")]
+    payloads = [m["custom"]["data"] for m in reply if "custom" in m]
+    assert texts, reply
+    assert len(payloads) == 1, reply
+    payload = payloads[0]
+    assert payload["type"] == "recommendations" and payload["request_id"].startswith("r-")
+    assert len(payload["items"]) == 3
+    assert {item["category"] for item in payload["items"]} == {"Backpacks"}
+    assert all(item["image_url"].startswith("/catalog/images/") and item["reason"] for item in payload["items"])
+
+
+def test_the_conversation_is_kept_in_the_sql_tracker_store(servers: Servers) -> None:
+    say(servers.rasa_url, "e2e-tracker", "hi")
+    status, body = get(f"{servers.rasa_url}/conversations/e2e-tracker/tracker")
+    assert status == 200
+    events = json.loads(body)["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == ["hi"]
+    # …and it really is in the SQLite file named by RASA_TRACKER_DB, not in memory.
+    with sqlite3.connect(servers.tracker_db) as db:
+        stored = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", ("e2e-tracker",)
+        ).fetchall()
+    assert [json.loads(row[0])["text"] for row in stored] == ["hi"]

@@ -79,7 +79,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
            "HF_HUB_OFFLINE": "1", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     action_log, rasa_log = work / "actions.log", work / "rasa.log"
     actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port),
+         "--endpoints", "bot/endpoints.yml"],
         cwd=ROOT, env=env, stdout=action_log.open("wb"), stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(

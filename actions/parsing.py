@@ -1,0 +1,220 @@
+"""Parsing what customers type: budgets and references to shown items.
+
+Pure functions, no Rasa imports, so they are tested on their own.
+
+>>> parse_budget("under $800")
+Budget(minimum=None, maximum=800.0, relative=None, no_limit=False)
+>>> parse_budget("between 2 and 3 hundred")
+Budget(minimum=200.0, maximum=300.0, relative=None, no_limit=False)
+>>> parse_ordinal("the 2nd one")
+1
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Budget", "parse_budget", "parse_ordinal", "parse_ordinals", "resolve_item_reference"]
+
+Relative = Literal["cheap", "mid", "premium"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A price range the customer stated.
+
+    Attributes:
+        minimum, maximum: bounds in the shop's currency, or ``None``.
+        relative: "cheap", "mid" or "premium" when only words were given;
+            resolved against the prices of the candidates.
+        no_limit: the customer said there is no budget.
+    """
+
+    minimum: float | None = None
+    maximum: float | None = None
+    relative: Relative | None = None
+    no_limit: bool = False
+
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "a": 1, "an": 1,
+}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+_SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "k": 1000}
+
+_NO_LIMIT = re.compile(
+    r"\b(no (budget|limit|max(imum)?)|money is no object|(i )?(don'?t|do not) (mind|care)|whatever|"
+    r"any (price|budget)|doesn'?t matter|not (important|fussed)|no preference|unlimited|sky'?s the limit)\b"
+)
+_CHEAP = re.compile(r"\b(cheap(est|er)?|inexpensive|affordable|budget|low[- ]cost|bargain|not (too|very|that) "
+                    r"(expensive|pricey|dear)|on a (tight )?budget|economical)\b")
+_PREMIUM = re.compile(r"\b(premium|luxury|luxurious|high[- ]end|top of the range|expensive|splurge|fancy)\b")
+_MID = re.compile(r"\b(mid[- ]?range|moderate(ly priced)?|middle of the range|reasonable|average price)\b")
+
+_NUMBER_TOKEN = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*k\b)?"
+_WORD_NUMBER = (r"(?:(?:" + "|".join([*_UNITS, *_TENS, *_SCALES, "and"]) + r")(?:[\s-]+|$))+")
+_MAX_WORDS = r"under|below|less than|max(?:imum)?|at most|up to|no more than|not more than|within|tops|or less|<"
+_MIN_WORDS = r"over|above|more than|at least|minimum|min|from|starting at|upwards of|>"
+_AROUND_WORDS = r"around|about|roughly|approximately|approx|circa|ish|~"
+
+
+def _words_to_number(text: str) -> float | None:
+    total, current = 0.0, 0.0
+    seen = False
+    for word in re.split(r"[\s-]+", text.strip()):
+        if not word or word == "and":
+            continue
+        if word in _UNITS:
+            current += _UNITS[word]
+        elif word in _TENS:
+            current += _TENS[word]
+        elif word in _SCALES:
+            current = (current or 1) * _SCALES[word]
+            if _SCALES[word] >= 1000:
+                total, current = total + current, 0.0
+        else:
+            return None
+        seen = True
+    return total + current if seen else None
+
+
+def _numbers(text: str) -> list[float]:
+    """Every amount in the text, digits or words, in order ("1.5k" → 1500)."""
+    found: list[tuple[int, float]] = []
+    for match in re.finditer(_NUMBER_TOKEN, text):
+        raw = match.group(0).replace(",", "").strip()
+        scale = 1000.0 if raw.endswith("k") else 1.0
+        value = float(raw.rstrip("k").strip()) * scale
+        after = text[match.end():match.end() + 12]
+        if re.match(r"\s*(grand|thousand)\b", after):
+            value *= 1000
+        elif re.match(r"\s*hundred\b", after):
+            value *= 100
+        found.append((match.start(), value))
+    for match in re.finditer(_WORD_NUMBER, text):
+        if match.group(0).strip() in ("a", "an", "and", "a and"):
+            continue
+        value = _words_to_number(match.group(0))
+        if value:
+            found.append((match.start(), value))
+    return [value for _, value in sorted(found)]
+
+
+def parse_budget(text: str) -> Budget | None:
+    """Read a budget from free text.
+
+    Understands ceilings ("under 500", "max 1k", "no more than €250", "500 bucks"),
+    floors ("at least 300"), ranges ("between 2 and 3 hundred", "200-300"),
+    approximations ("around 100 dollars" → 75–115), words ("cheap", "premium") and
+    "no budget".
+
+    Args:
+        text: the customer's words (an entity span or the whole message).
+
+    Returns:
+        The budget, or ``None`` when the text holds no usable budget.
+    """
+    lowered = text.lower().replace("’", "'")
+    if _NO_LIMIT.search(lowered):
+        return Budget(no_limit=True)
+    numbers = _numbers(lowered)
+    if len(numbers) >= 2 and (re.search(r"\bbetween\b|\bfrom\b.*\bto\b|\d\s*(-|–|to)\s*\$?\d", lowered)):
+        low, high = sorted(numbers[:2])
+        if re.search(r"\bhundred\b", lowered) and high >= 100 > low:
+            low *= 100  # "between 2 and 3 hundred"
+        if re.search(r"\b(thousand|grand)\b|\dk\b", lowered) and high >= 1000 > low:
+            low *= 1000
+        return Budget(minimum=low, maximum=high)
+    if numbers:
+        amount = numbers[0]
+        if amount <= 0:
+            return None
+        if re.search(rf"(\b|^)({_AROUND_WORDS})(\b|$)", lowered):
+            return Budget(minimum=round(amount * 0.75, 2), maximum=round(amount * 1.15, 2))
+        # Ceilings first: "no more than" contains the floor phrase "more than".
+        if re.search(rf"(\b|^)({_MAX_WORDS})(\b|$)", lowered):
+            return Budget(maximum=amount)
+        if re.search(rf"(\b|^)({_MIN_WORDS})(\b|$)", lowered) or re.search(r"\d\s*\+", lowered):
+            return Budget(minimum=amount)
+        return Budget(maximum=amount)  # a bare amount is a ceiling: "500 bucks"
+    if _CHEAP.search(lowered):
+        return Budget(relative="cheap")
+    if _MID.search(lowered):
+        return Budget(relative="mid")
+    if _PREMIUM.search(lowered):
+        return Budget(relative="premium")
+    return None
+
+
+_ORDINAL_WORDS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "two": 1, "third": 2, "3rd": 2, "three": 2,
+    "fourth": 3, "4th": 3, "four": 3, "fifth": 4, "5th": 4, "five": 4, "sixth": 5, "6th": 5, "six": 5,
+    "last": -1, "middle": 1, "left": 0, "right": -1,
+}
+_ORDINAL_RE = re.compile(r"(\d+)(?:st|nd|rd|th)?\b|\b([a-z]+)\b")
+
+
+def parse_ordinals(text: str) -> list[int]:
+    """0-based positions the text refers to, in order ("1 and 3" → [0, 2]; "last" → [-1]).
+
+    Bare digits count only up to 9, so prices ("under 500") are not read as positions.
+    """
+    positions: list[int] = []
+    for match in _ORDINAL_RE.finditer(text.lower()):
+        token = match.group(1) or match.group(2)
+        if token.isdigit():
+            if 1 <= int(token) <= 9:
+                positions.append(int(token) - 1)
+        elif token in _ORDINAL_WORDS:
+            positions.append(_ORDINAL_WORDS[token])
+    return positions
+
+
+def parse_ordinal(text: str) -> int | None:
+    """The first position the text refers to, or ``None``."""
+    positions = parse_ordinals(text)
+    return positions[0] if positions else None
+
+
+_TITLE_WORD = re.compile(r"[a-z0-9]+")
+_STOP = {"the", "a", "an", "in", "with", "and", "of", "one", "that", "this", "is", "it", "i", "like", "for"}
+
+
+def resolve_item_reference(reference: str, shown: Sequence[tuple[str, str]]) -> str | None:
+    """Which shown item a customer means: by position ("the second") or by title words.
+
+    Args:
+        reference: the customer's words ("the 2nd one", "the Halden sofa").
+        shown: ``(item_id, title)`` of the cards last shown, in display order.
+
+    Returns:
+        The item id, or ``None`` when the reference fits no shown item (or is ambiguous).
+    """
+    if not shown:
+        return None
+    words = set(_TITLE_WORD.findall(reference.lower())) - _STOP
+    titles = {item_id: set(_TITLE_WORD.findall(title.lower())) - _STOP for item_id, title in shown}
+    # Only words that single out one card count: "the sofa" among three sofas names none.
+    owners: dict[str, set[str]] = {}
+    for item_id, title_words in titles.items():
+        for word in title_words & words:
+            owners.setdefault(word, set()).add(item_id)
+    votes: dict[str, int] = {}
+    for word_owners in owners.values():
+        if len(word_owners) == 1:
+            (owner,) = word_owners
+            votes[owner] = votes.get(owner, 0) + 1
+    if votes:
+        ranked = sorted(votes.values(), reverse=True)
+        if len(ranked) == 1 or ranked[0] > ranked[1]:
+            return max(votes, key=lambda item_id: votes[item_id])
+    position = parse_ordinal(reference)
+    if position is not None and -len(shown) <= position < len(shown):
+        return shown[position][0]
+    return None

@@ -1,0 +1,314 @@
+"""Recommendations from stated needs and a profile: retrieve, filter, rerank, explain.
+
+The pipeline (DESIGN.md, "Recommendation pipeline"):
+
+1. needs → query text → embedding (cached) — or the vector of an item the
+   customer wants "more like";
+2. hard filters (category, budget, exclusions, stock, already rejected) →
+   FAISS search with over-fetch;
+3. rerank: semantic score + stated soft preferences (colour, material, …) +
+   profile affinity + rating prior → MMR for variety → top k;
+4. a reason per item from the features that actually raised its score.
+
+When nothing passes the hard filters, the most restrictive constraint is relaxed
+and the result says which.
+
+>>> from retrieval.catalog import Catalog, Product
+>>> from retrieval.encoder import HashingEncoder
+>>> from retrieval.search import Retriever
+>>> catalog = Catalog([Product("a", "Grey linen sofa", 700.0, "USD", "Sofas", colour="grey"),
+...                    Product("b", "Oak desk", 300.0, "USD", "Desks")])
+>>> recommender = Recommender(Retriever.build(catalog, HashingEncoder(64)))
+>>> [s.product.id for s in recommender.recommend(Needs(category="Sofas"), k=1).items]
+['a']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from retrieval.catalog import Catalog, Product
+from retrieval.explain import format_price
+from retrieval.filters import Filters
+from retrieval.ranking import mmr
+from retrieval.search import Retriever
+
+__all__ = ["SOFT_ATTRIBUTES", "Needs", "Preferences", "RankingWeights", "Recommendation", "Recommender", "Scored"]
+
+#: Attributes a customer may prefer without making them a hard filter.
+SOFT_ATTRIBUTES: tuple[str, ...] = ("colour", "material", "style", "brand", "use")
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the customer asked for, as the dialogue understood it.
+
+    Attributes:
+        category: a catalog category (hard filter), or ``None``.
+        min_price, max_price: budget bounds (hard filter).
+        preferences: soft wishes by attribute (``{"colour": "grey"}``): they
+            raise an item's score and go into the query text.
+        exclusions: words the items must not have ("leather") — hard filter.
+        text: the customer's own words, added to the query.
+    """
+
+    category: str | None = None
+    min_price: float | None = None
+    max_price: float | None = None
+    preferences: Mapping[str, str] = field(default_factory=dict)
+    exclusions: tuple[str, ...] = ()
+    text: str = ""
+
+    def query_text(self) -> str:
+        """The text embedded for search: preferences, category, then free words."""
+        parts = [v for k in SOFT_ATTRIBUTES if (v := self.preferences.get(k))]
+        if self.category:
+            parts.append(self.category)
+        if self.text:
+            parts.append(self.text)
+        return " ".join(parts) or "popular items"
+
+    def filters(self, exclude_ids: Sequence[str] = ()) -> Filters:
+        """The hard constraints as :class:`Filters`."""
+        low, high = self.min_price, self.max_price
+        if low is not None and high is not None and low > high:
+            low, high = high, low
+        return Filters(
+            categories=frozenset({self.category}) if self.category else frozenset(),
+            min_price=low,
+            max_price=high,
+            exclude_terms=self.exclusions,
+            exclude_ids=frozenset(exclude_ids),
+        )
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What a profile contributes to ranking (empty when personalisation is off)."""
+
+    vector: Vector | None = None
+    affinities: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to personalise with."""
+        return self.vector is None and not self.affinities
+
+
+@dataclass(frozen=True)
+class RankingWeights:
+    """How much each signal counts in the final score (semantic similarity counts 1)."""
+
+    stated: float = 0.12
+    profile_vector: float = 0.25
+    affinity: float = 0.04
+    rating: float = 0.05
+    diversity: float = 0.25
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One recommended item with its score, rank and reason."""
+
+    product: Product
+    score: float
+    rank: int
+    reason: str
+    semantic: float
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The answer to one request.
+
+    Attributes:
+        items: best first.
+        relaxed: human-readable notes on constraints that were relaxed ("budget
+            raised to $950"), empty when everything held.
+        candidates: how many items passed the hard filters.
+    """
+
+    items: list[Scored]
+    relaxed: list[str] = field(default_factory=list)
+    candidates: int = 0
+
+
+def _rating_prior(product: Product) -> float:
+    """Rating centred on 3.5 and shrunk towards 0 for few ratings, in about −1..1."""
+    if product.rating is None:
+        return 0.0
+    confidence = 1.0 - math.exp(-max(product.rating_count, 1) / 20.0)
+    return (product.rating - 3.5) / 1.5 * confidence
+
+
+class Recommender:
+    """Turns needs and preferences into a few explained items.
+
+    Args:
+        retriever: the catalog's retriever (catalog, index, encoder).
+        weights: ranking weights.
+        fetch: candidates fetched from the index before reranking.
+    """
+
+    def __init__(self, retriever: Retriever, weights: RankingWeights | None = None, *, fetch: int = 60) -> None:
+        self.retriever = retriever
+        self.weights = weights or RankingWeights()
+        self.fetch = fetch
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog being recommended from."""
+        return self.retriever.catalog
+
+    def item_vector(self, product_id: str) -> Vector:
+        """The indexed vector of a product."""
+        position = self.retriever.catalog.position(product_id)
+        vector: Vector = self.retriever.index.reconstruct([position])[0]
+        return vector
+
+    def recommend(
+        self,
+        needs: Needs,
+        preferences: Preferences | None = None,
+        *,
+        k: int = 3,
+        exclude_ids: Sequence[str] = (),
+        like_item: str | None = None,
+    ) -> Recommendation:
+        """Recommend ``k`` items.
+
+        Args:
+            needs: the stated needs.
+            preferences: the profile's contribution (``None`` = not personalised).
+            k: items wanted.
+            exclude_ids: items not to show (already shown, rejected).
+            like_item: an item the customer wants "more like"; its vector
+                steers the search.
+
+        Returns:
+            The items with reasons, and any relaxed constraints.
+        """
+        preferences = preferences or Preferences()
+        table = self.retriever.filter_table
+        relaxed: list[str] = []
+        filters = needs.filters(exclude_ids)
+        mask = table.mask(filters)
+        if int(mask.sum()) < k:
+            needs, filters, mask, relaxed = self._relax(needs, exclude_ids, k)
+        query = self.retriever.embed_query(needs.query_text())
+        if like_item is not None and like_item in self.retriever.catalog:
+            query = 0.35 * query + 0.65 * self.item_vector(like_item)
+            query = (query / max(float(np.linalg.norm(query)), 1e-9)).astype(np.float32)
+        hits = self.retriever.index.search(query, max(self.fetch, 4 * k), allowed=mask)[0]
+        if not hits:
+            return Recommendation([], relaxed, int(mask.sum()))
+        vectors = self.retriever.index.reconstruct([h.position for h in hits])
+        products = [self.retriever.catalog[h.position] for h in hits]
+        semantic = np.array([h.score for h in hits], dtype=np.float64)
+        contributions = [self._signals(p, v, needs, preferences) for p, v in zip(products, vectors, strict=True)]
+        scores = semantic + np.array([sum(c.values()) for c in contributions])
+        order = mmr(scores, vectors, k, diversity=self.weights.diversity)
+        items = [
+            Scored(products[i], float(scores[i]), rank, self._reason(products[i], needs, contributions[i]),
+                   float(semantic[i]))
+            for rank, i in enumerate(order, start=1)
+        ]
+        return Recommendation(items, relaxed, int(mask.sum()))
+
+    # -- scoring -------------------------------------------------------------------
+
+    def _signals(self, product: Product, vector: Vector, needs: Needs, preferences: Preferences) -> dict[str, float]:
+        w = self.weights
+        signals: dict[str, float] = {}
+        for name, wanted in needs.preferences.items():
+            value = product.attribute(name)
+            if wanted and value and wanted.casefold() in value.casefold():
+                signals[f"stated:{name}"] = w.stated
+        if preferences.vector is not None and preferences.vector.shape == vector.shape:
+            signals["profile:vector"] = w.profile_vector * float(vector @ preferences.vector)
+        for name in ("category", *SOFT_ATTRIBUTES):
+            value = product.category if name == "category" else product.attribute(name)
+            if value:
+                affinity = preferences.affinities.get(f"{name}:{value.casefold()}")
+                if affinity:
+                    signals[f"affinity:{name}"] = w.affinity * affinity
+        signals["rating"] = w.rating * _rating_prior(product)
+        return signals
+
+    @staticmethod
+    def _reason(product: Product, needs: Needs, signals: Mapping[str, float]) -> str:
+        parts: list[str] = []
+        for name in SOFT_ATTRIBUTES:
+            if f"stated:{name}" in signals:
+                value = product.attribute(name) or ""
+                parts.append(f"made for {value.lower()}" if name == "use" else value.lower())
+        if needs.max_price is not None and product.price <= needs.max_price:
+            parts.append(f"under your {format_price(needs.max_price, product.currency)} budget")
+        liked = [n.split(":", 1)[1] for n, v in signals.items() if n.startswith("affinity:") and v > 0]
+        if liked:
+            liked_value = product.category if liked[0] == "category" else product.attribute(liked[0])
+            parts.append(f"you liked {str(liked_value).lower()} before")
+        elif signals.get("profile:vector", 0.0) > 0.05:
+            parts.append("like items you liked")
+        if product.rating is not None and signals.get("rating", 0.0) > 0.02:
+            parts.append(f"rated {product.rating:.1f}/5")
+        if not parts:
+            parts.append("a close match for what you described")
+        return ", ".join(parts)
+
+    # -- relaxing ------------------------------------------------------------------
+
+    def _relax(
+        self, needs: Needs, exclude_ids: Sequence[str], k: int
+    ) -> tuple[Needs, Filters, npt.NDArray[np.bool_], list[str]]:
+        """Relax the most restrictive constraint so that at least ``k`` items pass."""
+        table = self.retriever.filter_table
+        options: list[tuple[int, Needs, str]] = []
+        currency = next(iter(self.retriever.catalog)).currency if len(self.retriever.catalog) else "USD"
+        if needs.max_price is not None or needs.min_price is not None:
+            unbounded = dataclasses.replace(needs, min_price=None, max_price=None)
+            prices = sorted(
+                p.price for p, keep in zip(self.retriever.catalog, table.mask(unbounded.filters(exclude_ids)),
+                                           strict=True) if keep
+            )
+            if len(prices) >= k:
+                if needs.max_price is not None:
+                    above = [p for p in prices if p >= (needs.min_price or 0.0)]
+                    keep_floor = len(above) >= k
+                    new_max = above[k - 1] if keep_floor else prices[k - 1]
+                    widened = dataclasses.replace(
+                        needs, max_price=new_max, min_price=needs.min_price if keep_floor else None
+                    )
+                    note = (
+                        f"nothing fits {format_price(needs.max_price, currency)}, so I raised the budget to "
+                        f"{format_price(new_max, currency)}"
+                    )
+                else:
+                    widened = dataclasses.replace(needs, min_price=None)
+                    note = "nothing is above your minimum price, so I dropped it"
+                options.append((int(table.mask(widened.filters(exclude_ids)).sum()), widened, note))
+        if needs.exclusions:
+            widened = dataclasses.replace(needs, exclusions=())
+            options.append((int(table.mask(widened.filters(exclude_ids)).sum()), widened,
+                            f"I couldn't avoid {', '.join(needs.exclusions)} entirely"))
+        workable = [o for o in options if o[0] >= k]
+        if not workable and needs.category:
+            # The category is what they came for: leave it only when nothing else helps.
+            widened = dataclasses.replace(needs, category=None)
+            workable.append((int(table.mask(widened.filters(exclude_ids)).sum()), widened,
+                             f"I found too few {needs.category.lower()}, so I looked beyond that category"))
+        if workable:
+            # The most restrictive constraint is the one whose relaxing frees the most items; max() keeps
+            # the first of equals, so ties go to the budget.
+            _, chosen, note = max(workable, key=lambda o: o[0])
+            filters = chosen.filters(exclude_ids)
+            return chosen, filters, table.mask(filters), [note]
+        filters = needs.filters(exclude_ids)
+        return needs, filters, table.mask(filters), []

@@ -1,0 +1,278 @@
+"""The profile service: what the actions ask of the data layer.
+
+Every method is one unit of work (``with Session(engine) as s, s.begin():``).
+Learning is gated by consent: without it, interactions are logged for the
+shop's metrics but no profile is built or kept.
+
+>>> from store.db import make_engine, create_schema
+>>> engine = make_engine("sqlite://"); create_schema(engine)
+>>> profiles = ProfileStore(engine)
+>>> profiles.set_consent("web-1", True)
+>>> profiles.learn("web-1", attributes={"colour": "grey"}, weight=1.0)
+>>> profiles.snapshot("web-1").affinities
+{'colour:grey': 1.0}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from store.models import Customer, Interaction, InteractionKind, Profile, utcnow
+
+__all__ = ["AFFINITY_LIMIT", "ForgetReport", "ProfileSnapshot", "ProfileStore"]
+
+#: Attribute affinities are clamped to ±this, so one strong opinion cannot dominate.
+AFFINITY_LIMIT = 5.0
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class ProfileSnapshot:
+    """A read-only view of one customer, for ranking and for "what do you know about me".
+
+    Attributes:
+        known: the customer has been seen before.
+        consent: ``None`` until asked.
+        personalisation: whether rankings may use the profile.
+        vector: unit preference vector, or ``None``.
+        affinities: ``"attribute:value" → score``.
+        last_category, budget_max: what they were last looking for.
+        likes, dislikes, choices: counts of logged feedback.
+        liked_items: ids of liked items, most recent first.
+        last_seen_at: previous visit.
+    """
+
+    known: bool = False
+    consent: bool | None = None
+    personalisation: bool = True
+    vector: Vector | None = None
+    affinities: Mapping[str, float] = field(default_factory=dict)
+    last_category: str | None = None
+    budget_max: float | None = None
+    likes: int = 0
+    dislikes: int = 0
+    choices: int = 0
+    liked_items: tuple[str, ...] = ()
+    last_seen_at: datetime | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Whether rankings should use this profile."""
+        return bool(self.consent) and self.personalisation
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    """What ``forget`` erased."""
+
+    customers: int
+    interactions: int
+    profiles: int
+
+
+class ProfileStore:
+    """Customers, consent, profiles and interactions on one engine.
+
+    Args:
+        engine: from :func:`store.db.make_engine`, schema created.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- helpers -------------------------------------------------------------------
+
+    @staticmethod
+    def _customer(session: Session, sender_id: str) -> Customer:
+        customer = session.scalars(select(Customer).where(Customer.sender_id == sender_id)).one_or_none()
+        if customer is None:
+            customer = Customer(sender_id=sender_id)
+            session.add(customer)
+            session.flush()
+        return customer
+
+    # -- reading -------------------------------------------------------------------
+
+    def snapshot(self, sender_id: str) -> ProfileSnapshot:
+        """What is known about a sender (an empty snapshot for a stranger)."""
+        with Session(self.engine) as session:
+            customer = session.scalars(select(Customer).where(Customer.sender_id == sender_id)).one_or_none()
+            if customer is None:
+                return ProfileSnapshot()
+            counts = dict(
+                session.execute(
+                    select(Interaction.kind, func.count())
+                    .where(Interaction.customer_id == customer.id)
+                    .group_by(Interaction.kind)
+                ).all()
+            )
+            liked = session.scalars(
+                select(Interaction.item_id)
+                .where(Interaction.customer_id == customer.id, Interaction.kind == InteractionKind.LIKE)
+                .order_by(Interaction.created_at.desc(), Interaction.id.desc())
+                .limit(20)
+            ).all()
+            profile = customer.profile
+            vector = None
+            if profile is not None and profile.vector is not None:
+                raw = np.frombuffer(profile.vector, dtype=np.float32)
+                norm = float(np.linalg.norm(raw))
+                vector = (raw / norm).astype(np.float32) if norm > 0 else None
+            return ProfileSnapshot(
+                known=True,
+                consent=customer.consent,
+                personalisation=customer.personalisation,
+                vector=vector,
+                affinities=dict(profile.affinities) if profile else {},
+                last_category=profile.last_category if profile else None,
+                budget_max=profile.budget_max if profile else None,
+                likes=counts.get(InteractionKind.LIKE, 0),
+                dislikes=counts.get(InteractionKind.DISLIKE, 0),
+                choices=counts.get(InteractionKind.CHOICE, 0),
+                liked_items=tuple(i for i in liked if i),
+                last_seen_at=customer.last_seen_at,
+            )
+
+    # -- writing -------------------------------------------------------------------
+
+    def touch(self, sender_id: str) -> None:
+        """Note that the sender is here now (creates the customer on first visit)."""
+        with Session(self.engine) as session, session.begin():
+            self._customer(session, sender_id).last_seen_at = utcnow()
+
+    def set_consent(self, sender_id: str, consent: bool) -> None:
+        """Record the answer to "may I remember your preferences?".
+
+        Saying no also drops any profile built so far.
+        """
+        with Session(self.engine) as session, session.begin():
+            customer = self._customer(session, sender_id)
+            customer.consent = consent
+            if not consent and customer.profile is not None:
+                session.delete(customer.profile)
+
+    def set_personalisation(self, sender_id: str, enabled: bool) -> None:
+        """Switch profile-based ranking on or off (the profile itself is kept)."""
+        with Session(self.engine) as session, session.begin():
+            self._customer(session, sender_id).personalisation = enabled
+
+    def record(
+        self,
+        sender_id: str,
+        kind: InteractionKind,
+        *,
+        item_id: str | None = None,
+        request_id: str | None = None,
+        rank: int | None = None,
+        variant: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Log one interaction."""
+        self.record_many(sender_id, [(kind, item_id, rank)], request_id=request_id, variant=variant,
+                         detail=detail)
+
+    def record_many(
+        self,
+        sender_id: str,
+        rows: Iterable[tuple[InteractionKind, str | None, int | None]],
+        *,
+        request_id: str | None = None,
+        variant: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Log several interactions of one request in one transaction (e.g. impressions).
+
+        Args:
+            sender_id: the customer.
+            rows: ``(kind, item_id, rank)`` per interaction.
+            request_id: the recommendation they belong to.
+            variant: experiment variant the customer is in.
+            detail: extra JSON-able data stored with each row.
+        """
+        with Session(self.engine) as session, session.begin():
+            customer = self._customer(session, sender_id)
+            customer.last_seen_at = utcnow()
+            for kind, item_id, rank in rows:
+                session.add(Interaction(
+                    customer_id=customer.id, kind=kind, item_id=item_id, request_id=request_id, rank=rank,
+                    variant=variant, detail=dict(detail or {}),
+                ))
+
+    def learn(
+        self,
+        sender_id: str,
+        *,
+        vector: Vector | None = None,
+        weight: float = 1.0,
+        attributes: Mapping[str, str | None] | None = None,
+        category: str | None = None,
+        budget_max: float | None = None,
+    ) -> bool:
+        """Fold feedback into the profile — only when the customer consented.
+
+        Args:
+            sender_id: the customer.
+            vector: the liked (``weight > 0``) or disliked (``weight < 0``) item's vector.
+            weight: how strongly; +1 for a like, negative for a dislike.
+            attributes: the item's attributes (``{"colour": "grey", …}``), each
+                moving its affinity by ``weight``.
+            category: the category they were last looking for.
+            budget_max: the budget they last stated.
+
+        Returns:
+            Whether anything was learned (``False`` without consent).
+        """
+        with Session(self.engine) as session, session.begin():
+            customer = self._customer(session, sender_id)
+            if not customer.consent:
+                return False
+            profile = customer.profile or Profile(customer_id=customer.id, affinities={})
+            if customer.profile is None:
+                customer.profile = profile
+            if vector is not None and weight:
+                current = (
+                    np.frombuffer(profile.vector, dtype=np.float32).copy()
+                    if profile.vector is not None
+                    else np.zeros_like(vector, dtype=np.float32)
+                )
+                if current.shape == vector.shape:
+                    current += np.asarray(vector, dtype=np.float32) * weight
+                    profile.vector = current.astype(np.float32).tobytes()
+                    profile.vector_weight = (profile.vector_weight or 0.0) + abs(weight)
+            if attributes:
+                affinities = dict(profile.affinities or {})
+                for name, value in attributes.items():
+                    if value:
+                        key = f"{name}:{value.casefold()}"
+                        score = affinities.get(key, 0.0) + weight
+                        affinities[key] = max(-AFFINITY_LIMIT, min(AFFINITY_LIMIT, score))
+                profile.affinities = affinities
+            if category:
+                profile.last_category = category
+            if budget_max is not None:
+                profile.budget_max = budget_max
+            return True
+
+    def forget(self, sender_id: str) -> ForgetReport:
+        """Erase the customer, their profile and every interaction."""
+        with Session(self.engine) as session, session.begin():
+            ids = session.scalars(select(Customer.id).where(Customer.sender_id == sender_id)).all()
+            if not ids:
+                return ForgetReport(0, 0, 0)
+            counts = [
+                session.execute(delete(model).where(column.in_(ids))).rowcount  # type: ignore[attr-defined]
+                for model, column in (
+                    (Interaction, Interaction.customer_id),
+                    (Profile, Profile.customer_id),
+                    (Customer, Customer.id),
+                )
+            ]
+            return ForgetReport(customers=counts[2], interactions=counts[0], profiles=counts[1])

@@ -1,0 +1,101 @@
+"""The recommendation pipeline on the demo catalog with the deterministic encoder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retrieval.encoder import HashingEncoder
+from retrieval.loaders import load_catalog
+from retrieval.recommender import Needs, Preferences, Recommender
+from retrieval.search import Retriever
+from tests.conftest import DEMO_CATALOG
+
+
+@pytest.fixture(scope="module")
+def recommender() -> Recommender:
+    catalog = load_catalog(DEMO_CATALOG).catalog
+    return Recommender(Retriever.build(catalog, HashingEncoder(256)))
+
+
+def test_hard_constraints_hold_for_every_item(recommender: Recommender) -> None:
+    needs = Needs(category="Sofas", max_price=1200, exclusions=("leather",), text="for a small flat")
+    result = recommender.recommend(needs, k=3)
+    assert len(result.items) == 3 and result.relaxed == []
+    for item in result.items:
+        assert item.product.category == "Sofas" and item.product.price <= 1200
+        assert "leather" not in (item.product.material or "").lower() + item.product.title.lower()
+        assert item.product.in_stock
+    assert [i.rank for i in result.items] == [1, 2, 3]
+
+
+def test_stated_preferences_lift_matching_items_and_show_in_the_reason(recommender: Recommender) -> None:
+    result = recommender.recommend(Needs(category="Sofas", preferences={"colour": "grey"}), k=3)
+    assert all(i.product.colour == "grey" for i in result.items)
+    assert all(i.reason.startswith("grey") for i in result.items)
+
+
+def test_budget_appears_in_the_reason(recommender: Recommender) -> None:
+    result = recommender.recommend(Needs(category="Lamps", max_price=100), k=3)
+    assert all("under your $100 budget" in i.reason for i in result.items)
+
+
+def test_excluded_ids_are_never_shown_and_pages_do_not_repeat(recommender: Recommender) -> None:
+    needs = Needs(category="Desks")
+    first = recommender.recommend(needs, k=3)
+    shown = [i.product.id for i in first.items]
+    second = recommender.recommend(needs, k=3, exclude_ids=shown)
+    assert not set(shown) & {i.product.id for i in second.items}
+
+
+def test_an_impossible_budget_is_relaxed_and_said(recommender: Recommender) -> None:
+    result = recommender.recommend(Needs(category="Sofas", max_price=50), k=3)
+    assert len(result.items) == 3
+    assert result.relaxed and "raised the budget" in result.relaxed[0]
+    cheapest = sorted(p.price for p in recommender.catalog if p.category == "Sofas" and p.in_stock)[:3]
+    assert sorted(i.product.price for i in result.items) == cheapest
+
+
+def test_an_exclusion_that_empties_a_category_is_relaxed(recommender: Recommender) -> None:
+    materials = {p.material for p in recommender.catalog if p.category == "Headphones"}
+    result = recommender.recommend(Needs(category="Headphones", exclusions=tuple(sorted(m for m in materials if m))),
+                                   k=3)
+    assert len(result.items) == 3 and "couldn't avoid" in result.relaxed[0]
+
+
+def test_profile_affinity_changes_the_ranking(recommender: Recommender) -> None:
+    needs = Needs(category="Armchairs")
+    plain = recommender.recommend(needs, k=3)
+    personal = recommender.recommend(needs, Preferences(affinities={"material:velvet": 5.0}), k=3)
+    assert [i.product.id for i in plain.items] != [i.product.id for i in personal.items]
+    assert sum(i.product.material == "velvet" for i in personal.items) > sum(
+        i.product.material == "velvet" for i in plain.items)
+    assert any("you liked velvet before" in i.reason for i in personal.items)
+
+
+def test_profile_vector_pulls_towards_liked_items(recommender: Recommender) -> None:
+    liked = next(p for p in recommender.catalog if p.category == "Rugs" and p.material == "wool")
+    vector = recommender.item_vector(liked.id)
+    result = recommender.recommend(Needs(category="Rugs"), Preferences(vector=vector), k=3,
+                                   exclude_ids=[liked.id])
+    wool = sum(i.product.material == "wool" for i in result.items)
+    assert wool >= 2
+
+
+def test_more_like_an_item_finds_its_neighbours(recommender: Recommender) -> None:
+    seed = next(p for p in recommender.catalog if p.category == "Backpacks")
+    result = recommender.recommend(Needs(), k=3, like_item=seed.id, exclude_ids=[seed.id])
+    assert {i.product.category for i in result.items} == {"Backpacks"}
+    seed_vector = recommender.item_vector(seed.id)
+    assert all(float(recommender.item_vector(i.product.id) @ seed_vector) > 0.3 for i in result.items)
+
+
+def test_query_text_and_filters_from_needs() -> None:
+    needs = Needs(category="Sofas", min_price=900, max_price=500, preferences={"colour": "grey", "use": "small flat"},
+                  exclusions=("leather",), text="comfy")
+    assert needs.query_text() == "grey small flat Sofas comfy"
+    filters = needs.filters(["SKU-1"])
+    assert (filters.min_price, filters.max_price) == (500, 900)  # swapped, not an error
+    assert filters.exclude_ids == frozenset({"SKU-1"}) and filters.exclude_terms == ("leather",)
+    assert Needs().query_text() == "popular items"
+    assert Preferences().empty and not Preferences(vector=np.ones(2, dtype=np.float32)).empty

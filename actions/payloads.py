@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Literal, TypedDict
 
-from retrieval.search import Match
+from retrieval.recommender import Scored
 
 __all__ = ["RecommendationItem", "RecommendationPayload", "new_request_id", "recommendation_payload"]
 
@@ -45,23 +45,21 @@ def new_request_id() -> str:
     return f"r-{uuid.uuid4().hex[:12]}"
 
 
-def recommendation_payload(
-    matches: Sequence[Match], reasons: Sequence[str], request_id: str
-) -> RecommendationPayload:
-    """Build the payload from search matches and one reason per match."""
-    items: list[RecommendationItem] = [
+def recommendation_payload(items: Sequence[Scored], request_id: str) -> RecommendationPayload:
+    """Build the payload from ranked items (each carries its reason)."""
+    cards: list[RecommendationItem] = [
         {
-            "id": m.product.id,
-            "title": m.product.title,
-            "price": m.product.price,
-            "currency": m.product.currency,
-            "category": m.product.category,
-            "image_url": m.product.image_url,
-            "url": m.product.url,
-            "rating": m.product.rating,
-            "rank": m.rank,
-            "reason": reason,
+            "id": s.product.id,
+            "title": s.product.title,
+            "price": s.product.price,
+            "currency": s.product.currency,
+            "category": s.product.category,
+            "image_url": s.product.image_url,
+            "url": s.product.url,
+            "rating": s.product.rating,
+            "rank": s.rank,
+            "reason": s.reason,
         }
-        for m, reason in zip(matches, reasons, strict=True)
+        for s in items
     ]
-    return {"type": "recommendations", "request_id": request_id, "items": items}
+    return {"type": "recommendations", "request_id": request_id, "items": cards}

@@ -1,30 +1,51 @@
 """Heavy objects the actions share, built once on first use from the settings.
 
-Nothing is loaded at import time: the action server starts fast and the
-first recommendation loads the catalog, the index and the model.
+Nothing is loaded at import time: the action server starts fast and the first
+action that needs them loads the catalog, index, model and database engine.
+Tests build a :class:`Services` of their own and hand it to the actions.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
 
 from retrieval.catalog import Catalog
 from retrieval.index import VectorIndex
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
+from retrieval.recommender import Recommender
 from retrieval.search import Retriever
-from retrieval.settings import RetrievalSettings
+from retrieval.settings import PROJECT_ROOT, RetrievalSettings
+from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms
+from store.conversations import ConversationStore
+from store.db import StoreSettings, create_schema, make_engine
+from store.profiles import ProfileStore
 
-__all__ = ["retriever", "settings"]
+__all__ = ["Services", "default_services", "retriever"]
 
 logger = logging.getLogger(__name__)
 
 
-@functools.cache
-def settings() -> RetrievalSettings:
-    """The retrieval settings, read from the environment once."""
-    return RetrievalSettings.from_env()
+@dataclass
+class Services:
+    """Everything an action may call.
+
+    Attributes:
+        recommender: catalog search and ranking.
+        profiles: customers, consent, profiles, interactions.
+        vocabulary: the catalog's words, to understand answers.
+        conversations: Rasa's tracker store (to erase a forgotten customer's events),
+            or ``None`` when it is not reachable from here.
+    """
+
+    recommender: Recommender
+    profiles: ProfileStore
+    vocabulary: CatalogVocabulary
+    conversations: ConversationStore | None = None
 
 
 def _catalog(config: RetrievalSettings) -> Catalog:
@@ -43,7 +64,7 @@ def retriever() -> Retriever:
         CatalogError, IndexNotBuiltError, IndexMismatchError: when the catalog
             or its index is missing or out of date (``make index`` fixes it).
     """
-    config = settings()
+    config = RetrievalSettings.from_env()
     catalog = _catalog(config)
     encoder = config.make_encoder()
     index = VectorIndex.load(
@@ -51,3 +72,35 @@ def retriever() -> Retriever:
     )
     logger.info("loaded %d products and a %s index from %s", len(catalog), index.manifest.kind, config.index_dir)
     return Retriever(catalog, index, encoder)
+
+
+def tracker_store_url() -> str | None:
+    """Where Rasa keeps conversations.
+
+    ``SHOPKEEPER_TRACKER_DB_URL``, else the SQLite file named by ``RASA_TRACKER_DB``
+    (the embedded default); ``None`` when neither is set.
+    """
+    url = os.environ.get("SHOPKEEPER_TRACKER_DB_URL")
+    if url:
+        return url
+    path = os.environ.get("RASA_TRACKER_DB")
+    if not path:
+        return None
+    file = Path(path) if Path(path).is_absolute() else PROJECT_ROOT / path
+    return f"sqlite:///{file}"
+
+
+@functools.cache
+def default_services() -> Services:
+    """The services built from the environment, once per process."""
+    retriever_ = retriever()
+    engine = make_engine(StoreSettings.from_env().url)
+    create_schema(engine)
+    synonyms = read_nlu_synonyms(sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")))
+    url = tracker_store_url()
+    return Services(
+        recommender=Recommender(retriever_),
+        profiles=ProfileStore(engine),
+        vocabulary=CatalogVocabulary(retriever_.catalog, synonyms),
+        conversations=ConversationStore(make_engine(url)) if url else None,
+    )

@@ -1,14 +1,104 @@
 """What the actions say, in one place.
 
-Responses the dialogue policies predict live in ``bot/domain``; these are the
-sentences actions choose at run time (Rasa's validator flags domain responses
-that no story or rule uses, so they are kept here instead).
+Responses that the dialogue policies predict live in ``bot/domain``; these are
+the sentences actions choose at run time (Rasa's validator flags domain
+responses that no story or rule uses, so they are kept here instead).
 """
 
 from __future__ import annotations
 
-HERE_ARE_SOME = "Here are a few things you might like:"
-NOTHING_FOUND = "I couldn't find anything for that. Could you describe it differently?"
-RECOMMENDATION_FAILED = (
-    "Sorry, something went wrong while I was looking through the shelves. Please try again in a moment."
+GREETING = (
+    "Hello! I'm the Shopkeeper. Tell me what you're looking for — for example \"a grey sofa under $800 "
+    "for a small flat\" — and I'll suggest a few things."
 )
+WELCOME_BACK = "Welcome back! Still looking for {article} {thing}?"
+HERE_ARE_SOME = "Here are a few things you might like:"
+HERE_ARE_MORE = "Here are some more:"
+REFINED = "Taking that into account, how about these?"
+MORE_LIKE = "Here are some similar to the {title}:"
+NOTHING_FOUND = "I couldn't find anything for that. Could you describe it differently?"
+NO_MORE = "That's everything I have that fits. Want to change something — the budget, the colour, the category?"
+RELAXED = "Nothing matched everything you asked for: {notes}."
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on my side. Please try again in a moment, or say \"talk to a human\"."
+)
+
+ASK_CATEGORY = "What are you shopping for today?"
+ASK_BUDGET = "What's your budget{for_category}? For example \"under {example}\" — or say \"no budget\"."
+ASK_ATTRIBUTE = {
+    "colour": "Any colour you have in mind?",
+    "material": "Any preferred material?",
+    "style": "What style do you like?",
+    "use": "What will you mainly use it for?",
+}
+DONT_MIND = "I don't mind"
+UNKNOWN_CATEGORY = "Sorry, we don't carry \"{value}\". We have: {options}."
+UNKNOWN_VALUE = "I don't know {value!r} as a {attribute} here. For example: {options}."
+UNUSABLE_BUDGET = (
+    "Sorry, I didn't get a budget from \"{value}\". Try something like \"under 500\", \"between 200 and 300\" "
+    "or \"no budget\"."
+)
+
+WHICH_ITEM = "Which one do you mean? You can say \"the first\", \"the second\" or name it."
+NOTHING_SHOWN = "I haven't shown you anything yet — tell me what you're looking for."
+NOTED_LIKE = "Glad you like the {title}!"
+NOTED_DISLIKE = "Got it, I won't show you the {title} again."
+ASK_SENTIMENT = "Tell me what you think of them: 👍 or 👎 on a card, or say \"I like the first one\"."
+CHEAPER = "Let's look under {price}."
+PRICIER = "Let's look at options above {price}."
+BIGGER = "Let's look at bigger ones."
+SMALLER = "Let's look at more compact ones."
+DIFFERENT = "Let's try other {attribute}s than {values}."
+DIFFERENT_TO = "Let's look at {value} ones."
+
+CONSENT_QUESTION = (
+    "May I remember what you like (categories, colours, budget) for your next visit? "
+    "You can ask what I know or tell me to forget you at any time."
+)
+CONSENT_YES = "Thanks — I'll remember your preferences. Say \"forget me\" any time to erase them."
+CONSENT_NO = "No problem — I'll only use what you tell me in this conversation."
+YES = "Yes"
+NO = "No"
+
+WHY = "Why the {title}: {reason}."
+COMPARE_INTRO = "{first} vs {second}:"
+COMPARE_SAME = "Both are {value} in {attribute}."
+NEED_TWO = "Which two should I compare? Say, for example, \"compare 1 and 2\"."
+
+CHOSEN = "Great choice! The {title} is {price}. You can order it here: {url}"
+ASK_SATISFIED = "Did that solve what you were looking for?"
+SATISFIED = "Wonderful — enjoy it! Anything else?"
+NOT_SATISFIED = "Sorry to hear that. Tell me what's missing and I'll keep looking, or say \"talk to a human\"."
+NOTHING_PENDING_YES = "Okay! What would you like to look at?"
+NOTHING_PENDING_NO = "Okay. Anything else I can help you find?"
+
+PROFILE_NOTHING = "I don't know anything about you beyond this conversation."
+PROFILE_NO_CONSENT = "You asked me not to remember you, so I keep nothing beyond this conversation."
+PROFILE_INTRO = "Here's what I remember about you:"
+PROFILE_PERSONALISATION_OFF = "Personalisation is switched off, so none of this changes what I show you."
+PROFILE_HINT = "Say \"forget me\" to erase it, or \"stop personalising\" to keep it but not use it."
+FORGOTTEN = (
+    "Done — I've erased your profile, your feedback and this conversation. If you come back, I'll start fresh."
+)
+PERSONALISATION_OFF = "Okay, I've switched personalisation off: I'll rank items the same for everyone."
+PERSONALISATION_ON = "Personalisation is back on: I'll use what you like to rank items."
+
+HANDOFF = (
+    "I've flagged this conversation for a colleague from our support team; they'll read it and get back to "
+    "you here. Is there anything I can do meanwhile?"
+)
+REPHRASE = "Sorry, I'm not sure I understood. Did you mean one of these?"
+REPHRASE_OPTIONS = {
+    "request_recommendation": "Find me something",
+    "inform": "Update what I'm looking for",
+    "like": "I like one of these",
+    "dislike": "I don't like one of these",
+    "critique_cheaper": "Something cheaper",
+    "show_more": "Show more",
+    "ask_why": "Why these?",
+    "compare": "Compare two items",
+    "choose_item": "I'll take one",
+    "ask_profile": "What do you know about me?",
+    "forget_me": "Forget me",
+    "human_handoff": "Talk to a human",
+}

@@ -26,7 +26,8 @@ from retrieval.index import VectorIndex
 from retrieval.loaders import LoadReport, load_catalog
 from retrieval.mapping import load_mapping
 from retrieval.search import Retriever, build_catalog_index
-from retrieval.settings import RetrievalSettings
+from retrieval.settings import PROJECT_ROOT, RetrievalSettings
+from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms
 
 __all__ = ["main"]
 
@@ -130,6 +131,25 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_nlu_lookups(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    catalog = _catalog_from(settings, args)
+    out: Path = args.out
+    others = [p for p in sorted(out.parent.glob("*.yml")) if p.resolve() != out.resolve()]
+    taken = read_nlu_synonyms(others)
+    source = args.catalog or settings.catalog_path
+    try:
+        source_name = str(Path(source).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        source_name = Path(source).name
+    vocabulary = CatalogVocabulary(catalog)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(vocabulary.nlu_yaml(source_name, exclude_synonym_texts=taken), encoding="utf-8")
+    counts = ", ".join(f"{len(v)} {k}" for k, v in vocabulary.lookup_tables().items())
+    print(f"Wrote {out}: lookup tables with {counts}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and documentation)."""
     parser = argparse.ArgumentParser(
@@ -193,6 +213,23 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5, help="results (default 5)")
     search.add_argument("--diversity", type=float, default=0.0, help="MMR diversity 0..1 (default 0)")
     search.set_defaults(func=_cmd_search)
+    nlu = commands.add_parser("nlu", help="generate NLU data from the catalog",
+                              description="Generate Rasa NLU data from the catalog.")
+    nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True, metavar="SUBCOMMAND")
+    lookups = nlu_commands.add_parser(
+        "lookups",
+        help="write lookup tables and synonyms for categories, colours, materials, styles and brands",
+        description=(
+            "Write the NLU lookup tables and synonyms (singular/plural, lower case) for the catalog's "
+            "categories, colours, materials, styles and brands, so that after importing another catalog "
+            "the assistant recognises its words. Synonym texts already defined in the other files of the "
+            "output folder are left out. Retrain the model afterwards (make model)."
+        ),
+    )
+    _catalog_options(lookups)
+    lookups.add_argument("--out", type=Path, default=PROJECT_ROOT / "data" / "nlu" / "catalog_lookups.yml",
+                         help="output file (default data/nlu/catalog_lookups.yml)")
+    lookups.set_defaults(func=_cmd_nlu_lookups)
     return parser
 
 

@@ -54,6 +54,8 @@ class Customer(Base):
     sender_id: Mapped[str] = mapped_column(String(255), unique=True)
     #: ``None`` until asked; then whether they agreed to be remembered.
     consent: Mapped[bool | None] = mapped_column(default=None)
+    #: Whether the consent question was put (so it is asked once, not every visit).
+    consent_asked: Mapped[bool] = mapped_column(default=False)
     personalisation: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -52,6 +52,7 @@ class ProfileSnapshot:
 
     known: bool = False
     consent: bool | None = None
+    consent_asked: bool = False
     personalisation: bool = True
     vector: Vector | None = None
     affinities: Mapping[str, float] = field(default_factory=dict)
@@ -129,6 +130,7 @@ class ProfileStore:
             return ProfileSnapshot(
                 known=True,
                 consent=customer.consent,
+                consent_asked=customer.consent_asked,
                 personalisation=customer.personalisation,
                 vector=vector,
                 affinities=dict(profile.affinities) if profile else {},
@@ -148,6 +150,11 @@ class ProfileStore:
         with Session(self.engine) as session, session.begin():
             self._customer(session, sender_id).last_seen_at = utcnow()
 
+    def mark_consent_asked(self, sender_id: str) -> None:
+        """Note that the consent question was put to this customer."""
+        with Session(self.engine) as session, session.begin():
+            self._customer(session, sender_id).consent_asked = True
+
     def set_consent(self, sender_id: str, consent: bool) -> None:
         """Record the answer to "may I remember your preferences?".
 
@@ -156,6 +163,7 @@ class ProfileStore:
         with Session(self.engine) as session, session.begin():
             customer = self._customer(session, sender_id)
             customer.consent = consent
+            customer.consent_asked = True
             if not consent and customer.profile is not None:
                 session.delete(customer.profile)
 

@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from retrieval.loaders import load_catalog
+from tests.conftest import DEMO_CATALOG, ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +67,7 @@ def wait_until(check: Any, what: str, process: subprocess.Popen[bytes], log: Pat
 class Servers:
     rasa_url: str
     tracker_db: Path
+    shop_db: Path
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +78,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     action_port, rasa_port = free_port(), free_port()
     env = {**os.environ, "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
            "RASA_TRACKER_DB": str(work / "tracker.db"), "RASA_TELEMETRY_ENABLED": "false",
+           "SHOPKEEPER_DB_URL": f"sqlite:///{work / 'shop.db'}",
            "HF_HUB_OFFLINE": "1", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     action_log, rasa_log = work / "actions.log", work / "rasa.log"
     actions = subprocess.Popen(
@@ -93,7 +96,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         wait_until(lambda: get(f"http://127.0.0.1:{action_port}/health")[0] == 200, "action server", actions,
                    action_log)
         wait_until(lambda: "model_file" in get(f"{url}/status")[1], "Rasa server", rasa, rasa_log)
-        yield Servers(url, work / "tracker.db")
+        yield Servers(url, work / "tracker.db", work / "shop.db")
     finally:
         for process in (rasa, actions):
             process.terminate()
@@ -115,17 +118,52 @@ def test_greeting_is_answered(servers: Servers) -> None:
     assert reply and "Shopkeeper" in reply[0]["text"]
 
 
+def converse_until_cards(url: str, sender: str, first: str, *, answer: str = "i don't mind",
+                         turns: int = 4) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Say ``first``, then answer each question with ``answer`` until cards arrive."""
+    transcript: list[dict[str, Any]] = []
+    text = first
+    for _ in range(turns):
+        reply = say(url, sender, text)
+        transcript += reply
+        payloads = [m["custom"]["data"] for m in reply if "custom" in m]
+        if payloads:
+            return transcript, payloads[-1]
+        text = answer
+    pytest.fail(f"no recommendation after {turns} turns: {transcript}")
+
+
 def test_a_request_gets_cards_from_the_demo_catalog_over_rest(servers: Servers) -> None:
-    reply = say(servers.rasa_url, "e2e-backpack", "i'm looking for a backpack for hiking")
-    texts = [m.get("text") for m in reply if m.get("text")]
-    payloads = [m["custom"]["data"] for m in reply if "custom" in m]
-    assert texts, reply
-    assert len(payloads) == 1, reply
-    payload = payloads[0]
+    transcript, payload = converse_until_cards(
+        servers.rasa_url, "e2e-backpack", "i'm looking for a backpack for hiking"
+    )
+    assert any(m.get("text") for m in transcript)
     assert payload["type"] == "recommendations" and payload["request_id"].startswith("r-")
     assert len(payload["items"]) == 3
     assert {item["category"] for item in payload["items"]} == {"Backpacks"}
     assert all(item["image_url"].startswith("/catalog/images/") and item["reason"] for item in payload["items"])
+
+
+def test_cards_obey_category_budget_and_exclusions_and_a_dislike_changes_the_list(servers: Servers) -> None:
+    catalog = {p.id: p for p in load_catalog(DEMO_CATALOG).catalog}
+    _, payload = converse_until_cards(servers.rasa_url, "e2e-sofa", "i need a sofa under $1500, not leather")
+    first = payload["items"]
+    for item in first:
+        product = catalog[item["id"]]
+        assert product.category == "Sofas" and product.price <= 1500
+        assert "leather" not in f"{product.material} {product.title}".lower()
+    disliked = first[0]["id"]
+    reply = say(servers.rasa_url, "e2e-sofa", f'/feedback{{"item_id": "{disliked}", "sentiment": "dislike"}}')
+    payloads = [m["custom"]["data"] for m in reply if "custom" in m]
+    assert payloads, reply
+    second = [item["id"] for item in payloads[-1]["items"]]
+    assert disliked not in second and second != [item["id"] for item in first]
+    for item_id in second:
+        assert catalog[item_id].category == "Sofas" and catalog[item_id].price <= 1500
+    # a page of "more" never brings the disliked sofa back
+    reply = say(servers.rasa_url, "e2e-sofa", "show me more")
+    more = [i["id"] for m in reply if "custom" in m for i in m["custom"]["data"]["items"]]
+    assert more and disliked not in more and not set(more) & set(second)
 
 
 def test_the_conversation_is_kept_in_the_sql_tracker_store(servers: Servers) -> None:
@@ -140,3 +178,29 @@ def test_the_conversation_is_kept_in_the_sql_tracker_store(servers: Servers) -> 
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", ("e2e-tracker",)
         ).fetchall()
     assert [json.loads(row[0])["text"] for row in stored] == ["hi"]
+
+
+def test_forget_me_leaves_nothing_behind(servers: Servers) -> None:
+    sender = "e2e-forget"
+    converse_until_cards(servers.rasa_url, sender, "show me lamps under 100")
+    say(servers.rasa_url, sender, '/feedback{"item_id": "SKU-0031", "sentiment": "like"}')
+    say(servers.rasa_url, sender, "yes")  # may remember me
+    with sqlite3.connect(servers.shop_db) as db:
+        assert db.execute("SELECT COUNT(*) FROM customers WHERE sender_id = ?", (sender,)).fetchone()[0] == 1
+    reply = say(servers.rasa_url, sender, "forget me")
+    assert any("erased" in (m.get("text") or "") for m in reply), reply
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with sqlite3.connect(servers.tracker_db) as db:
+            left = db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0]
+        if left == 0:
+            break
+        time.sleep(0.5)
+    assert left == 0, "conversation events were not erased"
+    with sqlite3.connect(servers.shop_db) as db:
+        for table, column in (("customers", "sender_id"),):
+            assert db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (sender,)).fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM interactions WHERE customer_id NOT IN (SELECT id FROM customers)"
+                          ).fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM profiles WHERE customer_id NOT IN (SELECT id FROM customers)"
+                          ).fetchone()[0] == 0

@@ -65,6 +65,7 @@ def retriever() -> Retriever:
             or its index is missing or out of date (``make index`` fixes it).
     """
     config = RetrievalSettings.from_env()
+    config.limit_serving_threads()
     catalog = _catalog(config)
     encoder = config.make_encoder()
     index = VectorIndex.load(

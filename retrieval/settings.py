@@ -9,6 +9,7 @@
 | ``SHOPKEEPER_MODEL_PATH`` | (bundled all-MiniLM-L6-v2) | a sentence-transformers model directory |
 | ``SHOPKEEPER_ENCODER`` | ``sentence-transformers`` | or ``hashing`` (tests, no model) |
 | ``SHOPKEEPER_INDEX_KIND`` | ``auto`` | ``auto``, ``flat``, ``ivf`` or ``hnsw`` |
+| ``SHOPKEEPER_QUERY_THREADS`` | ``1`` | torch and FAISS threads in a serving process |
 
 Relative paths are resolved against the project root (the folder holding
 ``pyproject.toml``), so commands work from any directory.
@@ -45,6 +46,7 @@ class RetrievalSettings:
     model_path: Path | None
     encoder: str = "sentence-transformers"
     index_kind: str = "auto"
+    query_threads: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RetrievalSettings:
@@ -67,7 +69,22 @@ class RetrievalSettings:
             model_path=_path(model) if model else None,
             encoder=encoder,
             index_kind=env.get("SHOPKEEPER_INDEX_KIND", "auto"),
+            query_threads=int(env.get("SHOPKEEPER_QUERY_THREADS", "1")),
         )
+
+    def limit_serving_threads(self) -> None:
+        """Give torch and FAISS ``query_threads`` threads in a process that answers queries.
+
+        One query at a time gains nothing from a second thread on a small machine and
+        loses a lot when the cores are shared: the retrieval benchmark measured the
+        single-query encode p95 at 24 ms with one thread and 417 ms with two, and flat
+        search 2–3× slower (docs/BENCHMARKS.md). Index builds keep the defaults.
+        """
+        import faiss
+        import torch
+
+        faiss.omp_set_num_threads(self.query_threads)
+        torch.set_num_threads(self.query_threads)
 
     def make_encoder(self) -> Encoder:
         """Build the configured encoder (the model itself loads on first use)."""

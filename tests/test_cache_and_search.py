@@ -106,3 +106,19 @@ def test_retriever_refuses_an_index_from_another_catalog(small_catalog: Catalog,
     other = Retriever.build(Catalog(list(small_catalog)[:3]), encoder)
     with pytest.raises(ValueError, match="another catalog"):
         Retriever(small_catalog, other.index, encoder)
+
+
+def test_serving_processes_limit_torch_and_faiss_threads() -> None:
+    import faiss
+    import torch
+
+    from retrieval.settings import RetrievalSettings
+
+    before = (faiss.omp_get_max_threads(), torch.get_num_threads())
+    try:
+        RetrievalSettings.from_env({"SHOPKEEPER_QUERY_THREADS": "1"}).limit_serving_threads()
+        assert (faiss.omp_get_max_threads(), torch.get_num_threads()) == (1, 1)
+        assert RetrievalSettings.from_env({}).query_threads == 1
+    finally:
+        faiss.omp_set_num_threads(before[0])
+        torch.set_num_threads(before[1])

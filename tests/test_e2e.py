@@ -1,6 +1,6 @@
 """End to end: the Rasa 3.6 server (Python 3.10) and our action server (Python 3.11, newer
-rasa-sdk) converse over REST. Proves the webhook protocol across the version skew and
-the payload shape clients rely on.
+rasa-sdk) converse over REST. Proves the webhook protocol across the version skew, the payload
+shape clients rely on, and the dialogue's promises on real turns.
 
 Needs the trained model and the built index (`make test` builds both first).
 """
@@ -8,112 +8,30 @@ Needs the trained model and the built index (`make test` builds both first).
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from retrieval.loaders import load_catalog
-from tests.conftest import DEMO_CATALOG, ROOT
+from tests.conftest import DEMO_CATALOG
+from tests.stack import Stack, StackError, get, running_stack, say
 
 pytestmark = pytest.mark.e2e
 
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
-MODEL = ROOT / "models" / "shopkeeper.tar.gz"
-STARTUP_SECONDS = 180
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except OSError:
-        return 0, ""
-
-
-def post(url: str, body: dict[str, Any]) -> Any:
-    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
-
-
-def wait_until(check: Any, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if check():
-            return
-        if process.poll() is not None:
-            pytest.fail(f"{what} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)
-    pytest.fail(f"{what} did not start within {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
-
-
-@dataclass(frozen=True)
-class Servers:
-    rasa_url: str
-    tracker_db: Path
-    shop_db: Path
-
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    if not RASA.exists() or not MODEL.exists():
-        pytest.fail("the Rasa environment or model is missing: run `make test` (it builds both) or `make model`")
-    work = tmp_path_factory.mktemp("e2e")
-    action_port, rasa_port = free_port(), free_port()
-    env = {**os.environ, "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
-           "RASA_TRACKER_DB": str(work / "tracker.db"), "RASA_TELEMETRY_ENABLED": "false",
-           "SHOPKEEPER_DB_URL": f"sqlite:///{work / 'shop.db'}",
-           "HF_HUB_OFFLINE": "1", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    action_log, rasa_log = work / "actions.log", work / "rasa.log"
-    actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port),
-         "--endpoints", "bot/endpoints.yml"],
-        cwd=ROOT, env=env, stdout=action_log.open("wb"), stderr=subprocess.STDOUT,
-    )
-    rasa = subprocess.Popen(
-        [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
-         "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
-        cwd=ROOT, env=env, stdout=rasa_log.open("wb"), stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{rasa_port}"
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
-        wait_until(lambda: get(f"http://127.0.0.1:{action_port}/health")[0] == 200, "action server", actions,
-                   action_log)
-        wait_until(lambda: "model_file" in get(f"{url}/status")[1], "Rasa server", rasa, rasa_log)
-        yield Servers(url, work / "tracker.db", work / "shop.db")
-    finally:
-        for process in (rasa, actions):
-            process.terminate()
-        for process in (rasa, actions):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        with running_stack(tmp_path_factory.mktemp("e2e")) as stack:
+            yield stack
+    except StackError as exc:
+        pytest.fail(str(exc))
 
 
-def say(url: str, sender: str, text: str) -> list[dict[str, Any]]:
-    reply = post(f"{url}/webhooks/rest/webhook", {"sender": sender, "message": text})
-    assert isinstance(reply, list)
-    return reply
-
-
-def test_greeting_is_answered(servers: Servers) -> None:
+def test_greeting_is_answered(servers: Stack) -> None:
     reply = say(servers.rasa_url, "e2e-greet", "hello")
     assert reply and "Shopkeeper" in reply[0]["text"]
 
@@ -133,7 +51,7 @@ def converse_until_cards(url: str, sender: str, first: str, *, answer: str = "i 
     pytest.fail(f"no recommendation after {turns} turns: {transcript}")
 
 
-def test_a_request_gets_cards_from_the_demo_catalog_over_rest(servers: Servers) -> None:
+def test_a_request_gets_cards_from_the_demo_catalog_over_rest(servers: Stack) -> None:
     transcript, payload = converse_until_cards(
         servers.rasa_url, "e2e-backpack", "i'm looking for a backpack for hiking"
     )
@@ -144,7 +62,7 @@ def test_a_request_gets_cards_from_the_demo_catalog_over_rest(servers: Servers) 
     assert all(item["image_url"].startswith("/catalog/images/") and item["reason"] for item in payload["items"])
 
 
-def test_cards_obey_category_budget_and_exclusions_and_a_dislike_changes_the_list(servers: Servers) -> None:
+def test_cards_obey_category_budget_and_exclusions_and_a_dislike_changes_the_list(servers: Stack) -> None:
     catalog = {p.id: p for p in load_catalog(DEMO_CATALOG).catalog}
     _, payload = converse_until_cards(servers.rasa_url, "e2e-sofa", "i need a sofa under $1500, not leather")
     first = payload["items"]
@@ -166,7 +84,7 @@ def test_cards_obey_category_budget_and_exclusions_and_a_dislike_changes_the_lis
     assert more and disliked not in more and not set(more) & set(second)
 
 
-def test_the_conversation_is_kept_in_the_sql_tracker_store(servers: Servers) -> None:
+def test_the_conversation_is_kept_in_the_sql_tracker_store(servers: Stack) -> None:
     say(servers.rasa_url, "e2e-tracker", "hi")
     status, body = get(f"{servers.rasa_url}/conversations/e2e-tracker/tracker")
     assert status == 200
@@ -180,7 +98,7 @@ def test_the_conversation_is_kept_in_the_sql_tracker_store(servers: Servers) -> 
     assert [json.loads(row[0])["text"] for row in stored] == ["hi"]
 
 
-def test_forget_me_leaves_nothing_behind(servers: Servers) -> None:
+def test_forget_me_leaves_nothing_behind(servers: Stack) -> None:
     sender = "e2e-forget"
     converse_until_cards(servers.rasa_url, sender, "show me lamps under 100")
     say(servers.rasa_url, sender, '/feedback{"item_id": "SKU-0031", "sentiment": "like"}')

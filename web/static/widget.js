@@ -59,6 +59,16 @@
       card.appendChild(el("p", "skw-price", price(item.price, item.currency)
         + (item.rating ? " · ★ " + Number(item.rating).toFixed(1) : "")));
       card.appendChild(el("p", "skw-reason", item.reason));
+      var actions = el("div", "skw-card-actions");
+      [["like", "👍", "I like this"], ["dislike", "👎", "Not for me"]].forEach(function (f) {
+        var btn = el("button", "skw-vote", f[1]); btn.type = "button";
+        btn.setAttribute("aria-label", f[2] + ": " + item.title);
+        btn.addEventListener("click", function () {
+          say("/feedback" + JSON.stringify({ item_id: item.id, sentiment: f[0] }), f[1] + " " + item.title);
+        });
+        actions.appendChild(btn);
+      });
+      card.appendChild(actions);
       row.appendChild(card);
     });
     log.appendChild(row); scroll();

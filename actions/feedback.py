@@ -111,6 +111,7 @@ class ActionCritique(ShopAction):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         reference = referenced_items(tracker, self.services)
         needs = needs_from(tracker)
+        excluded_before = set(needs.exclusions)
         events: Events = []
         exclude = [p.id for p in shown]
         if intent == "critique_cheaper":
@@ -136,6 +137,7 @@ class ActionCritique(ShopAction):
         else:  # critique_different, or exclusions named in a critique
             needs, note, changed = self._different(tracker, needs, reference[0] if reference else None, shown)
             events += changed
+        self._learn(tracker.sender_id, intent, needs, [v for v in needs.exclusions if v not in excluded_before])
         self.services.profiles.record(
             tracker.sender_id, InteractionKind.CRITIQUE,
             item_id=reference[0].id if reference else None, request_id=tracker.get_slot("request_id"),
@@ -145,6 +147,19 @@ class ActionCritique(ShopAction):
         dispatcher.utter_message(text=note)
         result = recommend(tracker, self.services, needs, exclude=exclude)
         return events + present(dispatcher, tracker, self.services, result, texts.REFINED)
+
+    def _learn(self, sender_id: str, intent: str | None, needs: Needs, ruled_out: list[str]) -> None:
+        """A critique is feedback too: the profile (with consent) learns the budget and what was ruled out."""
+        values = self.services.vocabulary.values
+        attributes = {
+            name: value
+            for value in ruled_out
+            for name in ("colour", "material", "style", "brand")
+            if value.casefold() in (v.casefold() for v in values.get(name, []))
+        }
+        budget = needs.max_price if intent == "critique_cheaper" else None
+        if attributes or budget is not None:
+            self.services.profiles.learn(sender_id, attributes=attributes, weight=-1.0, budget_max=budget)
 
     def _wrong_size(self, reference: Product | None, shown: list[Product], bigger: bool) -> list[str]:
         """Ids of same-category items not bigger (or not smaller) than the reference."""

@@ -9,6 +9,7 @@ shop's metrics but no profile is built or kept.
 >>> profiles = ProfileStore(engine)
 >>> profiles.set_consent("web-1", True)
 >>> profiles.learn("web-1", attributes={"colour": "grey"}, weight=1.0)
+True
 >>> profiles.snapshot("web-1").affinities
 {'colour:grey': 1.0}
 """

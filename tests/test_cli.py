@@ -95,3 +95,27 @@ def test_flipkart_import_through_the_cli(shared_catalogs: Path, tmp_path: Path,
                            str(MAPPINGS / "flipkart.toml"), "--lenient", "--out", str(out)], capsys)
     assert code == 0 and "loaded from 1002 row(s)" in stdout
     assert len(out.read_text().splitlines()) >= 990
+
+
+def test_nlu_lookups_are_generated_from_the_catalog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    catalog = tmp_path / "c.jsonl"
+    rows = [{"id": "1", "title": "Trail shoe", "price": 1, "category": "Running Shoes", "colour": "Red",
+             "brand": "Zephyr", "material": "mesh"},
+            {"id": "2", "title": "Tent", "price": 2, "category": "Tents", "colour": "green"}]
+    catalog.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    nlu = tmp_path / "nlu"
+    nlu.mkdir()
+    (nlu / "hand.yml").write_text('version: "3.1"\nnlu:\n- synonym: Tents\n  examples: |\n    - tents\n')
+    out = nlu / "catalog_lookups.yml"
+    code, stdout, _ = run(["nlu", "lookups", "--catalog", str(catalog), "--out", str(out)], capsys)
+    assert code == 0 and "2 category" not in stdout and str(out) in stdout
+    document = yaml.safe_load(out.read_text())
+    lookups = {b["lookup"]: b["examples"].split() for b in document["nlu"] if "lookup" in b}
+    synonyms = {b["synonym"]: b["examples"] for b in document["nlu"] if "synonym" in b}
+    assert set(lookups) == {"category", "colour", "material", "brand"}
+    assert "running shoe" in " ".join(lookups["category"]).replace("- ", "")
+    assert "running shoe" in synonyms["Running Shoes"] and "red" in synonyms["Red"]
+    assert "Tents" in synonyms and "tents" not in synonyms["Tents"]  # already defined by hand
+    assert "tent" in synonyms["Tents"]

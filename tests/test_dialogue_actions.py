@@ -426,3 +426,17 @@ def test_every_given_need_is_validated_not_only_the_asked_one(services: Services
     t = tracker("a couch in gray", slots={"category": "a couch", "colour": "gray"})
     listed = asyncio.run(form(services).required_slots([], None, t, {}))  # type: ignore[arg-type]
     assert {"category", "colour"} <= set(listed)
+
+
+def test_critiques_teach_the_profile_with_consent(services: Services) -> None:
+    services.profiles.set_consent("customer-1", True)
+    shown = shown_for(services, "Sofas")
+    t = tracker("not leather", "critique_different",
+                entities=[entity("material", "leather", "exclude")], slots={"category": "Sofas", "shown_items": shown})
+    run(ActionCritique(lambda: services), t)
+    run(ActionCritique(lambda: services), tracker("cheaper", "critique_cheaper",
+                                                   slots={"category": "Sofas", "shown_items": shown}))
+    snapshot = services.profiles.snapshot("customer-1")
+    assert snapshot.affinities.get("material:leather") == -1.0
+    cheapest = min(services.recommender.catalog.get(i).price for i in shown)  # type: ignore[union-attr]
+    assert snapshot.budget_max == round(cheapest * 0.9, 2)

@@ -11,7 +11,7 @@ model=models/shopkeeper.tar.gz
 if [ -f "$model" ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint" ]; then
     exit 0
 fi
-printf '\033[1m==> Training the Rasa model (about a minute)\033[0m\n' >&2
+printf '\033[1m==> Training the Rasa model (about four minutes on two cores)\033[0m\n' >&2
 mkdir -p models
 .venv-rasa/bin/rasa train --quiet --config config.yml --domain bot/domain \
     --data data/nlu data/stories data/rules --out models --fixed-model-name shopkeeper >&2

@@ -26,7 +26,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TRACKER_DB ?= build/rasa-tracker.db
 export CORS_ORIGINS    ?= http://$(HOST):$(WEB_PORT)
 
-.PHONY: help setup index model run test test-fast lint bench lock lock-rasa clean
+.PHONY: help setup index model run test lint bench bench-nlu bench-turns lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,8 +50,14 @@ lint: setup ## ruff and mypy
 	@$(VENV)/bin/ruff check retrieval actions web store tests benchmarks scripts
 	@$(VENV)/bin/mypy
 
-bench: index ## retrieval benchmark (minutes; writes nothing, prints figures)
+bench: index ## retrieval benchmark (about 20 minutes; prints figures)
 	@$(PY) benchmarks/retrieval.py
+
+bench-nlu: setup ## NLU 5-fold cross-validation (about 20 minutes; prints figures)
+	@$(PY) benchmarks/nlu.py
+
+bench-turns: index model ## end-to-end recommendation turn latency over REST (about 5 minutes)
+	@$(PY) benchmarks/turns.py
 
 lock: ## re-resolve requirements.lock from pyproject.toml (needs network)
 	@scripts/lock.sh app

@@ -1,0 +1,1031 @@
+#!/usr/bin/env python3
+"""End-to-end recommendation turn latency over REST (warm), and where a turn's time goes.
+
+Run from the repository root (the trained model and the built index must exist: ``make model index``)::
+
+    .venv/bin/python benchmarks/turns.py                       # 40 customers, ~7 min
+    .venv/bin/python benchmarks/turns.py --quick               # smoke run, ~4 min (mostly loading models)
+    .venv/bin/python benchmarks/turns.py --markdown out.md     # also write the tables as markdown
+
+Tables go to stdout, progress to stderr. What is measured:
+
+1. The Rasa server and the action server start on free ports with their own SQLite
+   databases in a temporary folder (``tests.stack.running_stack``), exactly as in the
+   end-to-end tests. A few full conversations warm everything up (model load, first
+   SQL queries, code paths).
+2. ``--customers`` simulated customers (fixed seed), one after the other. Each asks for a
+   category with a budget up front ("i need a sofa under 1500", category and budget drawn
+   from the demo catalog so that at least twelve items fit), answers "i don't mind" to every
+   question until cards come back (timed: *first recommendation*), presses 👍 on the first
+   card (``/feedback{"item_id": …, "sentiment": "like"}``, timed: *refined after 👍*), then
+   says "show me more" (timed: *show more*). A turn is one POST to Rasa's REST channel, from
+   sending the message to having every bot message of the turn.
+3. The parts of a turn, each measured on its own:
+   * NLU: the same messages POSTed to Rasa's ``/model/parse``;
+   * action calls: the action server's ``/webhook`` POSTed directly with the tracker Rasa
+     would send (``GET /conversations/{id}/tracker?until=…`` just before the action ran)
+     and the domain (``GET /domain``);
+   * in process, with the code the action runs (``actions.services.default_services()``
+     on a temporary SQLite database): query embedding (new text vs cached), the
+     recommender minus the embedding (filter mask, FAISS search, rerank, MMR, reasons),
+     and the database work of a turn (``profiles.snapshot`` + ``profiles.record_many`` of
+     three impressions);
+   * in process in the Rasa environment (a small probe run with ``.venv-rasa/bin/python``
+     after the servers stopped): NLU (``processor.parse_message``), one next-action
+     prediction by the policies, validating an action server answer (``jsonschema``), and
+     the SQL tracker store's read and save of a turn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_HERE = Path(__file__).resolve().parent
+REPO = _HERE.parent
+# Run as a script, this file's folder is first on sys.path and benchmarks/retrieval.py would
+# shadow the ``retrieval`` package: put the repository root there instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(REPO))
+
+from tests.stack import MODEL, RASA, Stack, post, running_stack, say  # noqa: E402
+
+DEMO_CATALOG = REPO / "data" / "catalog" / "products.jsonl"
+RASA_VERSION = "3.6.21"
+TARGET_P95_MS = 150.0
+#: Items that must fit the drawn budget: three lists of three without repeats, and some slack.
+MIN_FITTING = 12
+ANSWER = "i don't mind"
+MORE = "show me more"
+MAX_TURNS = 5
+
+#: How a customer names each demo category in a request.
+CATEGORY_PHRASES: dict[str, str] = {
+    "Sofas": "a sofa",
+    "Armchairs": "an armchair",
+    "Desks": "a desk",
+    "Dining Tables": "a dining table",
+    "Backpacks": "a backpack",
+    "Lamps": "a lamp",
+    "Headphones": "some headphones",
+    "Beds": "a bed",
+    "Bookcases": "a bookcase",
+    "Jackets": "a jacket",
+    "Office Chairs": "an office chair",
+    "Rugs": "a rug",
+    "Coffee Tables": "a coffee table",
+    "Sneakers": "a pair of sneakers",
+}
+REQUEST_TEMPLATES: tuple[str, ...] = (
+    "i need {thing} under {budget}",
+    "i'm looking for {thing} under ${budget}",
+    "show me {thing} under {budget}",
+)
+
+TURN_KINDS: tuple[tuple[str, str], ...] = (
+    ("first", "first recommendation"),
+    ("feedback", "refined after 👍"),
+    ("more", "show more"),
+)
+
+# -- output --------------------------------------------------------------------------------
+
+_STARTED = time.perf_counter()
+
+
+def log(message: str) -> None:
+    """Progress line on stderr, with seconds since start."""
+    print(f"[{time.perf_counter() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _is_number(cell: str) -> bool:
+    text = cell.replace(",", "").rstrip("×%").strip()
+    if text in ("—", "-", "n/a", ""):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class Table:
+    """A titled table printed as aligned text and written as markdown."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, *cells: object) -> None:
+        """Append a row; cells are turned into strings as given."""
+        self.rows.append([str(c) for c in cells])
+
+    def _right(self) -> list[bool]:
+        return [bool(self.rows) and all(_is_number(r[i]) for r in self.rows) for i in range(len(self.headers))]
+
+    def text(self) -> str:
+        """The table as aligned plain text."""
+        widths = [max([len(h)] + [len(r[i]) for r in self.rows]) for i, h in enumerate(self.headers)]
+        right = self._right()
+
+        def line(cells: Sequence[str]) -> str:
+            return "  ".join(
+                c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
+            ).rstrip()
+
+        out = [self.title, "=" * len(self.title), line(self.headers), line(["-" * w for w in widths])]
+        out += [line(r) for r in self.rows]
+        out += [f"  * {n}" for n in self.notes]
+        return "\n".join(out)
+
+    def markdown(self) -> str:
+        """The table as GitHub markdown under a level-3 heading."""
+        right = self._right()
+        out = [f"### {self.title}", "", "| " + " | ".join(self.headers) + " |"]
+        out.append("| " + " | ".join("---:" if r else "---" for r in right) + " |")
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in self.rows]
+        if self.notes:
+            out.append("")
+            out += [f"- {n}" for n in self.notes]
+        return "\n".join(out)
+
+
+@dataclass
+class Report:
+    """Everything printed, kept for the markdown file."""
+
+    preamble: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+    def line(self, text: str) -> None:
+        """A preamble line (command, machine)."""
+        self.preamble.append(text)
+        print(text, flush=True)
+
+    def table(self, table: Table) -> None:
+        """Print a finished table and keep it."""
+        self.tables.append(table)
+        print("\n" + table.text() + "\n", flush=True)
+
+    def markdown(self) -> str:
+        """The whole report as markdown."""
+        parts = ["\n".join(f"{p}  " for p in self.preamble)]
+        parts += [t.markdown() for t in self.tables]
+        return "\n\n".join(parts) + "\n"
+
+
+def _ms(value: float) -> str:
+    if math.isnan(value):
+        return "—"
+    if value < 1:
+        return f"{value:.3f}"
+    if value < 100:
+        return f"{value:.2f}"
+    return f"{value:.1f}"
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (linear interpolation, as numpy's default); NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100.0
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def _share(part: float, whole: float) -> str:
+    if math.isnan(part) or math.isnan(whole) or whole <= 0:
+        return "—"
+    return f"{100.0 * part / whole:.0f}%"
+
+
+# -- machine -------------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _mem_total_gb() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024 / 1e9
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _load_average() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "n/a"
+    return f"{one:.2f}/{five:.2f}/{fifteen:.2f}"
+
+
+def code_version() -> str:
+    """The commit measured (read-only git), and whether the working tree differs from it."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                                check=True, timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (no git)"
+    return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
+
+
+def machine_line() -> str:
+    """CPU model, cores, memory and Python, on one line."""
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    speedups = any(RASA.parent.parent.glob("lib/python*/site-packages/shopkeeper_rasa_speedups.pth"))
+    return (
+        f"{_cpu_model()}, {cores} cores ({usable} usable), {_mem_total_gb():.0f} GB RAM; "
+        f"Rasa {RASA_VERSION} server (.venv-rasa), action server and this script on Python "
+        f"{platform.python_version()}; SHOPKEEPER_QUERY_THREADS={os.environ.get('SHOPKEEPER_QUERY_THREADS', '1')}; "
+        f"bot/rasa_speedups.py in .venv-rasa: {'yes' if speedups else 'no'}"
+    )
+
+
+# -- customers -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Customer:
+    """One simulated customer: who, and what they ask for first."""
+
+    sender: str
+    category: str
+    budget: int
+    request: str
+
+
+def category_prices(path: Path = DEMO_CATALOG) -> dict[str, list[float]]:
+    """In-stock prices per category of the demo catalog, ascending."""
+    prices: dict[str, list[float]] = {}
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                product = json.loads(line)
+                if int(product.get("stock", 1) or 0) > 0:
+                    prices.setdefault(str(product["category"]), []).append(float(product["price"]))
+    return {c: sorted(p) for c, p in sorted(prices.items())}
+
+
+def make_customers(count: int, seed: int, prefix: str) -> list[Customer]:
+    """``count`` customers with a category and a budget at which at least :data:`MIN_FITTING` items fit."""
+    rng = random.Random(seed)
+    prices = {c: p for c, p in category_prices().items() if c in CATEGORY_PHRASES and len(p) >= MIN_FITTING}
+    categories = sorted(prices)
+    customers: list[Customer] = []
+    for n in range(count):
+        category = rng.choice(categories)
+        ladder = prices[category]
+        price = ladder[rng.randrange(MIN_FITTING - 1, len(ladder))]
+        step = 10 if price < 500 else 50
+        budget = int(math.ceil(price / step) * step)
+        template = rng.choice(REQUEST_TEMPLATES)
+        request = template.format(thing=CATEGORY_PHRASES[category], budget=budget)
+        customers.append(Customer(f"{prefix}-{n:03d}", category, budget, request))
+    return customers
+
+
+# -- conversations -------------------------------------------------------------------------
+
+
+@dataclass
+class Turn:
+    """One timed recommendation turn."""
+
+    kind: str
+    sender: str
+    text: str
+    ms: float
+    cards: list[str]
+
+
+@dataclass
+class Conversation:
+    """What happened to one customer."""
+
+    customer: Customer
+    questions: int = 0
+    turns: list[Turn] = field(default_factory=list)
+    failure: str | None = None
+
+
+def _cards(reply: list[dict[str, Any]]) -> list[str]:
+    payloads = [m["custom"]["data"] for m in reply if isinstance(m.get("custom"), dict) and "data" in m["custom"]]
+    if not payloads:
+        return []
+    items = payloads[-1].get("items") or []
+    return [str(item["id"]) for item in items]
+
+
+def _timed_say(url: str, sender: str, text: str) -> tuple[float, list[dict[str, Any]]]:
+    started = time.perf_counter()
+    reply = say(url, sender, text)
+    return (time.perf_counter() - started) * 1000.0, reply
+
+
+def converse(url: str, customer: Customer) -> Conversation:
+    """Request → "i don't mind" until cards → 👍 on the first card → "show me more"."""
+    conversation = Conversation(customer)
+    text = customer.request
+    cards: list[str] = []
+    for _ in range(MAX_TURNS):
+        ms, reply = _timed_say(url, customer.sender, text)
+        cards = _cards(reply)
+        if cards:
+            conversation.turns.append(Turn("first", customer.sender, text, ms, cards))
+            break
+        conversation.questions += 1
+        text = ANSWER
+    else:
+        conversation.failure = f"no cards after {MAX_TURNS} turns"
+        return conversation
+    feedback = f'/feedback{{"item_id": "{cards[0]}", "sentiment": "like"}}'
+    ms, reply = _timed_say(url, customer.sender, feedback)
+    conversation.turns.append(Turn("feedback", customer.sender, feedback, ms, _cards(reply)))
+    ms, reply = _timed_say(url, customer.sender, MORE)
+    conversation.turns.append(Turn("more", customer.sender, MORE, ms, _cards(reply)))
+    return conversation
+
+
+# -- parts of a turn over HTTP --------------------------------------------------------------
+
+
+def _get_json(url: str, accept: str = "application/json") -> Any:
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def tracker_before(stack: Stack, sender: str, action: str, occurrence: int = -1) -> dict[str, Any] | None:
+    """The tracker as it was just before ``action`` ran (its ``occurrence``-th run), as Rasa sends it."""
+    sender_q = urllib.parse.quote(sender, safe="")
+    full = _get_json(f"{stack.rasa_url}/conversations/{sender_q}/tracker?include_events=ALL")
+    events = full["events"]
+    runs = [i for i, e in enumerate(events) if e.get("event") == "action" and e.get("name") == action]
+    if not runs:
+        return None
+    index = runs[occurrence]
+    until = events[index - 1]["timestamp"]
+    tracker: dict[str, Any] = _get_json(
+        f"{stack.rasa_url}/conversations/{sender_q}/tracker?include_events=ALL&until={until!r}"
+    )
+    last = tracker["events"][-1] if tracker["events"] else {}
+    if last.get("event") == "action" and last.get("name") == action:  # equal timestamps: drop the action itself
+        tracker["events"] = tracker["events"][:-1]
+    return tracker
+
+
+def with_new_request_text(tracker: dict[str, Any], n: int) -> dict[str, Any]:
+    """A copy whose latest request has words never embedded before (the query embedding is not cached)."""
+    changed = copy.deepcopy(tracker)
+    for event in reversed(changed["events"]):
+        if event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent == "request_recommendation":
+                event["text"] = f"{event.get('text') or ''} please, variant {n}"
+                break
+    return changed
+
+
+def time_webhook(
+    stack: Stack, action: str, trackers: Sequence[dict[str, Any]], domain: dict[str, Any], calls: int,
+    transform: Callable[[dict[str, Any], int], dict[str, Any]] | None = None,
+    answers: list[dict[str, Any]] | None = None,
+) -> list[float]:
+    """Milliseconds per direct ``/webhook`` call of ``action``, cycling over ``trackers``; keeps one answer."""
+    times: list[float] = []
+    for n in range(calls):
+        tracker = trackers[n % len(trackers)]
+        if transform is not None:
+            tracker = transform(tracker, n)
+        body = {"next_action": action, "sender_id": tracker["sender_id"], "tracker": tracker, "domain": domain,
+                "version": RASA_VERSION}
+        started = time.perf_counter()
+        answer = post(f"{stack.action_url}/webhook", body)
+        times.append((time.perf_counter() - started) * 1000.0)
+        if not isinstance(answer, dict) or "events" not in answer:
+            raise RuntimeError(f"{action}: unexpected webhook answer {str(answer)[:300]}")
+        if answers is not None and n == 0:
+            answers.append(answer)
+    return times
+
+
+def time_parse(stack: Stack, texts: Sequence[str], repeats: int) -> list[float]:
+    """Milliseconds per ``/model/parse`` call over ``texts``, ``repeats`` times each."""
+    times: list[float] = []
+    for _ in range(repeats):
+        for text in texts:
+            started = time.perf_counter()
+            post(f"{stack.rasa_url}/model/parse", {"text": text})
+            times.append((time.perf_counter() - started) * 1000.0)
+    return times
+
+
+#: Runs in the Rasa environment (Python 3.10): times Rasa's own parts of a turn in process, on the
+#: trackers and tracker store of the finished run. argv: spec JSON, output JSON.
+RASA_PROBE = r"""
+import asyncio, json, logging, shutil, sqlite3, sys, time
+logging.disable(logging.WARNING)
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+
+spec = json.load(open(sys.argv[1]))
+out = {"predict": [], "agree": 0, "parse": {}, "read": [], "save": [], "events_saved": [], "validate": [],
+       "instance": [], "validate_impl": ""}
+
+async def main():
+    agent = Agent.load(spec["model"])
+    processor, domain = agent.processor, agent.domain
+    cases = [(DialogueStateTracker.from_dict(t["sender_id"], t["events"], domain.slots), expected)
+             for t, expected in spec["trackers"]]
+    for tracker, _ in cases[:3]:
+        processor._predict_next_with_tracker(tracker.copy())
+    for n in range(spec["calls"]):
+        tracker, expected = cases[n % len(cases)]
+        tracker = tracker.copy()
+        started = time.perf_counter()
+        prediction = processor._predict_next_with_tracker(tracker)
+        out["predict"].append((time.perf_counter() - started) * 1000.0)
+        if n < len(cases):
+            out["agree"] += domain.action_names_or_texts[prediction.max_confidence_index] == expected
+    for kind, texts in spec["texts"].items():
+        for text in texts[:3]:
+            await processor.parse_message(UserMessage(text))
+        times = out["parse"].setdefault(kind, [])
+        for text in texts:
+            started = time.perf_counter()
+            await processor.parse_message(UserMessage(text))
+            times.append((time.perf_counter() - started) * 1000.0)
+    import jsonschema
+    from jsonschema import validators
+    from rasa.core.actions.action import RemoteAction
+    out["validate_impl"] = f"{jsonschema.validate.__module__}.{jsonschema.validate.__name__}"
+    schema = RemoteAction.action_response_format_spec()
+    remote = RemoteAction("action_recommend", None)
+    compiled = validators.validator_for(schema)(schema)
+    for answer in spec["answers"]:
+        remote._validate_action_result(answer)
+    for n in range(spec["calls"]):
+        answer = spec["answers"][n % len(spec["answers"])]
+        started = time.perf_counter()
+        remote._validate_action_result(answer)
+        out["validate"].append((time.perf_counter() - started) * 1000.0)
+        started = time.perf_counter()
+        compiled.validate(answer)  # the answer alone, with a validator built once
+        out["instance"].append((time.perf_counter() - started) * 1000.0)
+    shutil.copyfile(spec["tracker_db"], spec["copy_db"])
+    store = SQLTrackerStore(domain, dialect="sqlite", db=spec["copy_db"])
+    db = sqlite3.connect(spec["copy_db"])
+    senders = spec["senders"]
+    for n in range(spec["calls"] + 3):
+        sender = senders[n % len(senders)]
+        started = time.perf_counter()
+        tracker = await store.retrieve(sender)
+        read = (time.perf_counter() - started) * 1000.0
+        # forget the last turn's rows, then time writing them back as Rasa does at the end of a turn
+        last_user = max(e.timestamp for e in tracker.events if e.type_name == "user")
+        with db:
+            removed = db.execute("DELETE FROM events WHERE sender_id = ? AND timestamp >= ?",
+                                 (sender, last_user)).rowcount
+        started = time.perf_counter()
+        await store.save(tracker)
+        save = (time.perf_counter() - started) * 1000.0
+        if n >= 3:
+            out["read"].append(read)
+            out["save"].append(save)
+            out["events_saved"].append(removed)
+
+asyncio.run(main())
+json.dump(out, open(sys.argv[2], "w"))
+"""
+
+
+@dataclass
+class RasaParts:
+    """Rasa's own parts of a turn, timed in process by :data:`RASA_PROBE`."""
+
+    predict: list[float] = field(default_factory=list)
+    agree: int = 0
+    cases: int = 0
+    parse: dict[str, list[float]] = field(default_factory=dict)
+    read: list[float] = field(default_factory=list)
+    save: list[float] = field(default_factory=list)
+    events_saved: list[int] = field(default_factory=list)
+    validate: list[float] = field(default_factory=list)
+    instance: list[float] = field(default_factory=list)
+    #: which ``jsonschema.validate`` Rasa calls (``shopkeeper_rasa_speedups.validate`` when installed)
+    validate_impl: str = ""
+
+
+def probe_rasa(workdir: Path, trackers: Sequence[tuple[dict[str, Any], str]], texts: dict[str, list[str]],
+               answers: Sequence[dict[str, Any]], tracker_db: Path, senders: Sequence[str], calls: int) -> RasaParts:
+    """Time next-action prediction, NLU and the SQL tracker store inside the Rasa environment."""
+    spec = {"model": str(MODEL), "trackers": [list(t) for t in trackers], "texts": texts, "answers": list(answers),
+            "tracker_db": str(tracker_db), "copy_db": str(workdir / "tracker-copy.db"), "senders": list(senders),
+            "calls": calls}
+    spec_file, out_file, script = workdir / "probe-in.json", workdir / "probe-out.json", workdir / "probe.py"
+    spec_file.write_text(json.dumps(spec), encoding="utf-8")
+    script.write_text(RASA_PROBE, encoding="utf-8")
+    python = RASA.parent / "python"
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    result = subprocess.run([str(python), str(script), str(spec_file), str(out_file)], cwd=REPO, env=env,
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"the Rasa probe failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    raw = json.loads(out_file.read_text(encoding="utf-8"))
+    return RasaParts(predict=raw["predict"], agree=int(raw["agree"]), cases=min(len(trackers), calls),
+                     parse=raw["parse"], read=raw["read"], save=raw["save"], events_saved=raw["events_saved"],
+                     validate=raw["validate"], instance=raw["instance"],
+                     validate_impl=str(raw.get("validate_impl", "")))
+
+
+#: The action that marks each kind of timed turn in a tracker.
+KIND_ACTIONS = {"first": "action_recommend", "feedback": "action_feedback", "more": "action_show_more"}
+
+
+def count_turn_actions(events: Sequence[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Per turn kind: (actions Rasa predicted, calls it made to the action server) in that turn."""
+    segments: list[list[dict[str, Any]]] = []
+    for event in events:
+        if event.get("event") == "user":
+            segments.append([])
+        elif segments:
+            segments[-1].append(event)
+    counts: dict[str, tuple[int, int]] = {}
+    for segment in segments:
+        names = [str(e.get("name")) for e in segment if e.get("event") == "action"]
+        remote = sum(1 for n in names if n.endswith("_form") or (n.startswith("action_") and n != "action_listen"))
+        for kind, action in KIND_ACTIONS.items():
+            if action in names:
+                counts[kind] = (len(names), remote)
+    return counts
+
+
+# -- parts of a turn in process ---------------------------------------------------------------
+
+
+@dataclass
+class InProcess:
+    """Milliseconds per call of what the actions run."""
+
+    embed_new: list[float] = field(default_factory=list)
+    embed_cached: list[float] = field(default_factory=list)
+    search_first: list[float] = field(default_factory=list)
+    search_liked: list[float] = field(default_factory=list)
+    snapshot: list[float] = field(default_factory=list)
+    record: list[float] = field(default_factory=list)
+    database: list[float] = field(default_factory=list)
+
+
+def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path) -> InProcess:
+    """Embedding, search + rerank and database time with the action server's own code."""
+    os.environ["SHOPKEEPER_DB_URL"] = f"sqlite:///{workdir / 'in-process.db'}"
+    os.environ.pop("SHOPKEEPER_TRACKER_DB_URL", None)
+    os.environ.pop("RASA_TRACKER_DB", None)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import numpy as np
+
+    from actions.services import default_services
+    from retrieval.recommender import SOFT_ATTRIBUTES, Needs, Preferences
+    from store.models import InteractionKind
+
+    services = default_services()
+    recommender, retriever, profiles = services.recommender, services.recommender.retriever, services.profiles
+    out = InProcess()
+
+    def needs_of(customer: Customer) -> Needs:
+        return Needs(category=customer.category, max_price=float(customer.budget), text=customer.request)
+
+    # warm-up: model, index, SQL statements
+    for customer in customers[:3]:
+        recommender.recommend(needs_of(customer), k=3)
+        profiles.snapshot(f"warm-{customer.sender}")
+    queries = [f"{needs_of(customers[n % len(customers)]).query_text()} in-process {n}" for n in range(calls)]
+    log(f"in process: embed_query on {calls} new texts, then the same texts again (cached)")
+    for text in queries:
+        started = time.perf_counter()
+        retriever.embed_query(text)
+        out.embed_new.append((time.perf_counter() - started) * 1000.0)
+    for text in queries:
+        started = time.perf_counter()
+        retriever.embed_query(text)
+        out.embed_cached.append((time.perf_counter() - started) * 1000.0)
+
+    log(f"in process: recommend() with the query embedding cached, {calls} calls each way")
+    for n in range(calls):
+        needs = needs_of(customers[n % len(customers)])
+        retriever.embed_query(needs.query_text())  # cached from here on: what remains is search + rerank
+        started = time.perf_counter()
+        first = recommender.recommend(needs, k=3)
+        out.search_first.append((time.perf_counter() - started) * 1000.0)
+        if not first.items:
+            continue
+        liked = first.items[0].product
+        vector = recommender.item_vector(liked.id)
+        norm = float(np.linalg.norm(vector))
+        affinities = {f"{name}:{value.casefold()}": 1.0
+                      for name in ("category", *SOFT_ATTRIBUTES)
+                      if (value := liked.category if name == "category" else liked.attribute(name))}
+        preferences = Preferences(vector=(vector / norm).astype(np.float32) if norm else None, affinities=affinities)
+        shown = [s.product.id for s in first.items]
+        started = time.perf_counter()
+        recommender.recommend(needs, preferences, k=3, exclude_ids=shown, like_item=liked.id)
+        out.search_liked.append((time.perf_counter() - started) * 1000.0)
+
+    log(f"in process: profiles.snapshot + record_many(3 impressions), {calls} calls")
+    items = [p.id for p in list(recommender.catalog)[:3]]
+    senders = [f"db-{n % max(1, calls // 3)}" for n in range(calls)]  # each customer comes back a few times
+    for n, sender in enumerate(senders):
+        started = time.perf_counter()
+        profiles.snapshot(sender)
+        middle = time.perf_counter()
+        profiles.record_many(sender, [(InteractionKind.IMPRESSION, item, rank) for rank, item in
+                                      enumerate(items, start=1)], request_id=f"r-bench-{n}")
+        ended = time.perf_counter()
+        out.snapshot.append((middle - started) * 1000.0)
+        out.record.append((ended - middle) * 1000.0)
+        out.database.append((ended - started) * 1000.0)
+    return out
+
+
+# -- options and main ------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    """Parsed command-line options."""
+
+    customers: int
+    warmup: int
+    seed: int
+    parse_repeats: int
+    webhook_calls: int
+    in_process_calls: int
+    markdown: Path | None
+    quick: bool
+    command: str
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    """Command-line options; ``--quick`` shrinks every count for a smoke run."""
+    parser = argparse.ArgumentParser(
+        description="End-to-end recommendation turn latency over Rasa's REST channel (warm), against the "
+        f"target p95 ≤ {TARGET_P95_MS:.0f} ms, and a breakdown of a turn into NLU, action calls, embedding, "
+        "search and database. Starts its own Rasa and action servers. Tables on stdout, progress on stderr.",
+    )
+    parser.add_argument("--customers", type=int, default=40, help="simulated customers timed (default: 40)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed full conversations first (default: 3)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed for the customers (default: 7)")
+    parser.add_argument("--parse-repeats", type=int, default=3,
+                        help="times each turn's message is sent to /model/parse (default: 3)")
+    parser.add_argument("--webhook-calls", type=int, default=40,
+                        help="direct /webhook calls timed per action (default: 40)")
+    parser.add_argument("--in-process-calls", type=int, default=100,
+                        help="calls timed per in-process measurement (default: 100)")
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables as markdown to FILE")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 5 customers, 1 warm-up conversation, 10 calls per part")
+    args = parser.parse_args(argv)
+    opts = Options(
+        customers=args.customers, warmup=args.warmup, seed=args.seed, parse_repeats=max(1, args.parse_repeats),
+        webhook_calls=args.webhook_calls, in_process_calls=args.in_process_calls, markdown=args.markdown,
+        quick=args.quick,
+        command=" ".join([".venv/bin/python benchmarks/turns.py", *(argv if argv is not None else sys.argv[1:])]),
+    )
+    if args.quick:
+        opts.customers, opts.warmup, opts.parse_repeats = min(opts.customers, 5), min(opts.warmup, 1), 1
+        opts.webhook_calls, opts.in_process_calls = min(opts.webhook_calls, 10), min(opts.in_process_calls, 10)
+    if opts.customers < 1 or opts.webhook_calls < 1 or opts.in_process_calls < 1:
+        parser.error("--customers, --webhook-calls and --in-process-calls must be positive")
+    return opts
+
+
+@dataclass
+class Measured:
+    """Everything measured against the running stack and, after it stopped, inside Rasa."""
+
+    conversations: list[Conversation]
+    parse: dict[str, list[float]]
+    webhooks: dict[str, list[float]]
+    tracker_events: int
+    body_bytes: int
+    rasa: RasaParts
+    #: per turn kind: (predicted actions, action server calls) of each inspected conversation
+    turn_actions: dict[str, list[tuple[int, int]]]
+
+
+#: Webhook action → the tracker event marking where it ran (Rasa runs the form `needs_form` itself and
+#: has the answer validated by `validate_needs_form` on the action server).
+REPLAYED: tuple[tuple[str, str], ...] = (
+    ("validate_needs_form", "needs_form"),
+    ("action_recommend", "action_recommend"),
+    ("action_feedback", "action_feedback"),
+    ("action_show_more", "action_show_more"),
+)
+
+
+def run_stack_part(opts: Options, workdir: Path) -> Measured:
+    """Warm up, run the customers, time NLU and the action calls on their own, then probe Rasa in process."""
+    log("starting the Rasa server and the action server (loading the model takes a minute or two)")
+    with running_stack(workdir / "stack") as stack:
+        log(f"up: Rasa {stack.rasa_url}, actions {stack.action_url}")
+        warm = make_customers(opts.warmup, opts.seed + 1000, "warmup")
+        for customer in warm:
+            conversation = converse(stack.rasa_url, customer)
+            log(f"warm-up {customer.sender}: {customer.request!r} → "
+                + ", ".join(f"{t.kind} {t.ms:.0f} ms" for t in conversation.turns)
+                + (f" ({conversation.failure})" if conversation.failure else ""))
+        customers = make_customers(opts.customers, opts.seed, "customer")
+        conversations: list[Conversation] = []
+        for n, customer in enumerate(customers, start=1):
+            conversation = converse(stack.rasa_url, customer)
+            conversations.append(conversation)
+            log(f"{n}/{len(customers)} {customer.request!r}: {conversation.questions} question(s); "
+                + ", ".join(f"{t.kind} {t.ms:.0f} ms ({len(t.cards)} cards)" for t in conversation.turns)
+                + (f" FAILED: {conversation.failure}" if conversation.failure else ""))
+
+        log("NLU: the same messages to /model/parse")
+        time_parse(stack, [customers[0].request, ANSWER, MORE], 2)  # warm-up
+        texts: dict[str, list[str]] = {}
+        for kind, _ in TURN_KINDS:
+            texts[kind] = [t.text for c in conversations for t in c.turns if t.kind == kind]
+        texts["request"] = [c.customer.request for c in conversations]
+        parse = {kind: time_parse(stack, group, opts.parse_repeats) for kind, group in texts.items()}
+
+        log("action calls: trackers from the conversations, replayed on /webhook")
+        domain = _get_json(f"{stack.rasa_url}/domain")
+        done = [c for c in conversations if not c.failure][: max(1, min(10, len(conversations)))]
+        trackers: dict[str, list[dict[str, Any]]] = {}
+        for action, event_name in REPLAYED:
+            before = [tracker_before(stack, c.customer.sender, event_name) for c in done]
+            trackers[action] = [t for t in before if t is not None]
+        webhooks: dict[str, list[float]] = {}
+        answers: list[dict[str, Any]] = []
+        for action, found in trackers.items():
+            if not found:
+                log(f"no tracker before {action}: skipped")
+                continue
+            time_webhook(stack, action, found, domain, min(3, opts.webhook_calls))  # warm-up
+            webhooks[action] = time_webhook(stack, action, found, domain, opts.webhook_calls, answers=answers)
+        recommend_trackers = trackers.get("action_recommend") or []
+        if recommend_trackers:
+            webhooks["action_recommend:new"] = time_webhook(
+                stack, "action_recommend", recommend_trackers, domain, opts.webhook_calls,
+                transform=with_new_request_text,
+            )
+        events = len(recommend_trackers[0]["events"]) if recommend_trackers else 0
+        body = len(json.dumps({"next_action": "action_recommend", "tracker": recommend_trackers[0],
+                               "domain": domain}).encode()) if recommend_trackers else 0
+        senders = [c.customer.sender for c in done]
+        turn_actions: dict[str, list[tuple[int, int]]] = {kind: [] for kind in KIND_ACTIONS}
+        for sender in senders:
+            full = _get_json(f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker"
+                             "?include_events=ALL")
+            for kind, pair in count_turn_actions(full["events"]).items():
+                turn_actions[kind].append(pair)
+        log("stopping the servers")
+    log("Rasa in process (loads the model again): next-action prediction, NLU, SQL tracker store")
+    expected = dict(REPLAYED)
+    cases = [(t, expected[action]) for action, found in trackers.items() for t in found]
+    rasa = probe_rasa(workdir, cases, texts, answers, stack.tracker_db, senders, opts.webhook_calls)
+    return Measured(conversations, parse, webhooks, events, body, rasa, turn_actions)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the stack part, then the in-process part, and print the tables."""
+    opts = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    report = Report()
+    report.line(f"Command: `{opts.command}`")
+    report.line(f"Machine: {machine_line()}")
+    report.line(f"Code: {code_version()}")
+    load_start = _load_average()
+    started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+    with tempfile.TemporaryDirectory(prefix="shopkeeper-turns-") as tmp:
+        workdir = Path(tmp)
+        measured = run_stack_part(opts, workdir)
+        customers = [c.customer for c in measured.conversations]
+        in_process = measure_in_process(customers, opts.in_process_calls, workdir)
+
+    conversations = measured.conversations
+    failures = [c for c in conversations if c.failure]
+    by_kind = {kind: [t for c in conversations for t in c.turns if t.kind == kind] for kind, _ in TURN_KINDS}
+    all_turns = [t for turns in by_kind.values() for t in turns]
+
+    # -- table: turn latency
+    latency = Table("Recommendation turn latency over REST (warm)",
+                    ["turn", "turns", "with cards", "p50 ms", "p95 ms", "mean ms", "max ms"])
+    for kind, label in TURN_KINDS:
+        times = [t.ms for t in by_kind[kind]]
+        latency.add(label, len(times), sum(1 for t in by_kind[kind] if t.cards), _ms(_pct(times, 50)),
+                    _ms(_pct(times, 95)), _ms(_mean(times)), _ms(max(times) if times else float("nan")))
+    overall = [t.ms for t in all_turns]
+    latency.add("all recommendation turns", len(overall), sum(1 for t in all_turns if t.cards),
+                _ms(_pct(overall, 50)), _ms(_pct(overall, 95)), _ms(_mean(overall)),
+                _ms(max(overall) if overall else float("nan")))
+    questions = [c.questions for c in conversations if not c.failure]
+    latency.notes += [
+        f"{len(conversations)} simulated customers (seed {opts.seed}) one after the other, after {opts.warmup} "
+        "untimed warm-up conversation(s); each asks for a demo-catalog category with a budget at which at least "
+        f"{MIN_FITTING} items fit, answers \"{ANSWER}\" until cards come back "
+        f"({_mean([float(q) for q in questions]):.1f} question(s) on average), presses 👍 on the first card, "
+        f"then says \"{MORE}\".",
+        "A turn = one POST to Rasa's REST channel (`/webhooks/rest/webhook`), new connection each time, until "
+        "every bot message of the turn is back; it includes NLU, the dialogue policies, the action server "
+        "call(s), the SQLite tracker store and the customer database.",
+    ]
+    if failures:
+        latency.notes.append(f"{len(failures)} conversation(s) got no cards: "
+                             + "; ".join(f"{c.customer.request!r} ({c.failure})" for c in failures[:5]))
+
+    # -- table: targets
+    targets = Table("Target", ["target", "measured", "result"])
+    p95 = _pct(overall, 95)
+    targets.add(f"recommendation turn p95 ≤ {TARGET_P95_MS:.0f} ms on the demo catalog (warm)",
+                f"p95 {_ms(p95)} ms over {len(overall)} turns (p50 {_ms(_pct(overall, 50))} ms)",
+                "not measured" if math.isnan(p95) else ("PASS" if p95 <= TARGET_P95_MS else "FAIL"))
+    for kind, label in TURN_KINDS:
+        kind_p95 = _pct([t.ms for t in by_kind[kind]], 95)
+        targets.add(f"… {label} alone", f"p95 {_ms(kind_p95)} ms",
+                    "not measured" if math.isnan(kind_p95) else ("PASS" if kind_p95 <= TARGET_P95_MS else "FAIL"))
+
+    # -- table: per turn type, NLU + action calls + dialogue policies + tracker store + rest
+    wh, rasa = measured.webhooks, measured.rasa
+    policy_p50 = _pct(rasa.predict, 50)
+    store_p50 = _pct(rasa.read, 50) + _pct(rasa.save, 50)
+
+    def median_count(kind: str, which: int) -> float:
+        return _pct([float(pair[which]) for pair in measured.turn_actions.get(kind, [])], 50)
+
+    actions_of = {"first": ["validate_needs_form", "action_recommend:new"], "feedback": ["action_feedback"],
+                  "more": ["action_show_more"]}
+    validate_p50 = _pct(rasa.validate, 50)
+    per_turn = Table("Where each turn's time goes (p50, ms)",
+                     ["turn", "turn", "NLU", "action server call(s)", "answer validation", "policies",
+                      "tracker store", "remainder", "remainder share"])
+    for kind, label in TURN_KINDS:
+        turn_p50 = _pct([t.ms for t in by_kind[kind]], 50)
+        nlu = _pct(rasa.parse.get(kind, []), 50)
+        calls = [_pct(wh.get(a, []), 50) for a in actions_of[kind]]
+        action_ms = sum(calls) if calls and not any(math.isnan(c) for c in calls) else float("nan")
+        predicted, remote = median_count(kind, 0), median_count(kind, 1)
+        policies, validation = predicted * policy_p50, remote * validate_p50
+        rest = turn_p50 - nlu - action_ms - validation - policies - store_p50
+        names = " + ".join(a.replace(":new", ", new query") for a in actions_of[kind])
+        per_turn.add(label, _ms(turn_p50), _ms(nlu), f"{_ms(action_ms)} ({names})",
+                     f"{_ms(validation)} ({remote:.0f} × {_ms(validate_p50)})",
+                     f"{_ms(policies)} ({predicted:.0f} × {_ms(policy_p50)})", _ms(store_p50), _ms(rest),
+                     _share(rest, turn_p50))
+    per_turn.notes += [
+        "Each part is measured on its own (its own p50), so the parts are approximate and need not add up exactly.",
+        "NLU: `processor.parse_message` in the Rasa environment on the turn's own messages (over HTTP, "
+        f"`/model/parse` p50: first {_ms(_pct(measured.parse.get('first', []), 50))}, 👍 "
+        f"{_ms(_pct(measured.parse.get('feedback', []), 50))}, more {_ms(_pct(measured.parse.get('more', []), 50))} "
+        "ms). Messages starting with `/` (the 👍 button payload) skip the NLU pipeline.",
+        "Action server calls: its `/webhook` POSTed directly (HTTP included, as Rasa's call is) with the tracker "
+        "fetched from `GET /conversations/{id}/tracker?until=…` just before that action ran and the domain from "
+        "`GET /domain`. The first recommendation makes two calls: `validate_needs_form` (Rasa runs `needs_form` "
+        "and has the answer validated) and `action_recommend`, with a query text never embedded before, as in "
+        "the measured turns.",
+        "Answer validation: Rasa checks every action server answer with `jsonschema.validate` "
+        "(`RemoteAction._validate_action_result`), timed in the Rasa environment on real answers; there "
+        f"`jsonschema.validate` is `{rasa.validate_impl}` "
+        + ("(bot/rasa_speedups.py: the schema is checked and compiled once). "
+           if "speedups" in rasa.validate_impl else
+           "(jsonschema's own: it re-checks the schema against its metaschema on every call). ")
+        + f"With a validator built once, checking an answer takes {_ms(_pct(rasa.instance, 50))} ms.",
+        f"Policies: the actions Rasa predicted in the turn (median over {len(measured.turn_actions.get('first', []))} "
+        "conversations, the closing `action_listen` included) × one next-action prediction "
+        "(`processor._predict_next_with_tracker` in the Rasa environment on the trackers replayed above, "
+        f"p50 {_ms(policy_p50)} ms; it chose the action that really ran for {rasa.agree} of {rasa.cases}).",
+        f"Tracker store: `SQLTrackerStore.retrieve` (p50 {_ms(_pct(rasa.read, 50))} ms; reads and replays the "
+        f"conversation) + `save` of one turn's events (p50 {_ms(_pct(rasa.save, 50))} ms, "
+        f"{_pct([float(e) for e in rasa.events_saved], 50):.0f} events) on a copy of the run's SQLite tracker store.",
+        "Remainder = turn − the columns before it: Rasa's REST channel and HTTP server, serialising the tracker and "
+        f"the domain for each action call (a `/webhook` body here is {measured.body_bytes / 1024:.0f} kB), "
+        "applying events, the lock store and the asyncio glue.",
+    ]
+
+    # -- table: components of a first-recommendation turn
+    first_p50 = _pct([t.ms for t in by_kind["first"]], 50)
+    components = Table(
+        "Breakdown of a first-recommendation turn",
+        ["component", "how measured", "p50 ms", "share of the turn p50"],
+    )
+
+    def row(name: str, how: str, values: Sequence[float]) -> float:
+        p50 = _pct(values, 50)
+        components.add(name, how, _ms(p50), _share(p50, first_p50))
+        return p50
+
+    def derived(name: str, how: str, value: float) -> None:
+        components.add(name, how, _ms(value), _share(value, first_p50))
+
+    components.add("whole turn (first recommendation)", f"REST, {len(by_kind['first'])} turns", _ms(first_p50),
+                   "100%")
+    nlu = row("NLU", "Rasa in process: `processor.parse_message`", rasa.parse.get("first", []))
+    validate = row("action call: validate_needs_form", "`/webhook` direct", wh.get("validate_needs_form", []))
+    recommend_new = row("action call: action_recommend (new query text)", "`/webhook` direct",
+                        wh.get("action_recommend:new", []))
+    embed_new = row("… query embedding, new text", "in process: `retriever.embed_query`", in_process.embed_new)
+    search = row("… search + rerank (recommend − embedding)", "in process: `recommender.recommend`, query cached",
+                 in_process.search_first)
+    database = row("… database: snapshot + record_many (3 impressions)",
+                   f"in process, SQLite file (snapshot {_ms(_pct(in_process.snapshot, 50))} + record_many "
+                   f"{_ms(_pct(in_process.record, 50))})", in_process.database)
+    derived("… rest of the call: HTTP, JSON, tracker and domain parsing, slots, cards",
+            "action_recommend − embedding − search − database", recommend_new - embed_new - search - database)
+    remote = median_count("first", 1)
+    validation = remote * validate_p50
+    derived(f"Rasa validating the action server's answers ({remote:.0f} calls)",
+            f"{remote:.0f} × `_validate_action_result` p50 {_ms(validate_p50)} (the answer alone: "
+            f"{_ms(_pct(rasa.instance, 50))})", validation)
+    predicted = median_count("first", 0)
+    policies = predicted * policy_p50
+    derived(f"Rasa dialogue policies ({predicted:.0f} next-action predictions)",
+            f"{predicted:.0f} × `_predict_next_with_tracker` p50 {_ms(policy_p50)}", policies)
+    derived("Rasa SQL tracker store (read + save)",
+            f"`retrieve` {_ms(_pct(rasa.read, 50))} + `save` {_ms(_pct(rasa.save, 50))}", store_p50)
+    derived("remainder: REST channel, HTTP, (de)serialisation, glue",
+            "turn − every row above without …",
+            first_p50 - nlu - validate - recommend_new - validation - policies - store_p50)
+    components.add("for comparison: action_recommend with the query embedding cached", "`/webhook` direct",
+                   _ms(_pct(wh.get("action_recommend", []), 50)), "—")
+    components.add("for comparison: query embedding, cached", "in process: `retriever.embed_query` again",
+                   _ms(_pct(in_process.embed_cached, 50)), "—")
+    components.add("for comparison: search + rerank steered by a liked item (👍 turn)",
+                   "in process: with like_item + preferences", _ms(_pct(in_process.search_liked, 50)), "—")
+    components.add("for comparison: NLU over HTTP", "`/model/parse`", _ms(_pct(measured.parse.get("first", []), 50)),
+                   "—")
+    components.notes += [
+        "Shares are approximate: every component is measured separately (its own p50), not inside the same turns. "
+        "Rows starting with … are parts of the action call above them. The remainder is Rasa's dialogue "
+        "machinery that none of the rows isolates: its REST channel and HTTP server, serialising the tracker and "
+        "domain for each action call and reading the answers, applying events.",
+        f"Action calls: {opts.webhook_calls} direct `/webhook` calls each, cycling over the trackers of the first "
+        f"{min(10, len(conversations))} customers (about {measured.tracker_events} events per tracker). 'New query "
+        "text' appends words to the customer's request in the tracker so that the action must embed it.",
+        f"In process (action side): {opts.in_process_calls} calls each with `actions.services.default_services()` "
+        "(the action server's code and thread settings) on a temporary SQLite database, after the servers stopped.",
+        f"In process (Rasa side): the trained model loaded with `Agent.load` in `.venv-rasa`, {opts.webhook_calls} "
+        "predictions and store reads/saves, after the servers stopped.",
+    ]
+
+    report.table(latency)
+    report.table(targets)
+    report.table(per_turn)
+    report.table(components)
+    elapsed = time.perf_counter() - _STARTED
+    report.line(f"Run: started {started_at}, took {elapsed / 60:.1f} min; load average (1/5/15 min) "
+                f"{load_start} at start, {_load_average()} at end.")
+    if opts.markdown:
+        opts.markdown.parent.mkdir(parents=True, exist_ok=True)
+        opts.markdown.write_text(report.markdown(), encoding="utf-8")
+        log(f"markdown written to {opts.markdown}")
+    return 1 if len(failures) == len(conversations) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -227,7 +227,7 @@ class ActionAskBudget(ShopAction):
         """Utter the question with three ranges and "no budget"."""
         prices = sorted(p.price for p in _candidates(tracker, self.services))
         category = needs_from(tracker).category
-        currency = next(iter(self.services.recommender.catalog)).currency
+        currency = self.services.recommender.catalog.currency
         buttons = []
         if prices:
             low, high = (round(float(np.quantile(prices, q)), -1) for q in (0.33, 0.66))

@@ -62,8 +62,7 @@ class ActionDescribeProfile(ShopAction):
         snapshot = self.services.profiles.snapshot(tracker.sender_id)
         catalog = self.services.recommender.catalog
         titles = {i: p.title for i in snapshot.liked_items if (p := catalog.get(i)) is not None}
-        currency = next(iter(catalog)).currency if len(catalog) else "USD"
-        dispatcher.utter_message(text="\n".join(describe(snapshot, titles, currency)))
+        dispatcher.utter_message(text="\n".join(describe(snapshot, titles, catalog.currency)))
         return []
 
 

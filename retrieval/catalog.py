@@ -155,6 +155,11 @@ class Catalog:
         return self._by_id[product_id]
 
     @property
+    def currency(self) -> str:
+        """The catalog's currency (of its first product; ``"USD"`` when empty)."""
+        return self._products[0].currency if self._products else "USD"
+
+    @property
     def ids(self) -> list[str]:
         """Product ids in catalog order."""
         return [p.id for p in self._products]

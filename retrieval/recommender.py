@@ -271,7 +271,7 @@ class Recommender:
         """Relax the most restrictive constraint so that at least ``k`` items pass."""
         table = self.retriever.filter_table
         options: list[tuple[int, Needs, str]] = []
-        currency = next(iter(self.retriever.catalog)).currency if len(self.retriever.catalog) else "USD"
+        currency = self.retriever.catalog.currency
         if needs.max_price is not None or needs.min_price is not None:
             unbounded = dataclasses.replace(needs, min_price=None, max_price=None)
             prices = sorted(

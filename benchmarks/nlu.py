@@ -54,6 +54,8 @@ ENTITIES: tuple[str, ...] = (
 )
 #: Keys of a classification report that are averages, not labels.
 AVERAGES = ("accuracy", "micro avg", "macro avg", "weighted avg")
+#: Written next to Rasa's reports: how long the run took and on what, for --reports.
+RUN_RECORD = "benchmark-run.json"
 
 # -- output --------------------------------------------------------------------------------
 
@@ -300,6 +302,16 @@ def run_rasa(opts: Options, out: Path) -> float:
     return seconds
 
 
+def fallback_threshold(config: Path = REPO / CONFIG) -> float | None:
+    """The FallbackClassifier's ``threshold`` in the config, if it has one."""
+    try:
+        text = config.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.search(r"name:\s*FallbackClassifier\b(?:(?!\n\s*- name:).)*?\bthreshold:\s*([0-9.]+)", text, re.DOTALL)
+    return float(found.group(1)) if found else None
+
+
 # -- reading the reports -------------------------------------------------------------------------
 
 
@@ -397,7 +409,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = Report()
     report.line(f"Command: `{opts.command}`")
     report.line(f"Machine: {machine_line()}")
-    report.line(f"Code: {code_version()}")
     load_start = _load_average()
     started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
@@ -410,9 +421,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.line(f"Rasa: `{' '.join(rasa_command(opts, Path('DIR')))}`")
         if opts.reports is not None:
             log(f"reading the reports in {out} (Rasa not run)")
-            seconds = None
+            record = _load(out / RUN_RECORD)
+            run: dict[str, Any] = record if isinstance(record, dict) else {}
         else:
+            code = code_version()
             seconds = run_rasa(opts, out)
+            run = {"seconds": seconds, "folds": opts.folds, "started_at": started_at, "code": code,
+                   "load_start": load_start, "load_end": _load_average()}
+            (out / RUN_RECORD).write_text(json.dumps(run, indent=2), encoding="utf-8")
+        report.line(f"Code: {run.get('code', 'unknown (the run kept no record)')}")
         rasa_log = out / "rasa.log"
         summary = fold_summary(rasa_log.read_text(encoding="utf-8", errors="replace").splitlines()
                                if rasa_log.exists() else [])
@@ -427,6 +444,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(out, ignore_errors=True)
 
     intents = labels_of(intent_report)
+    error_list = errors if isinstance(errors, list) else []
+    threshold = fallback_threshold()
+    low = sum(1 for e in error_list
+              if threshold is not None and float((e.get("intent_prediction") or {}).get("confidence") or 0) < threshold)
     macro = intent_report.get("macro avg", {}).get("f1-score")
     weighted = intent_report.get("weighted avg", {}).get("f1-score")
     accuracy = micro_f1(intent_report)
@@ -451,14 +472,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"intents, {len(entities)} entity labels. Every example is predicted once, by the fold model that did not "
         "see it; the scores pool those predictions (Rasa's `intent_report.json` and "
         f"`{entity_file.name if entity_file else 'DIETClassifier_report.json'}`).",
-        "Intent predictions include the FallbackClassifier: an example whose top intent scores below the "
-        "threshold counts as `nlu_fallback`, i.e. wrong.",
+        "Rasa's evaluation undoes the FallbackClassifier: the top intent counts however low its confidence. "
+        + (f"{low} of the {len(error_list)} wrong predictions scored below the fallback threshold {threshold:g} "
+           "(in conversation the assistant would ask to rephrase instead of acting on them)."
+           if threshold is not None and error_list else ""),
         "Entity scores are per token and per label; a label with a role is its own label (`colour.exclude`). "
         "The entity target is judged on the micro average (every entity token counts once); the macro average "
         "weighs rare labels like frequent ones.",
-        (f"Rasa took {seconds / 60:.1f} min for {opts.folds} folds (each fold trains a model and predicts both its "
-         "training and its held-out examples)." if seconds is not None
-         else f"Reports read from {out} (kept by an earlier run; --folds must match it)."),
+        (f"Rasa took {float(run['seconds']) / 60:.1f} min for {run.get('folds', opts.folds)} folds (each fold "
+         "trains a model and predicts both its training and its held-out examples)"
+         + (f"; that run started {run['started_at']} on {run.get('code', 'unknown code')}, load average "
+            f"{run.get('load_start', 'n/a')} at its start and {run.get('load_end', 'n/a')} at its end"
+            if opts.reports is not None and "started_at" in run else "") + "."
+         if "seconds" in run else f"Reports read from {out} (kept by an earlier run; --folds must match it)."),
     ]
     if summary:
         summary_table.notes.append("Rasa's own per-fold averages, mean (standard deviation) over the folds — "
@@ -504,8 +530,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for table in (summary_table, entity_table, worst_table, confusion_table):
         report.table(table)
     elapsed = time.perf_counter() - _STARTED
-    report.line(f"Run: started {started_at}, took {elapsed / 60:.1f} min; load average (1/5/15 min) "
-                f"{load_start} at start, {_load_average()} at end.")
+    if opts.reports is not None:
+        report.line(f"Rendered {started_at} from the reports an earlier run kept in {out}.")
+    else:
+        report.line(f"Run: started {started_at}, took {elapsed / 60:.1f} min; load average (1/5/15 min) "
+                    f"{load_start} at start, {_load_average()} at end.")
     if opts.markdown:
         opts.markdown.parent.mkdir(parents=True, exist_ok=True)
         opts.markdown.write_text(report.markdown(), encoding="utf-8")

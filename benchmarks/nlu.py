@@ -3,7 +3,7 @@
 
 Run from the repository root (needs ``.venv-rasa``; this script itself uses only the standard library)::
 
-    .venv/bin/python benchmarks/nlu.py                        # 5 folds, ~20 min on 2 cores
+    .venv/bin/python benchmarks/nlu.py                        # 5 folds, ~20-25 min on 2 cores
     .venv/bin/python benchmarks/nlu.py --quick                # 2 folds, ~8 min
     .venv/bin/python benchmarks/nlu.py --markdown out.md      # also write the tables as markdown
 
@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -38,11 +37,25 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.reporting import (  # noqa: E402
+    Report,
+    Table,
+    code_version,
+    log,
+)
+from benchmarks.reporting import cpu_model as _cpu_model  # noqa: E402
+from benchmarks.reporting import elapsed as seconds_since_start  # noqa: E402
+from benchmarks.reporting import load_average as _load_average  # noqa: E402
+from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
+
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 NLU_DATA = "data/nlu"
 CONFIG = "config.yml"
@@ -59,90 +72,14 @@ RUN_RECORD = "benchmark-run.json"
 
 # -- output --------------------------------------------------------------------------------
 
-_STARTED = time.perf_counter()
 
 
-def log(message: str) -> None:
-    """Progress line on stderr, with seconds since start."""
-    print(f"[{time.perf_counter() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def _is_number(cell: str) -> bool:
-    text = cell.replace(",", "").rstrip("×%").strip()
-    if text in ("—", "-", "n/a", ""):
-        return True
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
-@dataclass
-class Table:
-    """A titled table printed as aligned text and written as markdown."""
-
-    title: str
-    headers: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, *cells: object) -> None:
-        """Append a row; cells are turned into strings as given."""
-        self.rows.append([str(c) for c in cells])
-
-    def _right(self) -> list[bool]:
-        return [bool(self.rows) and all(_is_number(r[i]) for r in self.rows) for i in range(len(self.headers))]
-
-    def text(self) -> str:
-        """The table as aligned plain text."""
-        widths = [max([len(h)] + [len(r[i]) for r in self.rows]) for i, h in enumerate(self.headers)]
-        right = self._right()
-
-        def line(cells: Sequence[str]) -> str:
-            return "  ".join(
-                c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
-            ).rstrip()
-
-        out = [self.title, "=" * len(self.title), line(self.headers), line(["-" * w for w in widths])]
-        out += [line(r) for r in self.rows]
-        out += [f"  * {n}" for n in self.notes]
-        return "\n".join(out)
-
-    def markdown(self) -> str:
-        """The table as GitHub markdown under a level-3 heading."""
-        right = self._right()
-        out = [f"### {self.title}", "", "| " + " | ".join(self.headers) + " |"]
-        out.append("| " + " | ".join("---:" if r else "---" for r in right) + " |")
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in self.rows]
-        if self.notes:
-            out.append("")
-            out += [f"- {n}" for n in self.notes]
-        return "\n".join(out)
 
 
-@dataclass
-class Report:
-    """Everything printed, kept for the markdown file."""
-
-    preamble: list[str] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-
-    def line(self, text: str) -> None:
-        """A preamble line (command, machine)."""
-        self.preamble.append(text)
-        print(text, flush=True)
-
-    def table(self, table: Table) -> None:
-        """Print a finished table and keep it."""
-        self.tables.append(table)
-        print("\n" + table.text() + "\n", flush=True)
-
-    def markdown(self) -> str:
-        """The whole report as markdown."""
-        parts = ["\n".join(f"{p}  " for p in self.preamble)]
-        parts += [t.markdown() for t in self.tables]
-        return "\n\n".join(parts) + "\n"
 
 
 def _f(value: Any) -> str:
@@ -159,32 +96,10 @@ def _verdict(value: float | None, target: float) -> str:
 # -- machine -------------------------------------------------------------------------------
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
-def _mem_total_gb() -> float:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024 / 1e9
-    except OSError:
-        pass
-    return float("nan")
 
 
-def _load_average() -> str:
-    try:
-        one, five, fifteen = os.getloadavg()
-    except OSError:
-        return "n/a"
-    return f"{one:.2f}/{five:.2f}/{fifteen:.2f}"
 
 
 def _rasa_version() -> str:
@@ -199,16 +114,6 @@ def _rasa_version() -> str:
     return f"Rasa {found[0]}, TensorFlow {found[1]}" if len(found) == 2 else "Rasa (version unknown)"
 
 
-def code_version() -> str:
-    """The commit measured (read-only git), and whether the working tree differs from it."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                check=True, timeout=30).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, check=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (no git)"
-    return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
 
 
 def machine_line() -> str:
@@ -529,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     for table in (summary_table, entity_table, worst_table, confusion_table):
         report.table(table)
-    elapsed = time.perf_counter() - _STARTED
+    elapsed = seconds_since_start()
     if opts.reports is not None:
         report.line(f"Rendered {started_at} from the reports an earlier run kept in {out}.")
     else:

@@ -69,6 +69,15 @@ import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
 
+from benchmarks.reporting import (  # noqa: E402
+    Report,
+    Table,
+    log,
+)
+from benchmarks.reporting import cpu_model as _cpu_model  # noqa: E402
+from benchmarks.reporting import elapsed as seconds_since_start  # noqa: E402
+from benchmarks.reporting import load_average as _load_average  # noqa: E402
+from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
 from retrieval.cache import EmbeddingCache  # noqa: E402
 from retrieval.catalog import Catalog, Product  # noqa: E402
 from retrieval.encoder import SentenceTransformerEncoder  # noqa: E402
@@ -146,90 +155,14 @@ CUSTOMER_QUERIES: tuple[str, ...] = (
 
 # -- output --------------------------------------------------------------------------------
 
-_STARTED = time.perf_counter()
 
 
-def log(message: str) -> None:
-    """Progress line on stderr, with seconds since start."""
-    print(f"[{time.perf_counter() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def _is_number(cell: str) -> bool:
-    text = cell.replace(",", "").rstrip("×%").strip()
-    if text in ("—", "-", "n/a", ""):
-        return True
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
-@dataclass
-class Table:
-    """A titled table printed as aligned text and written as markdown."""
-
-    title: str
-    headers: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, *cells: object) -> None:
-        """Append a row; cells are turned into strings as given."""
-        self.rows.append([str(c) for c in cells])
-
-    def _right(self) -> list[bool]:
-        return [bool(self.rows) and all(_is_number(r[i]) for r in self.rows) for i in range(len(self.headers))]
-
-    def text(self) -> str:
-        """The table as aligned plain text."""
-        widths = [max([len(h)] + [len(r[i]) for r in self.rows]) for i, h in enumerate(self.headers)]
-        right = self._right()
-
-        def line(cells: Sequence[str]) -> str:
-            return "  ".join(
-                c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
-            ).rstrip()
-
-        out = [self.title, "=" * len(self.title), line(self.headers), line(["-" * w for w in widths])]
-        out += [line(r) for r in self.rows]
-        out += [f"  * {n}" for n in self.notes]
-        return "\n".join(out)
-
-    def markdown(self) -> str:
-        """The table as GitHub markdown under a level-3 heading."""
-        right = self._right()
-        out = [f"### {self.title}", "", "| " + " | ".join(self.headers) + " |"]
-        out.append("| " + " | ".join("---:" if r else "---" for r in right) + " |")
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in self.rows]
-        if self.notes:
-            out.append("")
-            out += [f"- {n}" for n in self.notes]
-        return "\n".join(out)
 
 
-@dataclass
-class Report:
-    """Everything printed, kept for the markdown file."""
-
-    preamble: list[str] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-
-    def line(self, text: str) -> None:
-        """A preamble line (command, machine)."""
-        self.preamble.append(text)
-        print(text, flush=True)
-
-    def table(self, table: Table) -> None:
-        """Print a finished table and keep it."""
-        self.tables.append(table)
-        print("\n" + table.text() + "\n", flush=True)
-
-    def markdown(self) -> str:
-        """The whole report as markdown."""
-        parts = ["\n".join(f"{p}  " for p in self.preamble)]
-        parts += [t.markdown() for t in self.tables]
-        return "\n\n".join(parts) + "\n"
 
 
 def _ms(value: float) -> str:
@@ -251,24 +184,8 @@ def _pct(values: npt.NDArray[np.float64], q: float) -> float:
 # -- machine -------------------------------------------------------------------------------
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
-def _mem_total_gb() -> float:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024 / 1e9
-    except OSError:
-        pass
-    return float("nan")
 
 
 def _rss_bytes() -> int:
@@ -279,12 +196,6 @@ def _rss_bytes() -> int:
     return 0
 
 
-def _load_average() -> str:
-    try:
-        one, five, fifteen = os.getloadavg()
-    except OSError:
-        return "n/a"
-    return f"{one:.2f}/{five:.2f}/{fifteen:.2f}"
 
 
 @contextmanager
@@ -1054,7 +965,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench_rebuild(encoder, workdir, opts, results, report)
 
     targets(results, opts, report)
-    elapsed = time.perf_counter() - _STARTED
+    elapsed = seconds_since_start()
     report.line(
         f"Run: started {started_at}, took {elapsed / 60:.1f} min; load average (1/5/15 min) "
         f"{load_start} at start, {_load_average()} at end."

@@ -63,6 +63,16 @@ REPO = _HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.reporting import (  # noqa: E402
+    Report,
+    Table,
+    code_version,
+    log,
+)
+from benchmarks.reporting import cpu_model as _cpu_model  # noqa: E402
+from benchmarks.reporting import elapsed as seconds_since_start  # noqa: E402
+from benchmarks.reporting import load_average as _load_average  # noqa: E402
+from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
 from tests.stack import MODEL, RASA, Stack, post, running_stack, say  # noqa: E402
 
 DEMO_CATALOG = REPO / "data" / "catalog" / "products.jsonl"
@@ -105,90 +115,14 @@ TURN_KINDS: tuple[tuple[str, str], ...] = (
 
 # -- output --------------------------------------------------------------------------------
 
-_STARTED = time.perf_counter()
 
 
-def log(message: str) -> None:
-    """Progress line on stderr, with seconds since start."""
-    print(f"[{time.perf_counter() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def _is_number(cell: str) -> bool:
-    text = cell.replace(",", "").rstrip("×%").strip()
-    if text in ("—", "-", "n/a", ""):
-        return True
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
-@dataclass
-class Table:
-    """A titled table printed as aligned text and written as markdown."""
-
-    title: str
-    headers: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, *cells: object) -> None:
-        """Append a row; cells are turned into strings as given."""
-        self.rows.append([str(c) for c in cells])
-
-    def _right(self) -> list[bool]:
-        return [bool(self.rows) and all(_is_number(r[i]) for r in self.rows) for i in range(len(self.headers))]
-
-    def text(self) -> str:
-        """The table as aligned plain text."""
-        widths = [max([len(h)] + [len(r[i]) for r in self.rows]) for i, h in enumerate(self.headers)]
-        right = self._right()
-
-        def line(cells: Sequence[str]) -> str:
-            return "  ".join(
-                c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
-            ).rstrip()
-
-        out = [self.title, "=" * len(self.title), line(self.headers), line(["-" * w for w in widths])]
-        out += [line(r) for r in self.rows]
-        out += [f"  * {n}" for n in self.notes]
-        return "\n".join(out)
-
-    def markdown(self) -> str:
-        """The table as GitHub markdown under a level-3 heading."""
-        right = self._right()
-        out = [f"### {self.title}", "", "| " + " | ".join(self.headers) + " |"]
-        out.append("| " + " | ".join("---:" if r else "---" for r in right) + " |")
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in self.rows]
-        if self.notes:
-            out.append("")
-            out += [f"- {n}" for n in self.notes]
-        return "\n".join(out)
 
 
-@dataclass
-class Report:
-    """Everything printed, kept for the markdown file."""
-
-    preamble: list[str] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-
-    def line(self, text: str) -> None:
-        """A preamble line (command, machine)."""
-        self.preamble.append(text)
-        print(text, flush=True)
-
-    def table(self, table: Table) -> None:
-        """Print a finished table and keep it."""
-        self.tables.append(table)
-        print("\n" + table.text() + "\n", flush=True)
-
-    def markdown(self) -> str:
-        """The whole report as markdown."""
-        parts = ["\n".join(f"{p}  " for p in self.preamble)]
-        parts += [t.markdown() for t in self.tables]
-        return "\n\n".join(parts) + "\n"
 
 
 def _ms(value: float) -> str:
@@ -225,44 +159,12 @@ def _share(part: float, whole: float) -> str:
 # -- machine -------------------------------------------------------------------------------
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
-def _mem_total_gb() -> float:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024 / 1e9
-    except OSError:
-        pass
-    return float("nan")
 
 
-def _load_average() -> str:
-    try:
-        one, five, fifteen = os.getloadavg()
-    except OSError:
-        return "n/a"
-    return f"{one:.2f}/{five:.2f}/{fifteen:.2f}"
 
 
-def code_version() -> str:
-    """The commit measured (read-only git), and whether the working tree differs from it."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                check=True, timeout=30).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, check=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (no git)"
-    return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
 
 
 def machine_line() -> str:
@@ -919,7 +821,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                      f"{_ms(policies)} ({predicted:.0f} × {_ms(policy_p50)})", _ms(store_p50), _ms(rest),
                      _share(rest, turn_p50))
     per_turn.notes += [
-        "Each part is measured on its own (its own p50), so the parts are approximate and need not add up exactly.",
+        "Each part is measured on its own (its own p50), so the parts are approximate and need not add up exactly; "
+        "the phases (turns, direct calls, in-process probes) also run minutes apart, and on a shared virtual machine "
+        "the speed drifts between them, so the remainder can even come out negative.",
         "NLU: `processor.parse_message` in the Rasa environment on the turn's own messages (over HTTP, "
         f"`/model/parse` p50: first {_ms(_pct(measured.parse.get('first', []), 50))}, 👍 "
         f"{_ms(_pct(measured.parse.get('feedback', []), 50))}, more {_ms(_pct(measured.parse.get('more', []), 50))} "
@@ -952,19 +856,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     first_p50 = _pct([t.ms for t in by_kind["first"]], 50)
     components = Table(
         "Breakdown of a first-recommendation turn",
-        ["component", "how measured", "p50 ms", "share of the turn p50"],
+        ["component", "how measured", "p50 ms", "share of the turn p50", "p95 ms"],
     )
 
     def row(name: str, how: str, values: Sequence[float]) -> float:
         p50 = _pct(values, 50)
-        components.add(name, how, _ms(p50), _share(p50, first_p50))
+        components.add(name, how, _ms(p50), _share(p50, first_p50), _ms(_pct(values, 95)))
         return p50
 
-    def derived(name: str, how: str, value: float) -> None:
-        components.add(name, how, _ms(value), _share(value, first_p50))
+    def derived(name: str, how: str, value: float, p95: float = float("nan")) -> None:
+        components.add(name, how, _ms(value), _share(value, first_p50), _ms(p95))
+
+    def compare(name: str, how: str, values: Sequence[float]) -> None:
+        components.add(name, how, _ms(_pct(values, 50)), "—", _ms(_pct(values, 95)))
 
     components.add("whole turn (first recommendation)", f"REST, {len(by_kind['first'])} turns", _ms(first_p50),
-                   "100%")
+                   "100%", _ms(_pct([t.ms for t in by_kind["first"]], 95)))
     nlu = row("NLU", "Rasa in process: `processor.parse_message`", rasa.parse.get("first", []))
     validate = row("action call: validate_needs_form", "`/webhook` direct", wh.get("validate_needs_form", []))
     recommend_new = row("action call: action_recommend (new query text)", "`/webhook` direct",
@@ -981,26 +888,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     validation = remote * validate_p50
     derived(f"Rasa validating the action server's answers ({remote:.0f} calls)",
             f"{remote:.0f} × `_validate_action_result` p50 {_ms(validate_p50)} (the answer alone: "
-            f"{_ms(_pct(rasa.instance, 50))})", validation)
+            f"{_ms(_pct(rasa.instance, 50))})", validation, remote * _pct(rasa.validate, 95))
     predicted = median_count("first", 0)
     policies = predicted * policy_p50
     derived(f"Rasa dialogue policies ({predicted:.0f} next-action predictions)",
-            f"{predicted:.0f} × `_predict_next_with_tracker` p50 {_ms(policy_p50)}", policies)
+            f"{predicted:.0f} × `_predict_next_with_tracker` p50 {_ms(policy_p50)}", policies,
+            predicted * _pct(rasa.predict, 95))
     derived("Rasa SQL tracker store (read + save)",
-            f"`retrieve` {_ms(_pct(rasa.read, 50))} + `save` {_ms(_pct(rasa.save, 50))}", store_p50)
+            f"`retrieve` {_ms(_pct(rasa.read, 50))} + `save` {_ms(_pct(rasa.save, 50))}", store_p50,
+            _pct(rasa.read, 95) + _pct(rasa.save, 95))
     derived("remainder: REST channel, HTTP, (de)serialisation, glue",
             "turn − every row above without …",
             first_p50 - nlu - validate - recommend_new - validation - policies - store_p50)
-    components.add("for comparison: action_recommend with the query embedding cached", "`/webhook` direct",
-                   _ms(_pct(wh.get("action_recommend", []), 50)), "—")
-    components.add("for comparison: query embedding, cached", "in process: `retriever.embed_query` again",
-                   _ms(_pct(in_process.embed_cached, 50)), "—")
-    components.add("for comparison: search + rerank steered by a liked item (👍 turn)",
-                   "in process: with like_item + preferences", _ms(_pct(in_process.search_liked, 50)), "—")
-    components.add("for comparison: NLU over HTTP", "`/model/parse`", _ms(_pct(measured.parse.get("first", []), 50)),
-                   "—")
+    compare("for comparison: action_recommend with the query embedding cached", "`/webhook` direct",
+            wh.get("action_recommend", []))
+    compare("for comparison: query embedding, cached", "in process: `retriever.embed_query` again",
+            in_process.embed_cached)
+    compare("for comparison: search + rerank steered by a liked item (👍 turn)",
+            "in process: with like_item + preferences", in_process.search_liked)
+    compare("for comparison: NLU over HTTP", "`/model/parse`", measured.parse.get("first", []))
     components.notes += [
         "Shares are approximate: every component is measured separately (its own p50), not inside the same turns. "
+        "The p95 column is each part's own p95 (× its count per turn): a guide to which parts have a tail, not "
+        "terms that add up. "
         "Rows starting with … are parts of the action call above them. The remainder is Rasa's dialogue "
         "machinery that none of the rows isolates: its REST channel and HTTP server, serialising the tracker and "
         "domain for each action call and reading the answers, applying events.",
@@ -1017,7 +927,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.table(targets)
     report.table(per_turn)
     report.table(components)
-    elapsed = time.perf_counter() - _STARTED
+    elapsed = seconds_since_start()
     report.line(f"Run: started {started_at}, took {elapsed / 60:.1f} min; load average (1/5/15 min) "
                 f"{load_start} at start, {_load_average()} at end.")
     if opts.markdown:

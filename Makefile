@@ -43,7 +43,8 @@ model: setup ## train the Rasa model when training data, domain or config change
 run: index model ## start Rasa, the action server and the web app (Ctrl-C stops all)
 	@$(VENV)/bin/honcho start -f Procfile
 
-test: index model ## run every suite that must pass
+test: index model ## run every suite that must pass (installs Debian's Chromium for the browser tests)
+	@scripts/setup.sh browser
 	@scripts/test.sh
 
 lint: setup ## ruff and mypy

@@ -7,7 +7,10 @@
 # An environment is re-installed only when the files it is built from change:
 # a hash of them is kept in <venv>/.requirements.sha256.
 #
-# Usage: scripts/setup.sh [app|rasa|all]   (default: all)
+#   node_modules  the widget's browser-side packages (socket.io client), from package-lock.json
+#   chromium    Debian's Chromium for the browser tests (`browser`, used by `make test` only)
+#
+# Usage: scripts/setup.sh [app|rasa|web|browser|all]   (default: all = app, rasa, web)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +31,7 @@ setup_app() {
         || die "Python 3.11 or newer is needed for the action server and tools (set PYTHON=/path/to/python3.11)."
     say "Installing the application environment in $venv ($("$python" --version))"
     [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-    pip_in "$venv" install --quiet --upgrade pip "setuptools>=68" wheel
+    pip_in "$venv" install --quiet --upgrade pip "setuptools>=77" wheel
     # torch is pinned to the CPU build (2.13.0+cpu); any other release pulls CUDA wheels of several GB.
     pip_in "$venv" install --quiet -r requirements.lock
     pip_in "$venv" install --quiet --no-deps --no-build-isolation -e .
@@ -62,9 +65,37 @@ distribution's python3.10 and python3.10-venv packages) or point RASA_PYTHON at 
     echo "$want" > "$venv/.requirements.sha256"
 }
 
+setup_web() {
+    local want have
+    want=$(hash_of package.json package-lock.json)
+    have=$(cat node_modules/.requirements.sha256 2>/dev/null || true)
+    if [ "$want" = "$have" ] && [ -f node_modules/socket.io-client/dist/socket.io.min.js ]; then
+        return 0
+    fi
+    command -v npm >/dev/null 2>&1 || die "npm was not found: the chat widget's socket.io client is installed with npm (Node.js 18 or newer)."
+    say "Installing the widget's browser-side packages in node_modules"
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    echo "$want" > node_modules/.requirements.sha256
+}
+
+setup_browser() {
+    local chromium="${CHROMIUM:-/usr/bin/chromium}"
+    [ -x "$chromium" ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "Installing Debian's Chromium for the browser tests"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+            || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
+            || die "apt-get could not install chromium"
+    else
+        die "Chromium is needed for the browser tests: install Debian's 'chromium' package (sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium."
+    fi
+}
+
 case "$target" in
     app) setup_app ;;
     rasa) setup_rasa ;;
-    all) setup_app; setup_rasa ;;
-    *) die "usage: $0 [app|rasa|all]" ;;
+    web) setup_web ;;
+    browser) setup_browser ;;
+    all) setup_app; setup_rasa; setup_web ;;
+    *) die "usage: $0 [app|rasa|web|browser|all]" ;;
 esac

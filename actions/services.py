@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from retrieval.catalog import Catalog
 from retrieval.index import VectorIndex
@@ -22,7 +20,7 @@ from retrieval.search import Retriever
 from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms
 from store.conversations import ConversationStore
-from store.db import StoreSettings, create_schema, make_engine
+from store.db import StoreSettings, create_schema, make_engine, tracker_store_url
 from store.profiles import ProfileStore
 
 __all__ = ["Services", "default_services", "retriever"]
@@ -73,22 +71,6 @@ def retriever() -> Retriever:
     )
     logger.info("loaded %d products and a %s index from %s", len(catalog), index.manifest.kind, config.index_dir)
     return Retriever(catalog, index, encoder)
-
-
-def tracker_store_url() -> str | None:
-    """Where Rasa keeps conversations.
-
-    ``SHOPKEEPER_TRACKER_DB_URL``, else the SQLite file named by ``RASA_TRACKER_DB``
-    (the embedded default); ``None`` when neither is set.
-    """
-    url = os.environ.get("SHOPKEEPER_TRACKER_DB_URL")
-    if url:
-        return url
-    path = os.environ.get("RASA_TRACKER_DB")
-    if not path:
-        return None
-    file = Path(path) if Path(path).is_absolute() else PROJECT_ROOT / path
-    return f"sqlite:///{file}"
 
 
 @functools.cache

@@ -79,13 +79,19 @@ setup_web() {
 }
 
 setup_browser() {
-    local chromium="${CHROMIUM:-/usr/bin/chromium}"
-    [ -x "$chromium" ] && return 0
+    local chromium="${CHROMIUM:-/usr/bin/chromium}" packages
+    # The emoji font only makes the 👍 / 👎 buttons legible in the screenshots.
+    packages=$(dpkg-query -W -f='${Status}' fonts-noto-color-emoji 2>/dev/null | grep -q "ok installed" || echo fonts-noto-color-emoji)
+    [ -x "$chromium" ] || packages="chromium $packages"
+    [ -n "${packages// /}" ] || return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        say "Installing Debian's Chromium for the browser tests"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
-            || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
-            || die "apt-get could not install chromium"
+        say "Installing Debian packages for the browser tests: $packages"
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $packages >/dev/null \
+            || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $packages >/dev/null; } \
+            || die "apt-get could not install $packages"
+    elif [ -x "$chromium" ]; then
+        return 0
     else
         die "Chromium is needed for the browser tests: install Debian's 'chromium' package (sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium."
     fi

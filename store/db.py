@@ -3,6 +3,10 @@
 ``SHOPKEEPER_DB_URL`` selects the database: a SQLite file by default
 (``sqlite:///build/shopkeeper.db``), PostgreSQL in production
 (``postgresql+psycopg://user@host/db``).
+
+Rasa's tracker store (read by the actions, the widget's history and the console)
+is at ``SHOPKEEPER_TRACKER_DB_URL``, else the SQLite file named by ``RASA_TRACKER_DB``
+(the embedded default, the same variable bot/endpoints.yml reads).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from store.models import Base
 
-__all__ = ["DEFAULT_DB_URL", "StoreSettings", "create_schema", "make_engine"]
+__all__ = ["DEFAULT_DB_URL", "StoreSettings", "create_schema", "make_engine", "tracker_store_url"]
 
 _ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_URL = f"sqlite:///{_ROOT / 'build' / 'shopkeeper.db'}"
@@ -35,6 +39,25 @@ class StoreSettings:
         """Read ``SHOPKEEPER_DB_URL`` (default: the SQLite file in ``build/``)."""
         env = os.environ if environ is None else environ
         return cls(url=env.get("SHOPKEEPER_DB_URL") or DEFAULT_DB_URL)
+
+
+def tracker_store_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """Where Rasa keeps conversations; ``None`` when neither variable is set.
+
+    >>> tracker_store_url({"RASA_TRACKER_DB": "/tmp/t.db"})
+    'sqlite:////tmp/t.db'
+    >>> tracker_store_url({"SHOPKEEPER_TRACKER_DB_URL": "postgresql+psycopg://db/rasa", "RASA_TRACKER_DB": "x"})
+    'postgresql+psycopg://db/rasa'
+    """
+    env = os.environ if environ is None else environ
+    url = env.get("SHOPKEEPER_TRACKER_DB_URL")
+    if url:
+        return url
+    path = env.get("RASA_TRACKER_DB")
+    if not path:
+        return None
+    file = Path(path) if Path(path).is_absolute() else _ROOT / path
+    return f"sqlite:///{file}"
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:

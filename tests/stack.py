@@ -85,8 +85,11 @@ def _wait_until(check: Callable[[], bool], what: str, process: subprocess.Popen[
 
 
 @contextmanager
-def running_stack(work: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+def running_stack(work: Path, *, extra_env: dict[str, str] | None = None,
+                  cors: str | None = None) -> Iterator[Stack]:
     """Run both servers with their databases in ``work``; stop them on exit.
+
+    ``cors`` is the origin a browser page calls Rasa's REST channel from (``--cors``).
 
     Raises:
         StackError: when the Rasa environment or model is missing, or a server fails to start.
@@ -113,7 +116,8 @@ def running_stack(work: Path, *, extra_env: dict[str, str] | None = None) -> Ite
     )
     rasa = subprocess.Popen(
         [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
-         "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
+         "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+         *(["--cors", cors] if cors else [])],
         cwd=ROOT, env=env, stdout=rasa_log.open("wb"), stderr=subprocess.STDOUT,
     )
     rasa_url, action_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}"

@@ -1,19 +1,31 @@
-"""The FastAPI application: shop page, widget assets and catalog images."""
+"""The FastAPI application: shop page, widget assets, chat sessions and history, catalog images."""
 
 from __future__ import annotations
 
+import functools
 import html
+import logging
 from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi import FastAPI, Header, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import SQLAlchemyError
 
+from retrieval.settings import PROJECT_ROOT
+from store.db import make_engine
+from web.chat import ChatSessions, chat_history
 from web.settings import WebSettings
 
 __all__ = ["create_app"]
 
 _HERE = Path(__file__).resolve().parent
+#: The socket.io client the widget loads, installed from package-lock.json by `make setup`.
+SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -27,6 +39,40 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     def shop_page() -> str:
         """The demo shop page with the widget embedded by one script tag."""
         return page
+
+    sessions = ChatSessions(settings.secret_key)
+
+    @functools.cache
+    def tracker_engine() -> Engine:
+        return make_engine(settings.tracker_db_url)
+
+    @app.post("/api/chat/sessions")
+    def new_chat_session() -> dict[str, str]:
+        """A new conversation: the sender id to give Rasa and the token that unlocks its history."""
+        sender_id, token = sessions.issue()
+        return {"sender_id": sender_id, "token": token}
+
+    @app.get("/api/chat/history")
+    def history(sender_id: str, authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        """The messages of one's own conversation (``Authorization: Bearer <token>``), oldest first."""
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        if not sessions.verify(sender_id, token):
+            raise HTTPException(status_code=401, detail="this chat session is not yours, or it has expired")
+        try:
+            engine = tracker_engine()
+            if not inspect(engine).has_table("events"):
+                return {"sender_id": sender_id, "messages": []}
+            return {"sender_id": sender_id, "messages": chat_history(engine, sender_id)}
+        except SQLAlchemyError as error:
+            logger.error("chat history unavailable: %s", error)
+            raise HTTPException(status_code=503, detail="the conversation history is unavailable right now") from None
+
+    @app.get("/static/vendor/socket.io.min.js", include_in_schema=False)
+    def socket_io_client() -> FileResponse:
+        """The socket.io client from node_modules."""
+        if not SOCKET_IO_CLIENT.is_file():
+            raise HTTPException(status_code=404, detail="socket.io client not installed: run `make setup`")
+        return FileResponse(SOCKET_IO_CLIENT, media_type="text/javascript")
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def health() -> str:

@@ -1,0 +1,79 @@
+"""Headless Chromium (Debian's, driven by Playwright) and a live web app, for browser tests.
+
+``make test`` installs Debian's ``chromium`` (``scripts/setup.sh browser``); Playwright's
+Python client drives it, so no browser is ever downloaded.
+
+>>> with serve(create_app(settings)) as base_url, chromium() as browser:   # doctest: +SKIP
+...     page = browser.new_page()
+...     page.goto(base_url)
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from tests.stack import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+#: Screenshots and traces of the browser tests (docs/ holds the current copies for the README).
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+__all__ = ["CHROMIUM", "SCREENSHOTS", "chromium", "require_chromium", "serve"]
+
+
+def require_chromium() -> None:
+    """Skip (with the reason) when Chromium is missing; ``make test`` installs it, so CI never skips."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}: run `scripts/setup.sh browser` (make test does)")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium browser (Playwright ``Browser``), closed on exit."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def serve(app: Any, host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
+    """Run an ASGI app with uvicorn in a thread (on a free port unless given); yields its base URL."""
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the web app did not start on port {port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

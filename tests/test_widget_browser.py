@@ -1,0 +1,228 @@
+"""The chat widget in headless Chromium, against the real Rasa server, action server and web app.
+
+Chat to a recommendation over socket.io, press 👍 and see the refined answer, reload and
+see the history, markup typed by a customer shown as text, a dropped connection that loses
+and duplicates nothing, the REST fallback, the keyboard and a phone-width screen.
+Screenshots go to test-output/screenshots; `SHOPKEEPER_UPDATE_DOCS_IMAGES=1` also copies
+them to docs/images for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser import SCREENSHOTS, chromium, serve
+from tests.stack import Stack, StackError, free_port, running_stack
+from web.app import create_app
+from web.settings import WebSettings
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parent.parent
+TURN_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Stack]]:
+    """The web app and both servers; yields the shop page's URL and the stack."""
+    web_port = free_port()
+    origin = f"http://127.0.0.1:{web_port}"
+    try:
+        with running_stack(tmp_path_factory.mktemp("widget"), cors=origin) as stack:
+            settings = WebSettings("127.0.0.1", web_port, stack.rasa_url, ROOT / "data" / "catalog" / "images",
+                                   tracker_db_url=f"sqlite:///{stack.tracker_db}", secret_key=b"w" * 32)
+            with serve(create_app(settings), port=web_port) as url:
+                yield url, stack
+    except StackError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as instance:
+        yield instance
+
+
+def open_shop(browser: Any, url: str, **options: Any) -> Any:
+    page = browser.new_page(**options)
+    page.goto(url)
+    page.wait_for_selector(".skw[data-ready='true']")
+    return page
+
+
+def shoot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    page.evaluate("document.querySelector('.skw-log').scrollTop = 1e9")
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    if os.environ.get("SHOPKEEPER_UPDATE_DOCS_IMAGES"):
+        (ROOT / "docs" / "images").mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, ROOT / "docs" / "images" / f"{name}.png")
+
+
+def send(page: Any, text: str) -> None:
+    page.fill(".skw-input", text)
+    page.press(".skw-input", "Enter")
+
+
+def bot_texts(page: Any) -> list[str]:
+    return [str(t) for t in page.locator(".skw-log .skw-bot").all_inner_texts()]
+
+
+def log_snapshot(page: Any) -> list[str]:
+    """Every bubble and card in the log, in order."""
+    return [str(t) for t in page.locator(".skw-log > .skw-msg, .skw-log .skw-card-title").all_inner_texts()]
+
+
+def wait_for_new_bot_message(page: Any, before: int) -> None:
+    """Wait for the bot's answer, then until the turn's messages stop arriving (they come one by one)."""
+    page.wait_for_function(
+        "n => document.querySelectorAll('.skw-log .skw-bot').length > n", arg=before, timeout=TURN_MS
+    )
+    settle(page)
+
+
+def settle(page: Any, quiet_ms: int = 800) -> None:
+    """Wait until the log has not changed for ``quiet_ms``."""
+    last, stable_since = -1, 0.0
+    deadline = time.monotonic() + TURN_MS / 1000
+    while time.monotonic() < deadline:
+        count = page.locator(".skw-log *").count()
+        if count != last:
+            last, stable_since = count, time.monotonic()
+        elif (time.monotonic() - stable_since) * 1000 >= quiet_ms:
+            return
+        page.wait_for_timeout(100)
+
+
+def chat_until_cards(page: Any, first: str) -> None:
+    """Say ``first`` and answer "i don't mind" until cards are shown."""
+    text = first
+    for _ in range(4):
+        cards_before = page.locator(".skw-card").count()
+        before = len(bot_texts(page))
+        send(page, text)
+        wait_for_new_bot_message(page, before)
+        page.wait_for_selector(".skw-typing", state="hidden", timeout=TURN_MS)
+        if page.locator(".skw-card").count() > cards_before:
+            return
+        text = "i don't mind"
+    pytest.fail(f"no cards after 4 turns: {bot_texts(page)}")
+
+
+def test_chat_to_cards_like_one_reload_and_see_the_history(site: tuple[str, Stack], browser: Any) -> None:
+    url, _ = site
+    page = open_shop(browser, url)
+    assert page.get_attribute(".skw", "data-transport") in ("socketio", None)
+    page.wait_for_selector(".skw[data-transport='socketio']")
+    chat_until_cards(page, "i'm looking for a backpack for hiking")
+    first = page.locator(".skw-card").first
+    assert first.locator(".skw-card-title").inner_text()
+    assert first.locator(".skw-price").inner_text()
+    assert first.locator(".skw-reason").inner_text()
+    assert first.locator("img").count() == 1
+    shoot(page, "widget")
+
+    liked = first.locator(".skw-card-title").inner_text()
+    cards_before = page.locator(".skw-card").count()
+    before = len(bot_texts(page))
+    first.locator(".skw-like").click()
+    wait_for_new_bot_message(page, before)
+    page.wait_for_function("n => document.querySelectorAll('.skw-card').length > n", arg=cards_before,
+                           timeout=TURN_MS)
+    assert page.locator(".skw-log .skw-user").last.inner_text() == f"👍 {liked}"
+    page.wait_for_selector(".skw-typing", state="hidden", timeout=TURN_MS)
+    shown = log_snapshot(page)
+
+    page.reload()
+    page.wait_for_selector(".skw[data-ready='true']")
+    assert log_snapshot(page) == shown
+    assert page.locator(".skw-log .skw-user").last.inner_text() == f"👍 {liked}"
+    page.close()
+
+
+def test_markup_in_a_message_is_shown_as_text_live_and_after_reload(site: tuple[str, Stack], browser: Any) -> None:
+    url, _ = site
+    page = open_shop(browser, url)
+    hostile = '<img src=x onerror="window.__owned=1"><script>window.__owned=2</script><b>bold</b>'
+    before = len(bot_texts(page))
+    send(page, hostile)
+    wait_for_new_bot_message(page, before)
+    assert page.locator(".skw-log .skw-user").last.inner_text() == hostile
+    assert page.locator(".skw-log img[src='x'], .skw-log b, .skw-log script").count() == 0
+    page.reload()
+    page.wait_for_selector(".skw[data-ready='true']")
+    assert page.locator(".skw-log .skw-user").last.inner_text() == hostile
+    assert page.evaluate("window.__owned") is None
+    page.close()
+
+
+def test_a_dropped_connection_loses_and_duplicates_nothing(site: tuple[str, Stack], browser: Any) -> None:
+    url, _ = site
+    page = open_shop(browser, url)
+    page.wait_for_selector(".skw[data-transport='socketio']")
+    send(page, "hello")
+    wait_for_new_bot_message(page, 1)
+    page.wait_for_selector(".skw-typing", state="hidden", timeout=TURN_MS)
+    # Drop the connection, then send while it is down: the message waits and goes out on reconnect.
+    page.evaluate("window.shopkeeperWidget.disconnect()")
+    before = len(bot_texts(page))
+    send(page, "i need a lamp")
+    wait_for_new_bot_message(page, before)
+    page.wait_for_selector(".skw-typing", state="hidden", timeout=TURN_MS)
+    page.wait_for_timeout(2000)  # any late or repeated delivery would show by now
+    live = log_snapshot(page)
+    assert live.count("i need a lamp") == 1 and live.count("hello") == 1
+    page.reload()
+    page.wait_for_selector(".skw[data-ready='true']")
+    assert log_snapshot(page) == live
+    page.close()
+
+
+def test_rest_fallback_when_socket_io_cannot_load(site: tuple[str, Stack], browser: Any) -> None:
+    url, _ = site
+    page = browser.new_page()
+    page.route("**/socket.io.min.js", lambda route: route.abort())
+    page.goto(url)
+    page.wait_for_selector(".skw[data-transport='rest']")
+    chat_until_cards(page, "show me desks please")
+    assert page.locator(".skw-card").count() >= 3
+    page.close()
+
+
+def test_keyboard_screen_reader_and_phone_width(site: tuple[str, Stack], browser: Any) -> None:
+    url, _ = site
+    page = open_shop(browser, url, viewport={"width": 390, "height": 844})
+    assert page.get_attribute(".skw-log", "aria-live") == "polite"
+    assert page.get_attribute(".skw-log", "role") == "log"
+    assert page.get_attribute(".skw-input", "aria-label")
+    box = page.locator(".skw").bounding_box()
+    assert box is not None and box["width"] == pytest.approx(390, abs=1)
+    # Tab from the page to the message box, type, Enter; then reach the quick replies / cards by Tab.
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.classList.contains('skw-input')"):
+            break
+    else:
+        pytest.fail("the message box cannot be reached with Tab")
+    page.keyboard.type("a lamp for reading")
+    page.keyboard.press("Enter")
+    wait_for_new_bot_message(page, 1)
+    page.wait_for_selector(".skw-typing", state="hidden", timeout=TURN_MS)
+    shoot(page, "widget-phone")
+    # Minimise and reopen with the keyboard.
+    page.focus(".skw-toggle")
+    page.keyboard.press("Enter")
+    assert page.get_attribute(".skw-toggle", "aria-expanded") == "false"
+    assert not page.locator(".skw-input").is_visible()
+    page.keyboard.press("Enter")
+    assert page.get_attribute(".skw-toggle", "aria-expanded") == "true"
+    page.close()

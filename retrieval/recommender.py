@@ -268,10 +268,15 @@ class Recommender:
     def _relax(
         self, needs: Needs, exclude_ids: Sequence[str], k: int
     ) -> tuple[Needs, Filters, npt.NDArray[np.bool_], list[str]]:
-        """Relax the most restrictive constraint so that at least ``k`` items pass."""
+        """Relax the most restrictive constraint so that at least ``k`` items pass.
+
+        The note says why: nothing fits at all, or everything that fits has been shown
+        or turned down already (then the constraint is not what ran the list dry).
+        """
         table = self.retriever.filter_table
         options: list[tuple[int, Needs, str]] = []
         currency = self.retriever.catalog.currency
+        seen_all = bool(exclude_ids) and int(table.mask(needs.filters(())).sum()) > 0
         if needs.max_price is not None or needs.min_price is not None:
             unbounded = dataclasses.replace(needs, min_price=None, max_price=None)
             prices = sorted(
@@ -286,9 +291,10 @@ class Recommender:
                     widened = dataclasses.replace(
                         needs, max_price=new_max, min_price=needs.min_price if keep_floor else None
                     )
+                    budget, raised = format_price(needs.max_price, currency), format_price(new_max, currency)
                     note = (
-                        f"nothing fits {format_price(needs.max_price, currency)}, so I raised the budget to "
-                        f"{format_price(new_max, currency)}"
+                        f"you've seen everything I have within {budget}, so I raised the budget to {raised}"
+                        if seen_all else f"nothing fits {budget}, so I raised the budget to {raised}"
                     )
                 else:
                     widened = dataclasses.replace(needs, min_price=None)
@@ -296,14 +302,18 @@ class Recommender:
                 options.append((int(table.mask(widened.filters(exclude_ids)).sum()), widened, note))
         if needs.exclusions:
             widened = dataclasses.replace(needs, exclusions=())
+            avoided = ", ".join(needs.exclusions)
             options.append((int(table.mask(widened.filters(exclude_ids)).sum()), widened,
-                            f"I couldn't avoid {', '.join(needs.exclusions)} entirely"))
+                            f"you've seen everything without {avoided}, so these include it" if seen_all
+                            else f"I couldn't avoid {avoided} entirely"))
         workable = [o for o in options if o[0] >= k]
         if not workable and needs.category:
             # The category is what they came for: leave it only when nothing else helps.
             widened = dataclasses.replace(needs, category=None)
+            category = needs.category.lower()
             workable.append((int(table.mask(widened.filters(exclude_ids)).sum()), widened,
-                             f"I found too few {needs.category.lower()}, so I looked beyond that category"))
+                             f"you've seen all the {category} that fit, so I looked beyond that category"
+                             if seen_all else f"I found too few {category}, so I looked beyond that category"))
         if workable:
             # The most restrictive constraint is the one whose relaxing frees the most items; max() keeps
             # the first of equals, so ties go to the budget.

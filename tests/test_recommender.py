@@ -99,3 +99,16 @@ def test_query_text_and_filters_from_needs() -> None:
     assert filters.exclude_ids == frozenset({"SKU-1"}) and filters.exclude_terms == ("leather",)
     assert Needs().query_text() == "popular items"
     assert Preferences().empty and not Preferences(vector=np.ones(2, dtype=np.float32)).empty
+
+
+def test_running_out_of_unseen_items_is_not_called_nothing_fits(recommender: Recommender) -> None:
+    needs = Needs(category="Sofas", max_price=900)
+    fitting = [p.id for p in recommender.catalog if p.category == "Sofas" and p.in_stock and p.price <= 900]
+    assert 3 < len(fitting) < 10
+    shown = fitting[:-1]  # one unseen item still fits: too few for a page of three
+    result = recommender.recommend(needs, k=3, exclude_ids=shown)
+    assert len(result.items) == 3 and not set(shown) & {i.product.id for i in result.items}
+    assert fitting[-1] in {i.product.id for i in result.items}
+    assert result.relaxed and result.relaxed[0].startswith("you've seen everything I have within $900")
+    fresh = recommender.recommend(Needs(category="Sofas", max_price=50), k=3)
+    assert fresh.relaxed[0].startswith("nothing fits $50")

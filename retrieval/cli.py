@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     lookups.add_argument("--out", type=Path, default=PROJECT_ROOT / "data" / "nlu" / "catalog_lookups.yml",
                          help="output file (default data/nlu/catalog_lookups.yml)")
     lookups.set_defaults(func=_cmd_nlu_lookups)
+    from web.console.cli import add_console_parser  # the review console's users live with the web app
+
+    add_console_parser(commands)
     return parser
 
 

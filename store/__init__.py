@@ -1,22 +1,27 @@
-"""The SQLAlchemy data layer: customers, profiles, interactions.
+"""The SQLAlchemy data layer: customers, profiles, interactions; the review console's data.
 
 Used by ``actions`` and ``web``; knows nothing of Rasa, the web or retrieval internals.
 """
 
 from __future__ import annotations
 
+from store.accounts import AccountStore
 from store.db import StoreSettings, create_schema, make_engine
 from store.models import Base, Customer, Interaction, InteractionKind, Profile
 from store.profiles import ProfileSnapshot, ProfileStore
+from store.review import ConversationSummary, ReviewStore
 
 __all__ = [
+    "AccountStore",
     "Base",
+    "ConversationSummary",
     "Customer",
     "Interaction",
     "InteractionKind",
     "Profile",
     "ProfileSnapshot",
     "ProfileStore",
+    "ReviewStore",
     "StoreSettings",
     "create_schema",
     "make_engine",

@@ -11,6 +11,7 @@ Python client drives it, so no browser is ever downloaded.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-__all__ = ["CHROMIUM", "SCREENSHOTS", "chromium", "require_chromium", "serve"]
+__all__ = ["CHROMIUM", "SCREENSHOTS", "chromium", "require_chromium", "screenshot", "serve"]
 
 
 def require_chromium() -> None:
@@ -77,3 +78,18 @@ def serve(app: Any, host: str = "127.0.0.1", port: int | None = None) -> Iterato
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def screenshot(page: Any, name: str, *, docs: bool = False, full_page: bool = False) -> Path:
+    """Save ``test-output/screenshots/<name>.png`` once images have loaded.
+
+    With ``docs`` and ``SHOPKEEPER_UPDATE_DOCS_IMAGES=1`` set, also copy it to docs/images for the README.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    if docs and os.environ.get("SHOPKEEPER_UPDATE_DOCS_IMAGES"):
+        (ROOT / "docs" / "images").mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, ROOT / "docs" / "images" / f"{name}.png")
+    return path

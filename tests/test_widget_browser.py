@@ -9,8 +9,6 @@ them to docs/images for the README.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import SCREENSHOTS, chromium, serve
+from tests.browser import chromium, screenshot, serve
 from tests.stack import Stack, StackError, free_port, running_stack
 from web.app import create_app
 from web.settings import WebSettings
@@ -58,14 +56,8 @@ def open_shop(browser: Any, url: str, **options: Any) -> Any:
 
 
 def shoot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
     page.evaluate("document.querySelector('.skw-log').scrollTop = 1e9")
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    if os.environ.get("SHOPKEEPER_UPDATE_DOCS_IMAGES"):
-        (ROOT / "docs" / "images").mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, ROOT / "docs" / "images" / f"{name}.png")
+    screenshot(page, name, docs=True)
 
 
 def send(page: Any, text: str) -> None:

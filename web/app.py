@@ -17,6 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from retrieval.settings import PROJECT_ROOT
 from store.db import make_engine
 from web.chat import ChatSessions, chat_history
+from web.console import console_router
+from web.console.service import ConsoleConfig
 from web.settings import WebSettings
 
 __all__ = ["create_app"]
@@ -79,6 +81,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         """Liveness probe."""
         return "ok"
 
+    app.include_router(console_router(ConsoleConfig(settings.store_db_url, settings.tracker_db_url, settings.https)))
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     if settings.images_dir.is_dir():
         app.mount("/catalog/images", StaticFiles(directory=settings.images_dir), name="catalog-images")

@@ -9,6 +9,8 @@
 | ``SHOPKEEPER_CATALOG_IMAGES`` | ``data/catalog/images`` | placeholder images served under ``/catalog/images`` |
 | ``SHOPKEEPER_TRACKER_DB_URL`` | from ``RASA_TRACKER_DB`` | Rasa's tracker store, read for chat history |
 | ``SHOPKEEPER_SECRET_KEY`` | a random key kept in ``build/secret.key`` | signs the widget's chat sessions |
+| ``SHOPKEEPER_DB_URL`` | ``build/shopkeeper.db`` | our database: review-console users, sessions, summaries, tags |
+| ``SHOPKEEPER_HTTPS`` | ``0`` | ``1`` when the site is served over HTTPS: console cookies get ``Secure`` |
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.settings import PROJECT_ROOT
-from store.db import tracker_store_url
+from store.db import DEFAULT_DB_URL, tracker_store_url
 
 __all__ = ["WebSettings"]
 
@@ -35,6 +37,8 @@ class WebSettings:
     images_dir: Path
     tracker_db_url: str = f"sqlite:///{PROJECT_ROOT / 'build' / 'rasa-tracker.db'}"
     secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    store_db_url: str = DEFAULT_DB_URL
+    https: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebSettings:
@@ -51,6 +55,8 @@ class WebSettings:
         return cls(
             host, port, rasa_url.rstrip("/"), images if images.is_absolute() else PROJECT_ROOT / images,
             tracker_db_url=tracker_store_url(env) or cls.tracker_db_url, secret_key=_secret_key(env),
+            store_db_url=env.get("SHOPKEEPER_DB_URL") or DEFAULT_DB_URL,
+            https=env.get("SHOPKEEPER_HTTPS", "").lower() in ("1", "true", "yes"),
         )
 
 

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Review console at scale: summary sync and list queries over 10,000 conversations.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/console.py                      # 10,000 conversations, about half a minute
+    .venv/bin/python benchmarks/console.py --conversations 2000 --repeat 20
+    .venv/bin/python benchmarks/console.py --markdown out.md    # also write the tables as markdown
+
+Tables go to stdout, progress to stderr. What is measured, on SQLite files in a temporary folder:
+
+1. A tracker store in Rasa 3.6's ``events`` shape is filled with ``--conversations`` synthetic
+   conversations over 90 days (fixed seed): greetings, needs form, recommendation cards, 👍/👎
+   buttons, choices and satisfaction answers, rephrase prompts and handoffs, ~25 events each.
+2. Summary sync (``store.summaries.sync_summaries``): the first full sync; a sync when nothing is
+   new (what every page view pays); a sync after 100 new conversations; a sync after one
+   conversation was erased ("forget me"), which takes the reconciliation path.
+3. List queries (``store.summaries.list_conversations``, 50 rows plus the matching count, as the
+   page asks): no filter, each filter, free text, a tag on 5% of conversations, and deep pages
+   reached with the keyset cursor, ``--repeat`` times each; p50 and p95.
+4. The whole list page over HTTP (FastAPI TestClient: session check, sync, query, template).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+_HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(_HERE.parent))
+
+from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
+from store.db import create_schema, make_engine  # noqa: E402
+from store.review import ReviewStore  # noqa: E402
+from store.summaries import ConversationFilter, Cursor, list_conversations, sync_summaries  # noqa: E402
+
+START = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
+DAYS = 90
+WORDS = ["sofa", "desk", "lamp", "backpack", "armchair", "rug", "bookshelf", "bed", "grey", "blue", "oak",
+         "leather", "cheap", "small flat", "office", "gift", "kids", "outdoor", "velvet", "modern"]
+EVENTS_DDL = """
+CREATE TABLE events (id INTEGER NOT NULL PRIMARY KEY, sender_id VARCHAR(255) NOT NULL,
+    type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT);
+CREATE INDEX ix_events_sender_id ON events (sender_id);
+"""
+
+
+def conversation(rng: random.Random, sender: str, t: float) -> list[tuple[Any, ...]]:
+    """One synthetic conversation's rows: (sender, type, timestamp, intent, action, data)."""
+    rows: list[tuple[Any, ...]] = []
+
+    def add(kind: str, intent: str | None = None, action: str | None = None, **data: Any) -> None:
+        nonlocal t
+        t += rng.uniform(0.05, 20)
+        rows.append((sender, kind, t, intent, action, json.dumps({"event": kind, "timestamp": t, **data})))
+
+    def act(name: str) -> None:
+        add("action", action=name, name=name, policy="RulePolicy", confidence=1.0)
+
+    def user(text: str, intent: str, confidence: float = 0.97) -> None:
+        add("user", intent=intent, text=text, parse_data={
+            "intent": {"name": intent, "confidence": confidence}, "entities": [], "text": text})
+        add("user_featurization", use_text_for_featurization=False)
+
+    def bot(text: str, custom: Any = None, buttons: Any = None) -> None:
+        add("bot", text=text, data={"buttons": buttons, "custom": custom})
+
+    def slot(name: str, value: Any) -> None:
+        add("slot", name=name, value=value)
+
+    act("action_session_start")
+    add("session_started")
+    act("action_listen")
+    user("hi", "greet")
+    act("action_greet")
+    bot("Hello! I'm the Shopkeeper.")
+    act("action_listen")
+    wish = " ".join(rng.sample(WORDS, 3))
+    user(f"i need a {wish} under {rng.choice([200, 500, 800, 1500])}", "request_recommendation")
+    act("needs_form")
+    add("active_loop", name="needs_form")
+    slot("requested_slot", None)
+    add("active_loop", name=None)
+    if rng.random() < 0.12:
+        user("blorp the wibble", "nlu_fallback", 0.2)
+        act("action_rephrase")
+        bot("Sorry, did you mean…", buttons=[{"title": "Find something", "payload": "/request_recommendation"}])
+        act("action_listen")
+    items = [f"SKU-{rng.randrange(600):04d}" for _ in range(3)]
+    act("action_recommend")
+    bot("Here are a few things you might like:", custom={"data": {"type": "recommendations", "request_id": "r-1",
+        "items": [{"id": i, "title": f"Item {i}", "price": 99.0, "currency": "USD", "rank": n + 1,
+                   "reason": "under your budget"} for n, i in enumerate(items)]}})
+    slot("shown_items", items)
+    act("action_listen")
+    if rng.random() < 0.4:
+        sentiment = rng.choice(["like", "dislike"])
+        user(f'/feedback{{"item_id": "{items[0]}", "sentiment": "{sentiment}"}}', "feedback", 1.0)
+        act("action_feedback")
+        bot("Noted.")
+        slot("liked_items" if sentiment == "like" else "rejected_items", [items[0]])
+        act("action_listen")
+    if rng.random() < 0.3:
+        user("i'll take the first one", "choose_item")
+        act("action_choose")
+        bot("Did that solve what you were looking for?", buttons=[{"title": "Yes", "payload": "/affirm"}])
+        slot("awaiting", "satisfaction")
+        act("action_listen")
+        user(*rng.choice([("yes", "affirm"), ("no", "deny")]))
+        act("action_handle_yes_no")
+        slot("awaiting", None)
+        act("action_listen")
+    if rng.random() < 0.08:
+        user("talk to a human", "human_handoff")
+        act("action_handoff")
+        bot("I've flagged this conversation.")
+        act("action_listen")
+    return rows
+
+
+def fill(db: Path, rng: random.Random, count: int, prefix: str, start: float = START) -> int:
+    rows: list[tuple[Any, ...]] = []
+    for n in range(count):
+        rows += conversation(rng, f"{prefix}-{n:05d}", start + rng.uniform(0, DAYS * 86400))
+    rows.sort(key=lambda r: r[2])  # stored in time order, turns of many customers interleaved
+    fresh = not db.exists()
+    with sqlite3.connect(db) as connection:
+        if fresh:
+            connection.executescript(EVENTS_DDL)
+        connection.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                               "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def timed(work: Callable[[], Any], repeat: int) -> list[float]:
+    found = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        found.append((time.perf_counter() - started) * 1000)
+    return found
+
+
+def p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=10_000, help="synthetic conversations (default 10,000)")
+    parser.add_argument("--repeat", type=int, default=50, help="runs of each list query (default 50)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--markdown", type=Path, help="also write the tables here as markdown")
+    opts = parser.parse_args(argv)
+    rng = random.Random(opts.seed)
+    report = Report()
+    report.line("Command: `.venv/bin/python benchmarks/console.py"
+                + (f" {' '.join(sys.argv[1:])}`" if sys.argv[1:] else "`"))
+    report.line(f"Machine: {cpu_model()}, {mem_total_gb():.0f} GB RAM; Python {sys.version.split()[0]}; "
+                f"SQLite {sqlite3.sqlite_version}; {code_version()}")
+    report.line(f"Run: started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average {load_average()} at start.")
+
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        tracker_db = work / "tracker.db"
+        log(f"writing {opts.conversations:,} conversations")
+        events = fill(tracker_db, rng, opts.conversations, "c")
+        tracker = make_engine(f"sqlite:///{tracker_db}")
+        store = make_engine(f"sqlite:///{work / 'shop.db'}")
+        create_schema(store)
+        log(f"{events:,} events written; first sync")
+
+        sync = Table("Summary sync", ["sync", "events read", "ms"])
+        started = time.perf_counter()
+        first = sync_summaries(tracker, store)
+        sync.add(f"first, {opts.conversations:,} conversations", f"{first.events_read:,}",
+                 f"{(time.perf_counter() - started) * 1000:,.0f}")
+        idle = timed(lambda: sync_summaries(tracker, store, check_erasures=False), 30)
+        sync.add("nothing new (p50 of 30)", "0", f"{statistics.median(idle):.1f}")
+        idle = timed(lambda: sync_summaries(tracker, store), 30)
+        sync.add("nothing new, with the erasure check (p50 of 30)", "0", f"{statistics.median(idle):.1f}")
+        more = fill(tracker_db, rng, 100, "n", START + DAYS * 86400)
+        started = time.perf_counter()
+        step = sync_summaries(tracker, store)
+        step_ms = (time.perf_counter() - started) * 1000
+        sync.add("after 100 new conversations", f"{step.events_read:,}", f"{step_ms:.0f}")
+        assert step.events_read == more
+        with sqlite3.connect(tracker_db) as connection:
+            connection.execute("DELETE FROM events WHERE sender_id = 'c-00042'")
+        started = time.perf_counter()
+        erased = sync_summaries(tracker, store)
+        sync.add("after one conversation was erased", "0", f"{(time.perf_counter() - started) * 1000:.0f}")
+        assert erased.erased == ("c-00042",)
+        sync.notes.append(f"{events + more:,} events in the tracker store; SQLite files on local disk.")
+        sync.notes.append("The console counts events to look for erasures at most every 10 s "
+                          "(ConsoleConfig.erasure_check_seconds); other page views pay the plain sync.")
+        report.table(sync)
+
+        log("tagging 5% of conversations, reviewing 20%")
+        reviews = ReviewStore(store)
+        for n in range(0, opts.conversations, 20):
+            reviews.add_tag(f"c-{n:05d}", "needs-nlu-data", by="bench")
+        for n in range(0, opts.conversations, 5):
+            reviews.set_reviewed(f"c-{n:05d}", True, by="bench")
+
+        total = list_conversations(store, limit=1).total or 0
+        deep_cursor: Cursor | None = None
+        after: Cursor | None = None
+        deep_pages = min(180, max(total // 50 - 1, 0))
+        for _ in range(deep_pages):
+            page = list_conversations(store, limit=50, after=after, count=False)
+            after = page.next_cursor
+        deep_cursor = after
+        mid = date(2026, 7, 1)
+        cases: list[tuple[str, ConversationFilter, Cursor | None]] = [
+            ("no filter, first page", ConversationFilter(), None),
+            ("disliked an item", ConversationFilter(disliked=True), None),
+            ("fallback", ConversationFilter(fallback=True), None),
+            ("handoff", ConversationFilter(handoff=True), None),
+            ("nothing chosen", ConversationFilter(nothing_chosen=True), None),
+            ("tag (5% of conversations)", ConversationFilter(tag="needs-nlu-data"), None),
+            ("not reviewed", ConversationFilter(reviewed=False), None),
+            ("date range (one week)", ConversationFilter(start=mid, end=date(2026, 7, 7)), None),
+            ("free text \"velvet\"", ConversationFilter(text="velvet"), None),
+            ("free text, two words", ConversationFilter(text="grey velvet"), None),
+            ("handoff + not reviewed + text", ConversationFilter(handoff=True, reviewed=False, text="sofa"), None),
+            (f"deep page (rows {50 * deep_pages + 1:,}+), no filter", ConversationFilter(), deep_cursor),
+        ]
+        if deep_cursor is not None:
+            unchosen_after: Cursor | None = None
+            walked = 0
+            for _ in range(100):
+                page = list_conversations(store, ConversationFilter(nothing_chosen=True), limit=50,
+                                          after=unchosen_after, count=False)
+                if page.next_cursor is None:
+                    break
+                unchosen_after, walked = page.next_cursor, walked + 1
+            cases.append((f"deep page (rows {50 * walked + 1:,}+), nothing chosen",
+                          ConversationFilter(nothing_chosen=True), unchosen_after))
+        queries = Table(f"List queries over {total:,} conversations (50 rows + count)",
+                        ["query", "matches", "p50 ms", "p95 ms", "page only p50 ms"])
+        for name, filters, cursor in cases:
+            log(f"query: {name}")
+            matches = list_conversations(store, filters, limit=1).total or 0
+            with_count = timed(lambda f=filters, c=cursor: list_conversations(store, f, limit=50, after=c), opts.repeat)
+            page_only = timed(lambda f=filters, c=cursor: list_conversations(store, f, limit=50, after=c, count=False),
+                              opts.repeat)
+            queries.add(name, f"{matches:,}", f"{statistics.median(with_count):.1f}", f"{p(with_count, 95):.1f}",
+                        f"{statistics.median(page_only):.1f}")
+        queries.notes.append(f"{opts.repeat} runs each; keyset pagination on (last_at, id); the count is what the "
+                             "page shows as 'N conversations'.")
+        report.table(queries)
+
+        log("list page over HTTP")
+        from argon2 import PasswordHasher
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+
+        from store.accounts import AccountStore
+        from web.console import Console, console_router
+        from web.console.service import ConsoleConfig
+
+        config = ConsoleConfig(f"sqlite:///{work / 'shop.db'}", f"sqlite:///{tracker_db}")
+        accounts = AccountStore(store, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        accounts.add_user("bench", "benchmark-password")
+        app = FastAPI()
+        app.include_router(console_router(config, Console(config, accounts=accounts)))
+        client = TestClient(app)
+        token = client.get("/console/login").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        client.post("/console/login", data={"name": "bench", "password": "benchmark-password", "csrf_token": token})
+        http = Table("List page over HTTP (session check, sync, query, template)", ["page", "p50 ms", "p95 ms"])
+        for name, query in [("first page", ""), ("handoff + text", "?handoff=1&q=sofa"),
+                            ("metrics, 90 days", None)]:
+            path = ("/console/metrics?start=2026-06-01&end=2026-08-29" if query is None
+                    else f"/console/conversations{query}")
+            assert client.get(path).status_code == 200
+            runs = timed(lambda path=path: client.get(path), max(10, opts.repeat // 2))
+            http.add(name, f"{statistics.median(runs):.1f}", f"{p(runs, 95):.1f}")
+        report.table(http)
+    report.line(f"Load average at end: {load_average()}.")
+    if opts.markdown:
+        opts.markdown.write_text(report.markdown(), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

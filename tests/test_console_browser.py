@@ -1,0 +1,126 @@
+"""The review console in headless Chromium: sign in, filter, read a transcript, tag, export.
+
+Runs the real web app (``create_app``) on a temporary tracker store filled with Rasa-shaped
+events. Screenshots go to test-output/screenshots; ``SHOPKEEPER_UPDATE_DOCS_IMAGES=1`` also
+copies the list and transcript to docs/images for the README.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from store.accounts import AccountStore
+from store.db import create_schema, make_engine
+from tests.browser import chromium, screenshot, serve
+from tests.conftest import ROOT
+from tests.test_console_events import DAY, T0, disliked, fallback, handoff, happy, sample, write_rows
+from web.app import create_app
+from web.settings import WebSettings
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    work = tmp_path_factory.mktemp("console-browser")
+    sample(work / "tracker.db")
+    write_rows(work / "tracker.db", [
+        maker(f"web-{n:02d}{maker.__name__[:4]}", t=T0 + 5 * DAY + n * 3600)
+        for n, maker in enumerate([happy, disliked, fallback, happy, handoff, disliked, happy, fallback])
+    ])
+    store_url = f"sqlite:///{work / 'shop.db'}"
+    engine = make_engine(store_url)
+    create_schema(engine)
+    AccountStore(engine).add_user("ana", PASSWORD)
+    settings = WebSettings("127.0.0.1", 8000, "http://127.0.0.1:5005", ROOT / "data" / "catalog" / "images",
+                           tracker_db_url=f"sqlite:///{work / 'tracker.db'}", secret_key=b"c" * 32,
+                           store_db_url=store_url)
+    with serve(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as instance:
+        yield instance
+
+
+def rows(page: Any) -> list[str]:
+    return [str(s) for s in page.locator("[data-testid=conversation-row]").evaluate_all(
+        "rows => rows.map(r => r.dataset.sender)")]
+
+
+def test_sign_in_filter_read_tag_and_export(site: str, browser: Any, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1360, "height": 900}, accept_downloads=True)
+    # without a session the console sends us to the sign-in form
+    page.goto(f"{site}/console/conversations")
+    assert "/console/login" in page.url
+    assert page.get_by_label("Password").is_visible()
+    page.get_by_label("Name").fill("ana")
+    page.get_by_label("Password").fill("wrong password")
+    page.click("#login-submit")
+    assert page.get_by_test_id("login-error").inner_text() == "Wrong name or password."
+    screenshot(page, "console-login", full_page=True)
+    page.goto(f"{site}/console/api/conversations")
+    assert "sign in first" in page.content()
+
+    page.wait_for_timeout(1100)  # the one-second wait a failed sign-in imposes
+    page.goto(f"{site}/console/conversations")
+    page.get_by_label("Name").fill("ana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url("**/console/conversations")
+    assert page.get_by_test_id("signed-in-as").inner_text() == "ana"
+    assert len(rows(page)) == 13
+    screenshot(page, "console-list", docs=True, full_page=True)
+
+    page.get_by_label("a fallback").check()
+    page.click("#apply-filters")
+    page.wait_for_url("**fallback=1**")
+    assert sorted(rows(page)) == ["c-fallback", "web-02fall", "web-07fall"]
+    page.get_by_label("a fallback").uncheck()
+    page.get_by_label("Customer said").fill("second one")
+    page.click("#apply-filters")
+    page.wait_for_url("**q=second+one**")
+    assert sorted(rows(page)) == ["c-happy", "web-00happ", "web-03happ", "web-06happ"]
+
+    page.click("[data-sender='c-happy'] [data-testid=open-conversation]")
+    page.wait_for_url("**/console/conversation?id=c-happy")
+    assert page.get_by_test_id("card").count() == 3
+    assert "request_recommendation" in page.get_by_test_id("transcript").inner_text()
+    page.get_by_label("Add a tag").fill("Good example")
+    page.click("#add-tag")
+    page.wait_for_url("**#review")
+    assert page.get_by_test_id("tags").inner_text().startswith("good-example")
+    page.get_by_label("Note").fill("Use as a regression story.")
+    page.click("#save-note")
+    page.click("#toggle-reviewed")
+    page.wait_for_selector("[data-testid=reviewed-state]:text-is('Reviewed')")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "console-transcript", docs=True, full_page=True)
+
+    with page.expect_download() as download_info:
+        page.click("#export-story")
+    download = download_info.value
+    assert download.suggested_filename == "test_c-happy.yml"
+    target = tmp_path / download.suggested_filename
+    download.save_as(str(target))
+    story = yaml.safe_load(target.read_text())["stories"][0]
+    assert story["steps"][0] == {"user": "hi\n", "intent": "greet"}
+
+    page.goto(f"{site}/console/conversations?tag=good-example&reviewed=yes")
+    assert rows(page) == ["c-happy"]
+    page.click("[data-testid=nav-metrics]")
+    page.goto(f"{site}/console/metrics?start=2026-09-21&end=2026-09-27")
+    assert page.locator("svg").count() == 5
+    screenshot(page, "console-metrics", full_page=True)
+    page.click("[data-testid=logout]")
+    page.wait_for_url("**/console/login")
+    page.goto(f"{site}/console/conversations")
+    assert "/console/login" in page.url
+    page.close()

@@ -15,7 +15,7 @@ from actions.base import Events, ShopAction
 from actions.payloads import new_request_id, recommendation_payload
 from actions.services import Services
 from actions.state import exclusions_in_message, needs_from, preferences_for, referenced_items
-from retrieval.recommender import Needs, Recommendation
+from retrieval.recommender import Needs, Preferences, Recommendation
 from store.models import InteractionKind
 
 __all__ = ["ITEMS_PER_TURN", "ActionMoreLike", "ActionRecommend", "ActionShowMore", "present", "recommend"]
@@ -32,9 +32,10 @@ def recommend(
     exclude: Sequence[str] = (),
     like_item: str | None = None,
 ) -> Recommendation:
-    """Run the recommender for this customer, personalised as their settings allow."""
+    """Run the recommender for this customer, personalised as their settings and experiment variant allow."""
     snapshot = services.profiles.snapshot(tracker.sender_id)
-    preferences = preferences_for(tracker, services, snapshot)
+    personalised = services.personalised(tracker.sender_id)
+    preferences = preferences_for(tracker, services, snapshot) if personalised else Preferences()
     rejected = list(tracker.get_slot("rejected_items") or [])
     return services.recommender.recommend(
         needs, preferences, k=ITEMS_PER_TURN, exclude_ids=[*rejected, *exclude], like_item=like_item

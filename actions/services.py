@@ -21,6 +21,7 @@ from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms
 from store.conversations import ConversationStore
 from store.db import StoreSettings, create_schema, make_engine, tracker_store_url
+from store.experiments import Experiment, active_experiment
 from store.profiles import ProfileStore
 
 __all__ = ["Services", "default_services", "retriever"]
@@ -38,12 +39,18 @@ class Services:
         vocabulary: the catalog's words, to understand answers.
         conversations: Rasa's tracker store (to erase a forgotten customer's events),
             or ``None`` when it is not reachable from here.
+        experiment: the running experiment (``SHOPKEEPER_EXPERIMENT``), or ``None``.
     """
 
     recommender: Recommender
     profiles: ProfileStore
     vocabulary: CatalogVocabulary
     conversations: ConversationStore | None = None
+    experiment: Experiment | None = None
+
+    def personalised(self, sender_id: str) -> bool:
+        """Whether the running experiment lets this customer's ranking be personalised."""
+        return self.experiment is None or self.experiment.assign(sender_id).personalised
 
 
 def _catalog(config: RetrievalSettings) -> Catalog:
@@ -81,9 +88,14 @@ def default_services() -> Services:
     create_schema(engine)
     synonyms = read_nlu_synonyms(sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")))
     url = tracker_store_url()
+    experiment = active_experiment()
+    if experiment is not None:
+        logger.info("experiment %s: %s", experiment.name,
+                    ", ".join(f"{v.name} {v.weight:g}" for v in experiment.variants))
     return Services(
         recommender=Recommender(retriever_),
-        profiles=ProfileStore(engine),
+        profiles=ProfileStore(engine, variant_of=experiment.label_for if experiment else None),
         vocabulary=CatalogVocabulary(retriever_.catalog, synonyms),
         conversations=ConversationStore(make_engine(url)) if url else None,
+        experiment=experiment,
     )

@@ -233,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     from web.console.cli import add_console_parser  # the review console's users live with the web app
 
     add_console_parser(commands)
+    from store.cli import add_experiments_parser  # experiments report on our database
+
+    add_experiments_parser(commands)
     return parser
 
 

@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -85,10 +85,13 @@ class ProfileStore:
 
     Args:
         engine: from :func:`store.db.make_engine`, schema created.
+        variant_of: the experiment variant label of a sender (see :mod:`store.experiments`),
+            stored with each interaction not given one explicitly; ``None`` when no experiment runs.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, variant_of: Callable[[str], str] | None = None) -> None:
         self.engine = engine
+        self.variant_of = variant_of
 
     # -- helpers -------------------------------------------------------------------
 
@@ -206,6 +209,8 @@ class ProfileStore:
             variant: experiment variant the customer is in.
             detail: extra JSON-able data stored with each row.
         """
+        if variant is None and self.variant_of is not None:
+            variant = self.variant_of(sender_id)
         with Session(self.engine) as session, session.begin():
             customer = self._customer(session, sender_id)
             customer.last_seen_at = utcnow()

@@ -17,6 +17,9 @@ from fastapi.testclient import TestClient
 from retrieval.cli import main as cli_main
 from store.accounts import AccountStore, ThrottlePolicy, hash_token
 from store.db import create_schema, make_engine
+from store.experiments import load_experiments
+from store.models import InteractionKind
+from store.profiles import ProfileStore
 from tests.conftest import ROOT
 from tests.test_console_events import DAY, T0, erase, handoff, sample, write_rows
 from web.app import create_app
@@ -420,3 +423,21 @@ def test_cli_manages_console_users(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert cli_main(["console", "remove-user", "bob", "--db", url]) == 0
     assert cli_main(["console", "remove-user", "bob", "--db", url]) == 1
     assert not accounts.login("bob", "s3cret-pass", "cli-2").ok
+
+
+def test_metrics_page_reports_each_experiment_by_variant(setup: Setup) -> None:
+    experiment = load_experiments()["personalisation"]
+    engine = make_engine(f"sqlite:///{setup.shop_db}")
+    profiles = ProfileStore(engine, variant_of=experiment.label_for)
+    for index in range(6):
+        sender = f"web-exp-{index}"
+        profiles.record_many(sender, [(InteractionKind.IMPRESSION, "SKU-0001", 1)], request_id=f"r-{index}")
+        if index % 2:
+            profiles.record(sender, InteractionKind.LIKE, item_id="SKU-0001", request_id=f"r-{index}")
+    sign_in(setup.client)
+    page = setup.client.get("/console/metrics")
+    assert 'data-testid="experiment-personalisation"' in page.text
+    rows = re.findall(r'<tr data-testid="variant-row"><td>([^<]+)</td><td>(\d+)</td>', page.text)
+    assert [label for label, _ in rows] == ["personalisation/control", "personalisation/personalised"]
+    assert sum(int(count) for _, count in rows) == 6
+    assert page.text.count("p = ") == 1  # only the treatment is tested against the control

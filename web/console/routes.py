@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from store.accounts import SessionInfo
+from store.experiments import ExperimentError, load_experiments, reports_in
 from store.review import InvalidTagError
 from store.summaries import ConversationFilter, Cursor, list_conversations, metrics, summary_of
 from store.transcripts import build_transcript, export_test_story
@@ -335,7 +336,13 @@ def console_router(config: ConsoleConfig, console: Console | None = None) -> API
             "satisfaction": share_bar([("yes", figures.satisfied, "good"), ("no", figures.unsatisfied, "bad")],
                                       title="Did that solve your need?"),
         }
+        try:
+            definitions = load_experiments()
+        except ExperimentError:
+            definitions = {}
+        experiments = reports_in(service.store, definitions)
         return render(request, "metrics.html", {"session": session, "m": figures, "charts": charts,
-                                                "start": start.isoformat(), "end": end.isoformat()})
+                                                "start": start.isoformat(), "end": end.isoformat(),
+                                                "experiments": experiments})
 
     return router

@@ -179,6 +179,28 @@ def test_a_dropped_connection_loses_and_duplicates_nothing(site: tuple[str, Stac
     page.close()
 
 
+def test_a_reply_sent_while_the_connection_is_down_is_recovered(site: tuple[str, Stack], browser: Any) -> None:
+    url, _ = site
+    page = open_shop(browser, url)
+    page.wait_for_selector(".skw[data-transport='socketio']")
+    page.evaluate("window.__dropped = 0;"
+                  "window.shopkeeperWidget.state.socket.on('disconnect', () => window.__dropped++)")
+    send(page, "hi there")
+    page.wait_for_timeout(50)  # the message is on the wire; the answer is still being made
+    page.evaluate("window.shopkeeperWidget.disconnect()")
+    page.wait_for_function("window.__dropped === 1")
+    wait_for_new_bot_message(page, 1)
+    page.wait_for_timeout(2000)
+    live = log_snapshot(page)
+    assert live.count("hi there") == 1
+    replies = [t for t in bot_texts(page)[1:]]
+    assert replies and len(replies) == len(set(replies)), replies
+    page.reload()
+    page.wait_for_selector(".skw[data-ready='true']")
+    assert log_snapshot(page) == live
+    page.close()
+
+
 def test_rest_fallback_when_socket_io_cannot_load(site: tuple[str, Stack], browser: Any) -> None:
     url, _ = site
     page = browser.new_page()

@@ -26,7 +26,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TRACKER_DB ?= build/rasa-tracker.db
 export CORS_ORIGINS    ?= http://$(HOST):$(WEB_PORT)
 
-.PHONY: help setup index model run test lint bench bench-nlu bench-turns lock lock-rasa clean
+.PHONY: help setup index model run test lint bench bench-nlu bench-turns bench-sim catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,8 +40,15 @@ index: setup ## build the catalog index when the catalog changed
 model: setup ## train the Rasa model when training data, domain or config changed
 	@scripts/train.sh
 
-run: index model ## start Rasa, the action server and the web app (Ctrl-C stops all)
-	@$(VENV)/bin/honcho start -f Procfile
+run: setup ## start Rasa, the action server and the web app on the active catalog (Ctrl-C stops all)
+	@scripts/run.sh
+
+catalog: setup ## use another catalog: make catalog CATALOG=file.csv MAPPING=mapping.toml (then make run)
+	@test -n "$(CATALOG)" || { echo "usage: make catalog CATALOG=path/to/catalog.csv [MAPPING=mapping.toml] [NAME=name]"; exit 2; }
+	@$(VENV)/bin/shopkeeper catalog use "$(CATALOG)" $(if $(MAPPING),--mapping "$(MAPPING)") $(if $(NAME),--name "$(NAME)")
+
+catalog-demo: setup ## switch back to the demo catalog (then make run)
+	@$(VENV)/bin/shopkeeper catalog use --demo
 
 test: index model ## run every suite that must pass (installs Debian's Chromium for the browser tests)
 	@scripts/setup.sh browser
@@ -59,6 +66,11 @@ bench-nlu: setup ## NLU 5-fold cross-validation (about 20 minutes; prints figure
 
 bench-turns: index model ## end-to-end recommendation turn latency over REST (about 5 minutes)
 	@$(PY) benchmarks/turns.py
+
+bench-sim: index model ## simulated customers on the demo and Flipkart catalogs against two baselines (about 30 minutes)
+	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/flipkart-sample.csv \
+		--mapping data/catalog/mappings/flipkart.toml --no-activate --quiet
+	@$(PY) benchmarks/simulator.py
 
 lock: ## re-resolve requirements.lock from pyproject.toml (needs network)
 	@scripts/lock.sh app

@@ -35,6 +35,8 @@ MAX_QUESTIONS = 3
 #: Stop asking once this few candidates fit.
 ENOUGH_CANDIDATES = 6
 ATTRIBUTE_QUESTIONS = ("colour", "material", "style", "use")
+#: Categories offered as buttons or named when an answer is not one (the commonest first).
+MAX_CATEGORY_OPTIONS = 12
 #: Every slot the form may fill, in the order they are considered.
 NEED_SLOTS = ("category", "budget", *ATTRIBUTE_QUESTIONS)
 #: Relative budgets resolve to these price quantiles of the candidates.
@@ -54,6 +56,14 @@ def _candidates(tracker: Tracker, services: Services) -> list[Any]:
     mask = services.recommender.retriever.filter_table.mask(needs.filters(tracker.get_slot("rejected_items") or []))
     catalog = services.recommender.catalog
     return [catalog[i] for i in np.flatnonzero(mask)]
+
+
+def _value_before_message(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest message (what the customer had said until then)."""
+    events = list(tracker.events)
+    last_message = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    earlier = [e.get("value") for e in events[:last_message] if e.get("event") == "slot" and e.get("name") == slot]
+    return earlier[-1] if earlier else None
 
 
 def _as_list(value: Any) -> list[str]:
@@ -124,7 +134,14 @@ class ValidateNeedsForm(FormValidationAction):
             match = self.services.vocabulary.match("category", candidate)
             if match:
                 return {"category": match}
-        options = ", ".join(self.services.vocabulary.values["category"])
+        before = _value_before_message(tracker, "category")
+        if before is not None and tracker.get_slot("requested_slot") != "category":
+            # a stray word the NLU took for a category ("for boys") never erases what was said
+            return {"category": before}
+        vocabulary = self.services.vocabulary
+        shown = vocabulary.popular_categories(MAX_CATEGORY_OPTIONS)
+        more = len(vocabulary.values["category"]) > len(shown)
+        options = ", ".join([*shown, texts.MORE_OPTIONS] if more else shown)
         dispatcher.utter_message(text=texts.UNKNOWN_CATEGORY.format(value=str(value)[:60], options=options))
         return {"category": None}
 
@@ -171,7 +188,12 @@ class ValidateNeedsForm(FormValidationAction):
             match = self.services.vocabulary.match(attribute, candidate)
             if match:
                 return {attribute: match}
-        options = ", ".join(self.services.vocabulary.values[attribute][:8])
+        if tracker.get_slot("requested_slot") != attribute:
+            # a stray word the NLU took for this attribute: keep what was said before, quietly
+            return {attribute: _value_before_message(tracker, attribute)}
+        values = self.services.vocabulary.popular_values(attribute, 8)
+        # Catalog values may hold commas themselves ("Men, Boys"): then list them apart with semicolons.
+        options = ("; " if any("," in v for v in values) else ", ").join(values)
         dispatcher.utter_message(text=texts.UNKNOWN_VALUE.format(value=str(value)[:40], attribute=attribute,
                                                                  options=options))
         return {attribute: None}
@@ -211,7 +233,7 @@ class ActionAskCategory(ShopAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         """Utter the question."""
         buttons = [{"title": c, "payload": f'/inform{{"category": "{c}"}}'}
-                   for c in self.services.vocabulary.values["category"][:12]]
+                   for c in self.services.vocabulary.popular_categories(MAX_CATEGORY_OPTIONS)]
         dispatcher.utter_message(text=texts.ASK_CATEGORY, buttons=buttons)
         return []
 
@@ -261,12 +283,7 @@ class ActionAskAttribute(ShopAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         """Utter the question with up to five values and "I don't mind"."""
-        counts: dict[str, int] = {}
-        for product in _candidates(tracker, self.services):
-            value = product.attribute(self.attribute)
-            if value:
-                counts[value] = counts.get(value, 0) + 1
-        top = sorted(counts, key=lambda v: (-counts[v], v))[:5]
+        top = self.services.vocabulary.popular_values(self.attribute, 5, _candidates(tracker, self.services))
         buttons = [{"title": v, "payload": f'/inform{{"{self.attribute}": "{v}"}}'} for v in top]
         dispatcher.utter_message(text=texts.ASK_ATTRIBUTE[self.attribute], buttons=[*buttons, _dont_mind_button()])
         return []

@@ -40,12 +40,40 @@ def _slot(tracker: Tracker, name: str) -> Any:
     return None if value in (None, "", ANY) else value
 
 
+#: Any sign of ruling something out; without one, an ``exclude`` role from the NLU is not believed.
+_NEGATION_CUE = re.compile(
+    r"\b(not|no|non|without|except|but|hate|avoid|never|nothing|less|instead|rather|other than|free of|"
+    r"no more)\b|n'?t\b|👎",
+    re.IGNORECASE,
+)
+
+
+def _role(entity: dict[str, Any], text: str) -> str | None:
+    """The entity's role as the words support it.
+
+    The model learns the ``exclude`` role from many "not leather" examples and sometimes gives
+    it to a bare "leather" (an answer to "Any preferred material?") or to "do you have it in
+    black?" — taking that literally would rule out exactly what the customer asked for — and
+    sometimes misses it in "not cotton". A negation just before the entity makes it an
+    exclusion; an ``exclude`` with no negation anywhere in the message is dropped.
+    """
+    role = entity.get("role")
+    start = entity.get("start")
+    if role is None and isinstance(start, int) and _NEGATION.search(text[:start]):
+        return "exclude"
+    if role == "exclude" and not _NEGATION_CUE.search(text):
+        return None
+    return None if role is None else str(role)
+
+
 def entity_values(tracker: Tracker, entity: str, role: str | None = None) -> list[str]:
     """Values of an entity in the latest message (``role=None``: entities without a role)."""
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
     return [
         str(e.get("value"))
-        for e in (tracker.latest_message or {}).get("entities", [])
-        if e.get("entity") == entity and e.get("role") == role and e.get("value") not in (None, "")
+        for e in message.get("entities", [])
+        if e.get("entity") == entity and _role(e, text) == role and e.get("value") not in (None, "")
     ]
 
 
@@ -68,8 +96,7 @@ def negated_values(tracker: Tracker, entity: str) -> list[str]:
     for e in message.get("entities", []):
         if e.get("entity") != entity or e.get("value") in (None, ""):
             continue
-        start = e.get("start")
-        if e.get("role") == "exclude" or (isinstance(start, int) and _NEGATION.search(text[:start])):
+        if _role(e, text) == "exclude":
             value = str(e["value"]).lower()
             if value not in found:
                 found.append(value)

@@ -29,10 +29,11 @@ ASK_ATTRIBUTE = {
     "colour": "Any colour you have in mind?",
     "material": "Any preferred material?",
     "style": "What style do you like?",
-    "use": "What will you mainly use it for?",
+    "use": "Who or what is it for?",
 }
 DONT_MIND = "I don't mind"
 UNKNOWN_CATEGORY = "Sorry, we don't carry \"{value}\". We have: {options}."
+MORE_OPTIONS = "and more"
 UNKNOWN_VALUE = "I don't know {value!r} as a {attribute} here. For example: {options}."
 UNUSABLE_BUDGET = (
     "Sorry, I didn't get a budget from \"{value}\". Try something like \"under 500\", \"between 200 and 300\" "

@@ -5,6 +5,9 @@ what it does. Examples::
 
     shopkeeper catalog import ../shared/catalogs/flipkart-sample.csv \\
         --mapping data/catalog/mappings/flipkart.toml --out build/flipkart.jsonl --lenient
+    shopkeeper catalog use ../shared/catalogs/flipkart-sample.csv \\
+        --mapping data/catalog/mappings/flipkart.toml      # import, index, NLU, model; make run uses it
+    shopkeeper catalog use --demo                           # back to the demo catalog
     shopkeeper index build
     shopkeeper search "grey sofa for a small flat" --max-price 800 --exclude leather
 """
@@ -12,7 +15,10 @@ what it does. Examples::
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
+import subprocess
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -136,17 +142,116 @@ def _cmd_nlu_lookups(args: argparse.Namespace) -> int:
     catalog = _catalog_from(settings, args)
     out: Path = args.out
     others = [p for p in sorted(out.parent.glob("*.yml")) if p.resolve() != out.resolve()]
-    taken = read_nlu_synonyms(others)
-    source = args.catalog or settings.catalog_path
-    try:
-        source_name = str(Path(source).resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        source_name = Path(source).name
-    vocabulary = CatalogVocabulary(catalog)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(vocabulary.nlu_yaml(source_name, exclude_synonym_texts=taken), encoding="utf-8")
+    vocabulary = write_nlu_lookups(catalog, out, Path(args.catalog or settings.catalog_path), others)
     counts = ", ".join(f"{len(v)} {k}" for k, v in vocabulary.lookup_tables().items())
     print(f"Wrote {out}: lookup tables with {counts}.")
+    return 0
+
+
+#: Where ``catalog use`` puts each catalog's import, index, NLU lookups and model.
+CATALOG_BUILDS = PROJECT_ROOT / "build" / "catalogs"
+#: The environment of the catalog ``make run`` serves; absent for the demo catalog.
+ACTIVE_CATALOG_ENV = PROJECT_ROOT / "build" / "active-catalog.env"
+DEMO_NLU_LOOKUPS = PROJECT_ROOT / "data" / "nlu" / "catalog_lookups.yml"
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path.resolve())
+
+
+def write_nlu_lookups(catalog: Catalog, out: Path, source: Path, others: list[Path], *,
+                      examples: bool = False) -> CatalogVocabulary:
+    """Write the lookup tables and synonyms of a catalog, leaving out synonym texts ``others`` define.
+
+    Args:
+        catalog: the products.
+        out: the YAML file to write.
+        source: the catalog file, named in the header.
+        others: the rest of the NLU training data (Rasa refuses a text mapped to two values).
+        examples: also write annotated examples in the catalog's words (see
+            :meth:`CatalogVocabulary.training_examples`).
+
+    Returns:
+        The catalog's vocabulary.
+    """
+    vocabulary = CatalogVocabulary(catalog)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = vocabulary.nlu_yaml(_relative(source), exclude_synonym_texts=read_nlu_synonyms(others), examples=examples)
+    out.write_text(text, encoding="utf-8")
+    return vocabulary
+
+
+def _cmd_catalog_use(args: argparse.Namespace) -> int:
+    active: Path = args.active_file
+    if args.demo:
+        if active.exists():
+            active.unlink()
+        print("The demo catalog is active again (data/catalog/products.jsonl, build/index, models/).")
+        print("Restart `make run` to serve it.")
+        return 0
+    if args.source is None:
+        raise ValueError("name a catalog file to use, or --demo to go back to the demo catalog")
+    name = args.name or re.sub(r"[^\w.-]+", "-", args.source.stem).strip("-").lower() or "catalog"
+    home: Path = args.build_dir or CATALOG_BUILDS / name
+    home.mkdir(parents=True, exist_ok=True)
+    jsonl, index_dir = home / "products.jsonl", home / "index"
+    lookups, model = home / "catalog_lookups.yml", home / "models" / "shopkeeper.tar.gz"
+
+    print(f"1/4 Importing {args.source} …")
+    report = _load(args.source, args.mapping, strict=args.strict)
+    report.catalog.write_jsonl(jsonl)
+    print(f"    {report.summary()} → {_relative(jsonl)}")
+    _print_row_problems("    Skipped rows", report.errors, args.show)
+
+    print("2/4 Building the index …")
+    settings = _settings(args)
+    encoder = settings.make_encoder()
+    with EmbeddingCache(settings.cache_path) as cache:
+        result = build_catalog_index(report.catalog, encoder, index_dir, cache=cache, kind=settings.index_kind,
+                                     show_progress=not args.quiet)
+    state = "up to date" if result.skipped else f"built in {result.seconds:.1f}s ({result.computed} embedded)"
+    print(f"    {result.index.manifest.count} items, {state} → {_relative(index_dir)}")
+
+    print("3/4 Writing the NLU lookup tables, synonyms and examples in the catalog's words …")
+    others = [p for p in sorted(DEMO_NLU_LOOKUPS.parent.glob("*.yml")) if p.name != DEMO_NLU_LOOKUPS.name]
+    vocabulary = write_nlu_lookups(report.catalog, lookups, args.source, others, examples=True)
+    counts = ", ".join(f"{len(v)} {k}" for k, v in vocabulary.lookup_tables().items())
+    print(f"    {counts} → {_relative(lookups)}")
+
+    environment = {
+        "SHOPKEEPER_CATALOG": _relative(jsonl),
+        "SHOPKEEPER_CATALOG_MAPPING": "",  # the import is in the native format
+        "SHOPKEEPER_INDEX_DIR": _relative(index_dir),
+        "SHOPKEEPER_NLU_LOOKUPS": _relative(lookups),
+        "SHOPKEEPER_RASA_MODEL": _relative(model),
+        **({"SHOPKEEPER_ENCODER": settings.encoder} if settings.encoder != "sentence-transformers" else {}),
+    }
+    env_text = "".join(f"{key}={value}\n" for key, value in environment.items())
+    (home / "catalog.env").write_text(env_text, encoding="utf-8")
+
+    if args.no_train:
+        print("4/4 Training skipped (--no-train); `make run` trains the model when it starts.")
+    else:
+        print("4/4 Training the Rasa model (skipped when the NLU data is unchanged) …", flush=True)
+        train = subprocess.run([str(PROJECT_ROOT / "scripts" / "train.sh")], cwd=PROJECT_ROOT,
+                               env={**os.environ, **environment}, check=False)
+        if train.returncode != 0:
+            print(f"error: training failed (exit {train.returncode}); the active catalog is unchanged",
+                  file=sys.stderr)
+            return train.returncode
+        print(f"    → {_relative(model)}")
+
+    if args.no_activate:
+        print(f"\nBuilt {name} in {_relative(home)}; serve it with the variables in {_relative(home / 'catalog.env')}.")
+        return 0
+    active.parent.mkdir(parents=True, exist_ok=True)
+    active.write_text(f"# Written by `shopkeeper catalog use`; `make catalog-demo` removes it.\n{env_text}",
+                      encoding="utf-8")
+    print(f"\n{name} is now the active catalog ({_relative(active)}).")
+    print("Restart `make run` to serve it (Ctrl-C, then `make run`); `make catalog-demo` switches back.")
     return 0
 
 
@@ -178,6 +283,33 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--warnings", action="store_true", help="also list warnings (blank descriptions, …)")
     imp.add_argument("--show", type=int, default=20, metavar="N", help="list at most N problems (default 20)")
     imp.set_defaults(func=_cmd_catalog_import)
+
+    use = catalog_commands.add_parser(
+        "use",
+        help="make a catalog the one the assistant serves: import, index, NLU lookups, model",
+        description=(
+            "Import a CSV/JSON/JSONL catalog through its mapping (invalid rows are skipped and listed "
+            "unless --strict), embed it, write NLU lookup tables and synonyms from its categories, "
+            "colours, materials, styles and brands, train a Rasa model on them, and make it the active "
+            "catalog of `make run`. Everything goes to build/catalogs/NAME/, so the demo catalog's index "
+            "and model are untouched; steps whose inputs did not change are skipped. "
+            "`shopkeeper catalog use --demo` (make catalog-demo) switches back."
+        ),
+    )
+    use.add_argument("source", type=Path, nargs="?", help="the catalog file (.csv, .json or .jsonl)")
+    use.add_argument("--mapping", type=Path, help="TOML column mapping (default: native field names)")
+    use.add_argument("--demo", action="store_true", help="switch back to the demo catalog")
+    use.add_argument("--name", help="build folder name (default: the file name, e.g. flipkart-sample)")
+    use.add_argument("--build-dir", type=Path, help="build folder (default build/catalogs/NAME)")
+    use.add_argument("--strict", action="store_true", help="fail on any invalid row instead of skipping it")
+    use.add_argument("--no-train", action="store_true", help="skip training (make run trains when it starts)")
+    use.add_argument("--no-activate", action="store_true", help="build only; leave the active catalog as it is")
+    use.add_argument("--active-file", type=Path, default=ACTIVE_CATALOG_ENV, help=argparse.SUPPRESS)
+    use.add_argument("--encoder", choices=("sentence-transformers", "hashing"),
+                     help="embedding model (default SHOPKEEPER_ENCODER or sentence-transformers)")
+    use.add_argument("--quiet", action="store_true", help="no progress bar")
+    use.add_argument("--show", type=int, default=10, metavar="N", help="list at most N skipped rows (default 10)")
+    use.set_defaults(func=_cmd_catalog_use)
 
     index = commands.add_parser("index", help="build the vector index", description="Build the vector index.")
     index_commands = index.add_subparsers(dest="index_command", required=True, metavar="SUBCOMMAND")

@@ -284,6 +284,10 @@ def _convert(
         values["tags"] = tuple(t for t in (_clean_text(i).lower() for i in items) if t)
 
     extra = {}
+    native_extra = record.get("extra") if mapping.source == "<native>" else None
+    if isinstance(native_extra, Mapping):  # the native JSONL keeps a foreign catalog's extras
+        extra.update({str(k): text for k, v in native_extra.items()
+                      if not isinstance(v, list | dict) and v is not None and (text := _clean_text(v))})
     for name, spec in mapping.extra.items():
         value = spec.extract(record)
         if value is not None and not isinstance(value, list | dict) and (text := _clean_text(value)):

@@ -38,6 +38,7 @@ from retrieval.explain import format_price
 from retrieval.filters import Filters
 from retrieval.ranking import mmr
 from retrieval.search import Retriever
+from retrieval.vocabulary import value_matches
 
 __all__ = ["SOFT_ATTRIBUTES", "Needs", "Preferences", "RankingWeights", "Recommendation", "Recommender", "Scored"]
 
@@ -229,7 +230,7 @@ class Recommender:
         signals: dict[str, float] = {}
         for name, wanted in needs.preferences.items():
             value = product.attribute(name)
-            if wanted and value and wanted.casefold() in value.casefold():
+            if wanted and value and value_matches(wanted, value):
                 signals[f"stated:{name}"] = w.stated
         if preferences.vector is not None and preferences.vector.shape == vector.shape:
             signals["profile:vector"] = w.profile_vector * float(vector @ preferences.vector)

@@ -16,18 +16,74 @@ sofas", "gray") to a value the catalog really has.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import yaml
 
-from retrieval.catalog import Catalog
+from retrieval.catalog import Catalog, Product
 
-__all__ = ["LOOKUP_ATTRIBUTES", "CatalogVocabulary", "read_nlu_synonyms", "singular_phrase", "variants"]
+__all__ = [
+    "LOOKUP_ATTRIBUTES",
+    "CatalogVocabulary",
+    "read_nlu_synonyms",
+    "singular_phrase",
+    "value_key",
+    "value_matches",
+    "variants",
+]
 
 #: What gets a lookup table in the NLU data.
 LOOKUP_ATTRIBUTES: tuple[str, ...] = ("category", "colour", "material", "style", "brand")
+#: ``Product.extra`` keys holding deeper levels of a category tree ("Rings" under "Jewellery").
+SUBCATEGORY_KEYS: tuple[str, ...] = ("subcategory", "subcategory2", "product_type", "type")
+#: A title word names a category when at least this many items carry it…
+TITLE_WORD_MIN_ITEMS = 3
+#: …and at least this share of them are in that one category.
+TITLE_WORD_MIN_SHARE = 0.8
 _WORD = re.compile(r"[\w'-]+")
+#: Text safe inside a ``[text](entity)`` annotation.
+_ANNOTATABLE = re.compile(r"[a-z][a-z' -]*[a-z]")
+_POSSESSIVE = re.compile(r"['’]s\b")
+_PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s*%\s*")
+_LIST_SEPARATOR = re.compile(r"\s*(?:,|/|;|\band\b|&)\s*")
+#: Words too common in product titles to name a category on their own.
+_TITLE_STOPWORDS = frozenset({
+    "for", "with", "and", "the", "set", "pack", "of", "in", "on", "by", "to", "from", "new", "combo", "piece",
+    "pcs", "free", "size", "women", "men", "girl", "boy", "kid", "baby", "unisex", "plus", "inch", "cm", "mm",
+    "ml", "need", "needs", "other", "general", "personal", "festive", "care", "accessories", "accessory",
+    "item", "items", "thing", "things", "product", "products"
+})
+
+
+def value_key(value: str) -> str:
+    """A comparable form of an attribute value, so that spellings of one value group together.
+
+    Lower case, possessives and percentages dropped, list parts sorted:
+    ``"Women's"`` and ``"Women"`` → ``"women"``; ``"Men, Boys"`` and ``"Boys and Men"`` →
+    ``"boys, men"``; ``"100% Cotton"`` → ``"cotton"``.
+
+    >>> value_key("Boys and Men's")
+    'boys, men'
+    """
+    text = _PERCENT.sub(" ", _POSSESSIVE.sub("", value.casefold()))
+    parts = {" ".join(part.split()) for part in _LIST_SEPARATOR.split(text)}
+    return ", ".join(sorted(p for p in parts if p))
+
+
+def value_matches(wanted: str, value: str) -> bool:
+    """Whether an item's attribute value satisfies a wish, on whole words.
+
+    ``"men"`` matches ``"Men, Boys"`` but not ``"Women's"``; ``"cotton"`` matches
+    ``"100% Cotton"``.
+
+    >>> value_matches("men", "Women's"), value_matches("men", "Boys, Men"), value_matches("Cotton", "100% cotton")
+    (False, True, True)
+    """
+    needle = " ".join(_WORD.findall(_POSSESSIVE.sub("", wanted.casefold())))
+    haystack = " ".join(_WORD.findall(_POSSESSIVE.sub("", value.casefold())))
+    return bool(needle) and f" {needle} " in f" {haystack} "
 
 
 def _singular(word: str) -> str:
@@ -95,15 +151,110 @@ class CatalogVocabulary:
                 if canonical is not None:
                     for form in variants(text, inflect=name == "category"):
                         self._index[name].setdefault(form, canonical)
+        self._catalog = catalog
+        self.category_counts: dict[str, int] = dict(Counter(p.category for p in catalog))
+        #: Words that name a category without being its name, most reliable first: deeper levels
+        #: of the category tree ("rings" → "Jewellery"), then title words ("dress" → "Clothing").
+        self.category_aliases: list[dict[str, str]] = [
+            self._subcategory_aliases(catalog), self._name_word_aliases(), self._title_word_aliases(catalog)
+        ]
+
+    def _name_word_aliases(self) -> dict[str, str]:
+        """Each word of a many-word category name that no other category uses ("wallet" → "Bags Wallets Belts")."""
+        owners: dict[str, set[str]] = {}
+        # One-off categories (often a product name in a bare category tree) name nothing else.
+        categories = [c for c in self.values["category"] if self.category_counts[c] >= TITLE_WORD_MIN_ITEMS]
+        for category in categories:
+            words = _WORD.findall(category.casefold())
+            if len(words) < 2:
+                continue
+            for word in words:
+                if len(word) >= 3 and word.isalpha() and word not in _TITLE_STOPWORDS:
+                    for form in variants(word):
+                        owners.setdefault(form, set()).add(category)
+        for category in categories:
+            for word in _WORD.findall(category.casefold()):
+                for form in variants(word):
+                    owners.setdefault(form, set()).add(category)
+        return {form: next(iter(names)) for form, names in owners.items()
+                if len(names) == 1 and form not in self._index["category"]}
+
+    def _subcategory_aliases(self, catalog: Catalog) -> dict[str, str]:
+        votes: dict[str, Counter[str]] = {}
+        for product in catalog:
+            for key in SUBCATEGORY_KEYS:
+                detail = product.extra.get(key)
+                if detail:
+                    for form in variants(detail):
+                        votes.setdefault(form, Counter())[product.category] += 1
+        return {form: counts.most_common(1)[0][0] for form, counts in votes.items()
+                if form not in self._index["category"]}
+
+    def _title_word_aliases(self, catalog: Catalog) -> dict[str, str]:
+        described = {form for name in ("colour", "material", "style", "brand", "use")
+                     for value in self.values[name] for form in variants(value.casefold(), inflect=False)}
+        described |= {w for name in ("colour", "material")
+                      for value in self.values[name] for w in _WORD.findall(value.casefold())}
+        votes: dict[str, Counter[str]] = {}
+        for product in catalog:
+            if self.category_counts[product.category] < TITLE_WORD_MIN_ITEMS:
+                continue  # a one-off "category" (often a product name in a bare category tree) has no say
+            words = {_singular(w) for w in _WORD.findall(product.title.casefold())}
+            for word in words:
+                if len(word) < 3 or not word.isalpha() or word in _TITLE_STOPWORDS or word in described:
+                    continue
+                votes.setdefault(word, Counter())[product.category] += 1
+        aliases: dict[str, str] = {}
+        for word, counts in votes.items():
+            category, count = counts.most_common(1)[0]
+            total = sum(counts.values())
+            if count >= TITLE_WORD_MIN_ITEMS and count / total >= TITLE_WORD_MIN_SHARE:
+                for form in variants(word):
+                    if form not in self._index["category"]:
+                        aliases.setdefault(form, category)
+        return aliases
+
+    def popular_values(self, attribute: str, limit: int, products: Iterable[Product] | None = None) -> list[str]:
+        """The commonest values of an attribute, spellings of one value counted together.
+
+        Each value is shown as its commonest spelling ("Women" and "Women's" are one
+        value); ``products`` restricts the count to some items (the candidates).
+        """
+        source = self._catalog if products is None else products
+        spellings: dict[str, Counter[str]] = {}
+        for product in source:
+            value = product.category if attribute == "category" else product.attribute(attribute)
+            if value and (key := value_key(value)):
+                spellings.setdefault(key, Counter())[value] += 1
+        ranked = sorted(spellings.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        return [counts.most_common(1)[0][0] for _, counts in ranked[:limit]]
+
+    def popular_categories(self, limit: int) -> list[str]:
+        """The ``limit`` categories with most items, in alphabetical order (all of them when few)."""
+        ranked = sorted(self.category_counts, key=lambda c: (-self.category_counts[c], c.casefold()))
+        return sorted(ranked[:limit], key=str.casefold)
 
     def match(self, attribute: str, text: str) -> str | None:
         """The catalog value of ``attribute`` that the text names, or ``None``.
 
         The longest match wins ("office chair" over "chair"); matching is on
-        whole words, case-insensitive, singular or plural.
+        whole words, case-insensitive, singular or plural. A category is also
+        recognised, when no category name is in the text, by a deeper level of
+        the catalog's category tree or a title word that only that category
+        uses ("a ring" → "Jewellery" on a catalog whose categories are broad).
         """
-        index = self._index.get(attribute, {})
         words = [w.lower() for w in _WORD.findall(text)]
+        indexes = [self._index.get(attribute, {})]
+        if attribute == "category":
+            indexes += self.category_aliases
+        for index in indexes:
+            found = self._longest(index, words)
+            if found is not None:
+                return found
+        return None
+
+    @staticmethod
+    def _longest(index: Mapping[str, str], words: list[str]) -> str | None:
         best: tuple[int, str] | None = None
         for size in range(min(5, len(words)), 0, -1):
             for start in range(len(words) - size + 1):
@@ -116,12 +267,20 @@ class CatalogVocabulary:
         return None
 
     def lookup_tables(self) -> dict[str, list[str]]:
-        """Lookup-table entries per attribute: every value in every variant, sorted."""
-        return {
-            name: sorted({form for value in self.values[name] for form in variants(value, inflect=name == "category")})
+        """Lookup-table entries per attribute: every value in every variant, sorted.
+
+        Categories also list the deeper levels of the category tree and the distinctive words of
+        many-word category names, which :meth:`match` maps to their category.
+        """
+        tables = {
+            name: {form for value in self.values[name] for form in variants(value, inflect=name == "category")}
             for name in LOOKUP_ATTRIBUTES
             if self.values.get(name)
         }
+        if "category" in tables:
+            for aliases in self.category_aliases[:2]:
+                tables["category"] |= set(aliases)
+        return {name: sorted(forms) for name, forms in tables.items()}
 
     def synonyms(self) -> dict[str, list[str]]:
         """Canonical value → the variants that differ from it (for the EntitySynonymMapper)."""
@@ -134,13 +293,15 @@ class CatalogVocabulary:
                     result[value] = sorted(set(result[value]) | set(others))
         return result
 
-    def nlu_yaml(self, source: str, exclude_synonym_texts: Iterable[str] = ()) -> str:
+    def nlu_yaml(self, source: str, exclude_synonym_texts: Iterable[str] = (), *, examples: bool = False) -> str:
         """Rasa NLU YAML with the lookup tables and synonyms.
 
         Args:
             source: the catalog path, named in the file's header.
             exclude_synonym_texts: synonym texts already defined elsewhere in the
                 training data (Rasa refuses one text mapped to two values).
+            examples: also write :meth:`training_examples` (for a catalog other than the
+                one the shared training data was written for).
         """
         taken = {t.lower() for t in exclude_synonym_texts}
         lines = [
@@ -161,7 +322,40 @@ class CatalogVocabulary:
             lines.append(f"  - synonym: {_yaml_scalar(value)}")
             lines.append("    examples: |")
             lines += [f"      - {_yaml_text(f)}" for f in forms]
+        if examples:
+            for intent, texts in self.training_examples().items():
+                lines.append(f"  - intent: {intent}")
+                lines.append("    examples: |")
+                lines += [f"      - {t}" for t in texts]
         return "\n".join(lines) + "\n"
+
+    def training_examples(self, limit: int = 40) -> dict[str, list[str]]:
+        """Annotated NLU examples in this catalog's words, by intent.
+
+        The shared training data speaks of the demo's furniture; a catalog of clothes and
+        watches needs "i need [clothing](category)" too, or the intent classifier takes such
+        a request for something else. Categories with a few items, the deeper levels of
+        their trees, and the commonest colours and materials, at most ``limit`` of each.
+        """
+        categories = [c.casefold() for c in self.popular_categories(limit)
+                      if self.category_counts[c] >= TITLE_WORD_MIN_ITEMS]
+        categories += sorted({form for form in self.category_aliases[0] if " " in form or form.endswith("s")})[:limit]
+        colours = [v.casefold() for v in self.popular_values("colour", limit)]
+        materials = [v.casefold() for v in self.popular_values("material", limit)]
+        requests = ("i'm looking for [{}](category)", "i need [{}](category)", "show me [{}](category)",
+                    "do you have [{}](category)?", "any [{}](category)?", "[{}](category) please")
+        clean = [c for c in categories if _ANNOTATABLE.fullmatch(c)]
+        result = {
+            "request_recommendation": [requests[i % len(requests)].format(c) for i, c in enumerate(clean)],
+            "inform": [f"[{c}](category)" for c in clean[::2]]
+            + [f"[{c}](colour)" for c in colours if _ANNOTATABLE.fullmatch(c)]
+            + [f"something in [{m}](material)" for m in materials if _ANNOTATABLE.fullmatch(m)],
+            "critique_different": [f"do you have it in [{c}](colour)?" for c in colours[:10]
+                                   if _ANNOTATABLE.fullmatch(c)]
+            + [f"not [{m}]{{\"entity\": \"material\", \"role\": \"exclude\"}}" for m in materials[:10]
+               if _ANNOTATABLE.fullmatch(m)],
+        }
+        return {intent: texts for intent, texts in result.items() if texts}
 
 
 def read_nlu_synonyms(paths: Iterable[Path]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from actions.state import exclusions_in_message, needs_from, preferences_for, re
 from retrieval.recommender import Needs, Preferences, Recommendation
 from store.models import InteractionKind
 
-__all__ = ["ITEMS_PER_TURN", "ActionMoreLike", "ActionRecommend", "ActionShowMore", "present", "recommend"]
+__all__ = ["ITEMS_PER_TURN", "ActionMoreLike", "ActionRecommend", "ActionShowMore", "ActionSurprise", "present", "recommend"]
 
 #: Cards shown per recommendation turn.
 ITEMS_PER_TURN = 3
@@ -150,3 +151,23 @@ class ActionMoreLike(ShopAction):
                            like_item=seed.id)
         events = [SlotSet("like_item", seed.id)]
         return events + present(dispatcher, tracker, self.services, result, texts.MORE_LIKE.format(title=seed.title))
+
+
+class ActionSurprise(ShopAction):
+    """"Surprise me": well-rated items away from what the customer's profile already knows."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_surprise"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        """Explore within the customer's hard limits (category if said, budget, exclusions)."""
+        services = self.services
+        snapshot = services.profiles.snapshot(tracker.sender_id)
+        personalised = services.personalised(tracker.sender_id)
+        preferences = preferences_for(tracker, services, snapshot) if personalised else Preferences()
+        seen = [*(tracker.get_slot("rejected_items") or []), *(tracker.get_slot("seen_items") or [])]
+        seed = int.from_bytes(hashlib.sha256(f"{tracker.sender_id}:{len(seen)}".encode()).digest()[:4], "big")
+        result = services.recommender.surprise(needs_from(tracker), preferences, k=ITEMS_PER_TURN,
+                                               exclude_ids=seen, seed=seed)
+        return present(dispatcher, tracker, services, result, texts.SURPRISE)

@@ -223,6 +223,81 @@ class Recommender:
         ]
         return Recommendation(items, relaxed, int(mask.sum()))
 
+    def surprise(
+        self,
+        needs: Needs,
+        preferences: Preferences | None = None,
+        *,
+        k: int = 3,
+        exclude_ids: Sequence[str] = (),
+        seed: int = 0,
+        pool: int = 4000,
+    ) -> Recommendation:
+        """Deliberately explore: well-rated items unlike what the profile already knows.
+
+        The customer's hard limits stay (category when given, budget, exclusions); within them,
+        items far from the profile vector, outside the liked attribute values and not seen
+        before score highest, and MMR keeps the three unlike each other too. Without a profile,
+        items unlike those already shown take its place. ``seed`` varies the pick between calls.
+
+        Args:
+            needs: the hard constraints to keep (stated wishes and text are ignored).
+            preferences: the profile to move away from (``None``: only what was shown).
+            k: items wanted.
+            exclude_ids: items not to show (already shown, rejected).
+            seed: for the small random jitter that keeps repeated surprises different.
+            pool: at most this many candidates are scored (a random sample of larger sets).
+        """
+        preferences = preferences or Preferences()
+        limits = dataclasses.replace(needs, preferences={}, text="")
+        table = self.retriever.filter_table
+        relaxed: list[str] = []
+        mask = table.mask(limits.filters(exclude_ids))
+        if int(mask.sum()) < k:
+            limits, _, mask, relaxed = self._relax(limits, exclude_ids, k)
+        positions = np.flatnonzero(mask)
+        rng = np.random.default_rng(seed)
+        if positions.size > pool:
+            positions = np.sort(rng.choice(positions, size=pool, replace=False))
+        if positions.size == 0:
+            return Recommendation([], relaxed, 0)
+        vectors = self.retriever.index.reconstruct(positions)
+        products = [self.retriever.catalog[int(i)] for i in positions]
+        away_from = preferences.vector
+        if away_from is None or not np.any(away_from):
+            seen = [self.catalog.position(i) for i in exclude_ids if i in self.catalog]
+            away_from = self.retriever.index.reconstruct(seen).mean(axis=0) if seen else None
+        distance = np.zeros(len(products))
+        if away_from is not None and np.any(away_from):
+            unit = away_from / max(float(np.linalg.norm(away_from)), 1e-9)
+            distance = 1.0 - vectors @ unit
+        familiar = np.array([
+            sum(max(preferences.affinities.get(f"{name}:{value.casefold()}", 0.0), 0.0)
+                for name in SOFT_ATTRIBUTES if (value := p.attribute(name)))
+            for p in products
+        ])
+        quality = np.array([_rating_prior(p) for p in products])
+        scores = distance + 0.3 * quality - 0.1 * np.minimum(familiar, 3.0) + rng.uniform(0, 0.05, len(products))
+        order = mmr(scores, vectors, k, diversity=0.4)
+        items = [
+            Scored(products[i], float(scores[i]), rank, self._surprise_reason(products[i], limits, distance[i]),
+                   0.0)
+            for rank, i in enumerate(order, start=1)
+        ]
+        return Recommendation(items, relaxed, int(mask.sum()))
+
+    @staticmethod
+    def _surprise_reason(product: Product, needs: Needs, distance: float) -> str:
+        parts = ["off your usual path" if distance > 0.8 else "something different"]
+        described = [v.lower() for name in SOFT_ATTRIBUTES if (v := product.attribute(name))][:2]
+        if described:
+            parts.append(" and ".join(described))
+        if needs.max_price is not None and product.price <= needs.max_price:
+            parts.append(f"still under your {format_price(needs.max_price, product.currency)} budget")
+        if product.rating is not None and product.rating >= 4.0:
+            parts.append(f"rated {product.rating:.1f}/5")
+        return ", ".join(parts)
+
     # -- scoring -------------------------------------------------------------------
 
     def _signals(self, product: Product, vector: Vector, needs: Needs, preferences: Preferences) -> dict[str, float]:

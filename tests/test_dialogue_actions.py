@@ -15,7 +15,7 @@ from actions.feedback import ActionCritique, ActionFeedback, size_number
 from actions.follow_through import ActionChoose, ActionGreet, ActionHandleYesNo, ActionHandoff, ActionRephrase
 from actions.needs_form import ActionAskBudget, ActionAskCategory, ActionAskColour, ValidateNeedsForm
 from actions.privacy import ActionDescribeProfile, ActionForgetMe, ActionSetPersonalisation
-from actions.recommend import ActionMoreLike, ActionRecommend, ActionShowMore
+from actions.recommend import ActionMoreLike, ActionRecommend, ActionShowMore, ActionSurprise
 from actions.services import Services
 from store.models import InteractionKind
 from tests.actions_support import cards, entity, make_services, run, slots_of, texts_of, tracker
@@ -440,3 +440,21 @@ def test_critiques_teach_the_profile_with_consent(services: Services) -> None:
     assert snapshot.affinities.get("material:leather") == -1.0
     cheapest = min(services.recommender.catalog.get(i).price for i in shown)  # type: ignore[union-attr]
     assert snapshot.budget_max == round(cheapest * 0.9, 2)
+
+
+def test_surprise_me_shows_unseen_items_within_the_limits_and_logs_them(services: Services) -> None:
+    seen = shown_for(services, "Lamps", 6)
+    slots = {"category": "Lamps", "budget_max": 150.0, "seen_items": seen, "liked_items": seen[:2]}
+    dispatcher, events = run(ActionSurprise(lambda: services), tracker("surprise me", "surprise_me", slots=slots))
+    items = cards(dispatcher)
+    assert texts_of(dispatcher)[0] == texts.SURPRISE and len(items) == 3
+    catalog = services.recommender.catalog
+    for item in items:
+        product = catalog.get(item["id"])
+        assert product is not None and product.category == "Lamps" and product.price <= 150
+        assert item["id"] not in seen
+        assert item["reason"].startswith(("off your usual path", "something different"))
+    assert slots_of(events)["shown_items"] == [i["id"] for i in items]
+    again, _ = run(ActionSurprise(lambda: services), tracker(
+        "surprise me", "surprise_me", slots={**slots, "seen_items": seen + [i["id"] for i in items]}))
+    assert not {i["id"] for i in cards(again)} & {i["id"] for i in items}

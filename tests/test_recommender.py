@@ -7,7 +7,7 @@ import pytest
 
 from retrieval.encoder import HashingEncoder
 from retrieval.loaders import load_catalog
-from retrieval.recommender import Needs, Preferences, Recommender
+from retrieval.recommender import Needs, Preferences, Recommendation, Recommender
 from retrieval.search import Retriever
 from tests.conftest import DEMO_CATALOG
 
@@ -112,3 +112,32 @@ def test_running_out_of_unseen_items_is_not_called_nothing_fits(recommender: Rec
     assert result.relaxed and result.relaxed[0].startswith("you've seen everything I have within $900")
     fresh = recommender.recommend(Needs(category="Sofas", max_price=50), k=3)
     assert fresh.relaxed[0].startswith("nothing fits $50")
+
+
+def test_surprise_keeps_the_hard_limits_and_moves_away_from_the_profile(recommender: Recommender) -> None:
+    liked = recommender.recommend(Needs(category="Armchairs", preferences={"colour": "grey"}), k=3)
+    liked_ids = [i.product.id for i in liked.items]
+    profile = np.mean([recommender.item_vector(i) for i in liked_ids], axis=0)
+    preferences = Preferences(vector=profile, affinities={"colour:grey": 2.0})
+    needs = Needs(category="Armchairs", max_price=900, exclusions=("leather",))
+    surprise = recommender.surprise(needs, preferences, k=3, exclude_ids=liked_ids, seed=1)
+    usual = recommender.recommend(needs, preferences, k=3, exclude_ids=liked_ids)
+    assert len(surprise.items) == 3 and not set(liked_ids) & {i.product.id for i in surprise.items}
+    for item in surprise.items:
+        assert item.product.category == "Armchairs" and item.product.price <= 900
+        assert "leather" not in f"{item.product.material} {item.product.title}".lower()
+        assert item.reason.startswith(("off your usual path", "something different"))
+    unit = profile / np.linalg.norm(profile)
+
+    def closeness(result: Recommendation) -> float:
+        return float(np.mean([recommender.item_vector(i.product.id) @ unit for i in result.items]))
+
+    assert closeness(surprise) < closeness(usual) - 0.05
+
+
+def test_surprise_varies_with_the_seed_and_works_without_a_profile(recommender: Recommender) -> None:
+    picks = {tuple(i.product.id for i in recommender.surprise(Needs(), k=3, seed=seed).items) for seed in range(5)}
+    assert len(picks) > 1
+    shown = [i.product.id for i in recommender.recommend(Needs(category="Lamps"), k=3).items]
+    away = recommender.surprise(Needs(), k=3, exclude_ids=shown, seed=0)
+    assert {i.product.category for i in away.items} != {"Lamps"}

@@ -25,8 +25,37 @@ export TRANSFORMERS_OFFLINE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TRACKER_DB ?= build/rasa-tracker.db
 export CORS_ORIGINS    ?= http://$(HOST):$(WEB_PORT)
+# Rasa's HTTP API (trackers, model, domain) needs this token; the chat channels do not.
+# Default: a random token kept in build/rasa-auth.token (mode 0600).
+export RASA_AUTH_TOKEN ?= $(shell mkdir -p build && { [ -s build/rasa-auth.token ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > build/rasa-auth.token); } && cat build/rasa-auth.token)
+export RASA_ENDPOINTS  ?= bot/endpoints.yml
 
-.PHONY: help setup index model run test lint bench bench-nlu bench-turns bench-sim catalog catalog-demo lock lock-rasa clean
+# `make run-production` (PRODUCTION=1): PostgreSQL, Redis, RabbitMQ and bot/gateway.py (README.md, "Production").
+# Every value may be overridden from the environment; secrets come only from there.
+ifeq ($(PRODUCTION),1)
+export RASA_ENDPOINTS     := bot/endpoints.production.yml
+export RASA_INTERNAL_PORT ?= 5105
+export ACTION_SERVER_URL  := http://$(HOST):$(RASA_PORT)/webhook
+export RASA_DB_HOST       ?= 127.0.0.1
+export RASA_DB_PORT       ?= 5432
+export RASA_DB_NAME       ?= rasa
+export RASA_DB_USER       ?= postgres
+export RASA_DB_PASSWORD   ?=
+export REDIS_HOST         ?= 127.0.0.1
+export REDIS_PORT         ?= 6379
+export REDIS_DB           ?= 0
+export REDIS_PASSWORD     ?=
+export RASA_LOCK_PREFIX   ?= shopkeeper
+export RABBITMQ_HOST      ?= 127.0.0.1
+export RABBITMQ_PORT      ?= 5672
+export RABBITMQ_USER      ?= guest
+export RABBITMQ_PASSWORD  ?= guest
+export RABBITMQ_QUEUE     ?= rasa_events
+export SHOPKEEPER_DB_URL  ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/shopkeeper
+export SHOPKEEPER_TRACKER_DB_URL ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/$(RASA_DB_NAME)
+endif
+
+.PHONY: help setup index model run run-production migrate test lint bench bench-nlu bench-turns bench-load bench-sim catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +72,16 @@ model: setup ## train the Rasa model when training data, domain or config change
 run: setup ## start Rasa, the action server and the web app on the active catalog (Ctrl-C stops all)
 	@scripts/run.sh
 
+run-production: index model ## the production path: PostgreSQL, Redis, RabbitMQ, bot/gateway.py (README, "Production")
+	@$(MAKE) --no-print-directory PRODUCTION=1 migrate
+	@$(MAKE) --no-print-directory PRODUCTION=1 serve-production
+
+serve-production:
+	@$(VENV)/bin/honcho start -f Procfile.production -d .
+
+migrate: setup ## bring our database (SHOPKEEPER_DB_URL) to the newest schema revision (Alembic)
+	@$(PY) -m store.migrate upgrade
+
 catalog: setup ## use another catalog: make catalog CATALOG=file.csv MAPPING=mapping.toml (then make run)
 	@test -n "$(CATALOG)" || { echo "usage: make catalog CATALOG=path/to/catalog.csv [MAPPING=mapping.toml] [NAME=name]"; exit 2; }
 	@$(VENV)/bin/shopkeeper catalog use "$(CATALOG)" $(if $(MAPPING),--mapping "$(MAPPING)") $(if $(NAME),--name "$(NAME)")
@@ -55,7 +94,7 @@ test: index model ## run every suite that must pass (installs Debian's Chromium 
 	@scripts/test.sh
 
 lint: setup ## ruff and mypy
-	@$(VENV)/bin/ruff check retrieval actions web store tests benchmarks scripts
+	@$(VENV)/bin/ruff check retrieval actions web store tests benchmarks scripts bot/gateway.py
 	@$(VENV)/bin/mypy
 
 bench: index ## retrieval benchmark (about 20 minutes; prints figures)
@@ -66,6 +105,9 @@ bench-nlu: setup ## NLU 5-fold cross-validation (about 20 minutes; prints figure
 
 bench-turns: index model ## end-to-end recommendation turn latency over REST (about 5 minutes)
 	@$(PY) benchmarks/turns.py
+
+bench-load: index model ## throughput and latency at 10/50/100 customers, embedded vs production (about 20 minutes)
+	@$(PY) benchmarks/load.py
 
 bench-sim: index model ## simulated customers on the demo and Flipkart catalogs against two baselines (about 30 minutes)
 	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/flipkart-sample.csv \

@@ -19,7 +19,9 @@ from actions.state import exclusions_in_message, needs_from, preferences_for, re
 from retrieval.recommender import Needs, Preferences, Recommendation
 from store.models import InteractionKind
 
-__all__ = ["ITEMS_PER_TURN", "ActionMoreLike", "ActionRecommend", "ActionShowMore", "ActionSurprise", "present", "recommend"]
+__all__ = [
+    "ITEMS_PER_TURN", "ActionMoreLike", "ActionRecommend", "ActionShowMore", "ActionSurprise", "present", "recommend",
+]
 
 #: Cards shown per recommendation turn.
 ITEMS_PER_TURN = 3

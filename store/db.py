@@ -90,5 +90,19 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create any missing tables (idempotent)."""
-    Base.metadata.create_all(engine)
+    """Create or upgrade the schema (idempotent).
+
+    SQLite (the embedded default, and the in-memory databases of the unit tests) gets
+    ``create_all``: zero setup, and the file is disposable development data. Any other
+    database (PostgreSQL in production) is brought to the newest Alembic revision
+    (:func:`store.migrate.upgrade`; replicas starting together take turns).
+    """
+    if engine.dialect.name == "sqlite":
+        import store.accounts
+        import store.review  # noqa: F401  (their tables belong to the schema)
+
+        Base.metadata.create_all(engine)
+        return
+    from store.migrate import upgrade
+
+    upgrade(engine)

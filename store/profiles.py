@@ -27,6 +27,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from store.models import Customer, Interaction, InteractionKind, Profile, utcnow
+from store.retry import RetryPolicy, retrying
 
 __all__ = ["AFFINITY_LIMIT", "ForgetReport", "ProfileSnapshot", "ProfileStore"]
 
@@ -87,11 +88,17 @@ class ProfileStore:
         engine: from :func:`store.db.make_engine`, schema created.
         variant_of: the experiment variant label of a sender (see :mod:`store.experiments`),
             stored with each interaction not given one explicitly; ``None`` when no experiment runs.
+        retry_policy: pauses between attempts when the database connection fails: every method
+            is retried then (a restart, a failover) and raises
+            :class:`store.retry.StoreUnavailableError` when the database stays away, so a write
+            is saved or reported, never silently dropped.
     """
 
-    def __init__(self, engine: Engine, *, variant_of: Callable[[str], str] | None = None) -> None:
+    def __init__(self, engine: Engine, *, variant_of: Callable[[str], str] | None = None,
+                 retry_policy: RetryPolicy | None = None) -> None:
         self.engine = engine
         self.variant_of = variant_of
+        self.retry_policy = retry_policy or RetryPolicy()
 
     # -- helpers -------------------------------------------------------------------
 
@@ -106,6 +113,7 @@ class ProfileStore:
 
     # -- reading -------------------------------------------------------------------
 
+    @retrying("reading a profile")
     def snapshot(self, sender_id: str) -> ProfileSnapshot:
         """What is known about a sender (an empty snapshot for a stranger)."""
         with Session(self.engine) as session:
@@ -149,16 +157,19 @@ class ProfileStore:
 
     # -- writing -------------------------------------------------------------------
 
+    @retrying("noting a visit")
     def touch(self, sender_id: str) -> None:
         """Note that the sender is here now (creates the customer on first visit)."""
         with Session(self.engine) as session, session.begin():
             self._customer(session, sender_id).last_seen_at = utcnow()
 
+    @retrying("noting the consent question")
     def mark_consent_asked(self, sender_id: str) -> None:
         """Note that the consent question was put to this customer."""
         with Session(self.engine) as session, session.begin():
             self._customer(session, sender_id).consent_asked = True
 
+    @retrying("the consent answer")
     def set_consent(self, sender_id: str, consent: bool) -> None:
         """Record the answer to "may I remember your preferences?".
 
@@ -171,6 +182,7 @@ class ProfileStore:
             if not consent and customer.profile is not None:
                 session.delete(customer.profile)
 
+    @retrying("the personalisation switch")
     def set_personalisation(self, sender_id: str, enabled: bool) -> None:
         """Switch profile-based ranking on or off (the profile itself is kept)."""
         with Session(self.engine) as session, session.begin():
@@ -191,6 +203,7 @@ class ProfileStore:
         self.record_many(sender_id, [(kind, item_id, rank)], request_id=request_id, variant=variant,
                          detail=detail)
 
+    @retrying("logging interactions")
     def record_many(
         self,
         sender_id: str,
@@ -220,6 +233,7 @@ class ProfileStore:
                     variant=variant, detail=dict(detail or {}),
                 ))
 
+    @retrying("a profile update")
     def learn(
         self,
         sender_id: str,
@@ -275,6 +289,7 @@ class ProfileStore:
                 profile.budget_max = budget_max
             return True
 
+    @retrying("erasing a customer")
     def forget(self, sender_id: str) -> ForgetReport:
         """Erase the customer, their profile and every interaction."""
         with Session(self.engine) as session, session.begin():

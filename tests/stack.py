@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ MODEL = ROOT / "models" / "shopkeeper.tar.gz"
 #: Rasa loads its model in about 30 s on an idle machine; a busy CI machine can take several minutes.
 STARTUP_SECONDS = int(os.environ.get("SHOPKEEPER_STACK_STARTUP_SECONDS", "480"))
 
-__all__ = ["MODEL", "RASA", "Stack", "StackError", "get", "post", "running_stack", "say"]
+__all__ = ["MODEL", "RASA", "Stack", "StackError", "get", "post", "running_stack", "say", "with_token"]
 
 
 class StackError(RuntimeError):
@@ -41,6 +42,19 @@ class Stack:
     tracker_db: Path
     shop_db: Path
     work: Path
+    #: The Rasa HTTP API token (``--auth-token``), or ``None`` when the API is open.
+    token: str | None = None
+
+    def api(self, path: str) -> str:
+        """The URL of a Rasa HTTP API path, with the token when there is one."""
+        return with_token(f"{self.rasa_url}{path}", self.token)
+
+
+def with_token(url: str, token: str | None) -> str:
+    """``url`` with ``token=…`` added to its query (unchanged when ``token`` is ``None``)."""
+    if token is None:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}token={urllib.parse.quote(token, safe='')}"
 
 
 def free_port() -> int:
@@ -87,13 +101,16 @@ def _wait_until(check: Callable[[], bool], what: str, process: subprocess.Popen[
 
 @contextmanager
 def running_stack(work: Path, *, extra_env: dict[str, str] | None = None,
-                  cors: str | None = None, model: Path | None = None) -> Iterator[Stack]:
+                  cors: str | None = None, auth_token: str | None = None,
+                  model: Path | None = None) -> Iterator[Stack]:
     """Run both servers with their databases in ``work``; stop them on exit.
 
     ``cors`` is the origin a browser page calls Rasa's REST channel from (``--cors``).
     ``model`` is the Rasa model to serve (default ``models/shopkeeper.tar.gz``); for another
     catalog pass its model and its ``SHOPKEEPER_CATALOG``/``SHOPKEEPER_INDEX_DIR`` in ``extra_env``
     (``shopkeeper catalog use`` writes both to ``build/catalogs/NAME/``).
+    ``auth_token`` closes Rasa's HTTP API (``--auth-token``): use ``stack.api(path)`` for it;
+    the channels (REST webhook, socket.io) stay open.
 
     Raises:
         StackError: when the Rasa environment or model is missing, or a server fails to start.
@@ -122,14 +139,15 @@ def running_stack(work: Path, *, extra_env: dict[str, str] | None = None,
     rasa = subprocess.Popen(
         [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(model),
          "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
-         *(["--cors", cors] if cors else [])],
+         *(["--cors", cors] if cors else []), *(["--auth-token", auth_token] if auth_token else [])],
         cwd=ROOT, env=env, stdout=rasa_log.open("wb"), stderr=subprocess.STDOUT,
     )
     rasa_url, action_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}"
     try:
         _wait_until(lambda: get(f"{action_url}/health")[0] == 200, "action server", actions, action_log)
-        _wait_until(lambda: "model_file" in get(f"{rasa_url}/status")[1], "Rasa server", rasa, rasa_log)
-        yield Stack(rasa_url, action_url, work / "tracker.db", work / "shop.db", work)
+        status = with_token(f"{rasa_url}/status", auth_token)
+        _wait_until(lambda: "model_file" in get(status)[1], "Rasa server", rasa, rasa_log)
+        yield Stack(rasa_url, action_url, work / "tracker.db", work / "shop.db", work, auth_token)
     finally:
         for process in (rasa, actions):
             process.terminate()

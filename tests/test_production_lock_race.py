@@ -1,0 +1,69 @@
+"""Rasa 3.6's ``RedisLockStore`` is not safe across processes (RasaHQ/rasa#9213), on this machine's Redis.
+
+Two processes issue tickets for one conversation at the same time, with Rasa's own lock store code
+(in the Rasa environment). A ticket is a read-modify-write of one Redis key, so both processes can
+be handed the same ticket number, and each believes it holds the conversation. That is why the
+gateway routes every message of a sender to one Rasa replica (inside one process the synchronous
+ticket calls never interleave); tests/test_production.py shows a flood for one sender through the
+gateway stays serialised.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+
+import pytest
+
+from tests.production_stack import services_available
+from tests.stack import RASA
+
+pytestmark = pytest.mark.production
+
+#: Runs in .venv-rasa: issue tickets for one conversation as fast as possible, print the numbers got.
+ISSUE_TICKETS = r"""
+import json, sys, time
+from rasa.core.lock_store import RedisLockStore
+store = RedisLockStore(host="127.0.0.1", port=6379, key_prefix=sys.argv[1])
+start_at, count = float(sys.argv[2]), int(sys.argv[3])
+while time.time() < start_at:
+    pass
+got = [store.issue_ticket("one-conversation", 60) for _ in range(count)]
+print(json.dumps(got))
+"""
+
+
+def issue_concurrently(prefix: str, processes: int, count: int) -> list[list[int]]:
+    import time
+
+    start_at = time.time() + 3.0
+    runs = [subprocess.Popen([str(RASA.parent / "python"), "-c", ISSUE_TICKETS, prefix, str(start_at), str(count)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(processes)]
+    results = []
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err[-2000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+def test_two_processes_can_be_handed_the_same_ticket() -> None:
+    if services_available() and "Redis" in (services_available() or ""):
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    if not RASA.exists():
+        pytest.skip("the Rasa environment is missing")
+    prefix = f"shopkeeperrace{secrets.token_hex(4)}"
+    try:
+        first, second = issue_concurrently(prefix, 2, 400)
+        shared = set(first) & set(second)
+        one_process = issue_concurrently(prefix + "x", 1, 800)[0]
+    finally:
+        subprocess.run(["bash", "-c", f"redis-cli -h 127.0.0.1 --scan --pattern '{prefix}*' "
+                        "| xargs -r redis-cli -h 127.0.0.1 del"], capture_output=True, timeout=30, check=False)
+    print(f"\n2 processes x 400 tickets for one conversation: {len(shared)} ticket numbers handed to both")
+    # one process alone never hands out a number twice…
+    assert len(set(one_process)) == len(one_process)
+    # …two processes do, as soon as their calls overlap (they did here unless one finished first)
+    overlapped = min(second) < max(first) and min(first) < max(second)
+    assert shared or not overlapped

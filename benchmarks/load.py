@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import tempfile
@@ -47,7 +46,16 @@ REPO = _HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
+from benchmarks.reporting import (  # noqa: E402
+    Report,
+    Table,
+    code_version,
+    cpu_model,
+    load_average,
+    log,
+    mem_total_gb,
+    percentile,
+)
 from tests.production_stack import running_production, services_available  # noqa: E402
 from tests.stack import running_stack  # noqa: E402
 
@@ -67,17 +75,6 @@ class Level:
     errors: int = 0
     load_before: str = ""
     load_after: str = ""
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile, linear interpolation; NaN when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def post(url: str, sender: str, message: str) -> tuple[bool, list[dict[str, Any]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import subprocess
@@ -14,7 +15,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 _STARTED = time.perf_counter()
 
-__all__ = ["Report", "Table", "code_version", "cpu_model", "elapsed", "load_average", "log", "mem_total_gb"]
+__all__ = [
+    "Report", "Table", "code_version", "cpu_model", "elapsed", "load_average", "log", "mem_total_gb", "percentile",
+]
 
 
 def elapsed() -> float:
@@ -144,3 +147,14 @@ def code_version() -> str:
         return "unknown (no git)"
     return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
 
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (linear interpolation, as numpy's default); NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100.0
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

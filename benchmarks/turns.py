@@ -73,6 +73,7 @@ from benchmarks.reporting import cpu_model as _cpu_model  # noqa: E402
 from benchmarks.reporting import elapsed as seconds_since_start  # noqa: E402
 from benchmarks.reporting import load_average as _load_average  # noqa: E402
 from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
+from benchmarks.reporting import percentile as _pct  # noqa: E402
 from tests.stack import MODEL, RASA, Stack, post, running_stack, say  # noqa: E402
 
 DEMO_CATALOG = REPO / "data" / "catalog" / "products.jsonl"
@@ -133,17 +134,6 @@ def _ms(value: float) -> str:
     if value < 100:
         return f"{value:.2f}"
     return f"{value:.1f}"
-
-
-def _pct(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (linear interpolation, as numpy's default); NaN when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _mean(values: Sequence[float]) -> float:

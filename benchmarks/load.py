@@ -180,8 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = Report()
     cores = os.cpu_count() or 0
     report.line(f"Command: `{' '.join(['.venv/bin/python', 'benchmarks/load.py', *sys.argv[1:]])}`; {code_version()}")
-    report.line(f"Machine: {cpu_model()}, {cores} cores, {mem_total_gb():.0f} GB RAM, shared with other jobs; "
-                f"load average (1/5/15 min) at start {load_average()}")
+    report.line(f"Machine: {cpu_model()}, {cores} cores, {mem_total_gb():.0f} GB RAM "
+                f"(load generator and every server on it); load average (1/5/15 min) at start {load_average()}")
     levels: list[Level] = []
     with tempfile.TemporaryDirectory(prefix="shopkeeper-load-") as tmp:
         for name, context, url_of in topologies(opts.topologies, Path(tmp)):

@@ -212,6 +212,26 @@ def test_rest_fallback_when_socket_io_cannot_load(site: tuple[str, Stack], brows
     page.close()
 
 
+def test_an_answer_that_comes_with_an_error_status_is_shown(site: tuple[str, Stack], browser: Any) -> None:
+    url, _ = site
+    page = browser.new_page()
+    page.route("**/socket.io.min.js", lambda route: route.abort())
+    page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(
+        status=429, content_type="application/json", headers={"Access-Control-Allow-Origin": "*"},
+        body='[{"recipient_id": "x", "text": "You are typing faster than I can read — give me a second."}]'))
+    page.goto(url)
+    page.wait_for_selector(".skw[data-transport='rest']")
+    send(page, "hello")
+    wait_for_new_bot_message(page, 1)
+    assert bot_texts(page)[-1] == "You are typing faster than I can read — give me a second."
+    page.unroute("**/webhooks/rest/webhook")
+    page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(status=502, body="Bad Gateway"))
+    send(page, "hello again")
+    wait_for_new_bot_message(page, 2)
+    assert bot_texts(page)[-1].startswith("Sorry, I can't reach the shop")
+    page.close()
+
+
 def test_keyboard_screen_reader_and_phone_width(site: tuple[str, Stack], browser: Any) -> None:
     url, _ = site
     page = open_shop(browser, url, viewport={"width": 390, "height": 844})

@@ -243,8 +243,11 @@
         method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ sender: state.session.sender_id, message: item.text, metadata: { display: item.shown } })
       }).then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
+        // A gateway in front of Rasa answers 413 / 429 / 503 with messages of its own ("slow down").
+        return r.json().catch(function () { return null; }).then(function (body) {
+          if (Array.isArray(body) && (r.ok || body.length)) return body;
+          throw new Error("HTTP " + r.status);
+        });
       }).then(function (messages) { hideTyping(); messages.forEach(show); })
         .catch(function () {
           hideTyping();

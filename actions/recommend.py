@@ -27,6 +27,13 @@ __all__ = [
 ITEMS_PER_TURN = 3
 
 
+def allowed_preferences(tracker: Tracker, services: Services) -> Preferences:
+    """What may personalise this customer's ranking: nothing in an experiment's unpersonalised variant."""
+    if not services.personalised(tracker.sender_id):
+        return Preferences()
+    return preferences_for(tracker, services, services.profiles.snapshot(tracker.sender_id))
+
+
 def recommend(
     tracker: Tracker,
     services: Services,
@@ -36,9 +43,7 @@ def recommend(
     like_item: str | None = None,
 ) -> Recommendation:
     """Run the recommender for this customer, personalised as their settings and experiment variant allow."""
-    snapshot = services.profiles.snapshot(tracker.sender_id)
-    personalised = services.personalised(tracker.sender_id)
-    preferences = preferences_for(tracker, services, snapshot) if personalised else Preferences()
+    preferences = allowed_preferences(tracker, services)
     rejected = list(tracker.get_slot("rejected_items") or [])
     return services.recommender.recommend(
         needs, preferences, k=ITEMS_PER_TURN, exclude_ids=[*rejected, *exclude], like_item=like_item
@@ -165,9 +170,7 @@ class ActionSurprise(ShopAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         """Explore within the customer's hard limits (category if said, budget, exclusions)."""
         services = self.services
-        snapshot = services.profiles.snapshot(tracker.sender_id)
-        personalised = services.personalised(tracker.sender_id)
-        preferences = preferences_for(tracker, services, snapshot) if personalised else Preferences()
+        preferences = allowed_preferences(tracker, services)
         seen = [*(tracker.get_slot("rejected_items") or []), *(tracker.get_slot("seen_items") or [])]
         seed = int.from_bytes(hashlib.sha256(f"{tracker.sender_id}:{len(seen)}".encode()).digest()[:4], "big")
         result = services.recommender.surprise(needs_from(tracker), preferences, k=ITEMS_PER_TURN,

@@ -288,8 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             http.add(name, f"{statistics.median(runs):.1f}", f"{p(runs, 95):.1f}")
         report.table(http)
     report.line(f"Load average at end: {load_average()}.")
-    if opts.markdown:
-        opts.markdown.write_text(report.markdown(), encoding="utf-8")
+    report.write(opts.markdown)
     return 0
 
 

@@ -211,9 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     report.table(table)
     report.line(f"Load average (1/5/15 min) at end: {load_average()}")
-    if opts.markdown:
-        opts.markdown.parent.mkdir(parents=True, exist_ok=True)
-        opts.markdown.write_text(report.markdown(), encoding="utf-8")
+    report.write(opts.markdown)
     return 0 if all(level.latencies for level in levels) else 1
 
 

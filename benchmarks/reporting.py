@@ -107,6 +107,14 @@ class Report:
         parts += [t.markdown() for t in self.tables]
         return "\n\n".join(parts) + "\n"
 
+    def write(self, path: Path | None) -> None:
+        """Write the markdown to ``path`` (its folder made if missing); nothing when ``path`` is ``None``."""
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.markdown(), encoding="utf-8")
+        log(f"markdown written to {path}")
+
 
 def cpu_model() -> str:
     try:

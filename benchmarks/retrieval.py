@@ -970,10 +970,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Run: started {started_at}, took {elapsed / 60:.1f} min; load average (1/5/15 min) "
         f"{load_start} at start, {_load_average()} at end."
     )
-    if opts.markdown:
-        opts.markdown.parent.mkdir(parents=True, exist_ok=True)
-        opts.markdown.write_text(report.markdown(), encoding="utf-8")
-        log(f"markdown written to {opts.markdown}")
+    report.write(opts.markdown)
     return 0
 
 

@@ -223,8 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_catalog(run, args, report, transcripts)
     if args.transcripts:
         args.transcripts.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in transcripts))
-    if args.markdown:
-        args.markdown.write_text(report.markdown(), encoding="utf-8")
+    report.write(args.markdown)
     return 0
 
 

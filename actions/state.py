@@ -112,12 +112,21 @@ def exclusions_in_message(tracker: Tracker) -> list[str]:
 
 
 def request_text(tracker: Tracker) -> str:
-    """The customer's own words of their latest request, to enrich the query."""
+    """The customer's own words of their latest request, to enrich the query.
+
+    A request ("i need a sofa for movie nights") counts, and so does a description that
+    names a category without asking ("big comfy settee for movie nights"): NLU tells
+    the two apart by the asking, but both say what is wanted. A bare detail ("blue")
+    does not replace the request it refines.
+    """
     for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if intent == "request_recommendation":
-                return str(event.get("text") or "")
+        if event.get("event") != "user":
+            continue
+        parse = event.get("parse_data") or {}
+        intent = (parse.get("intent") or {}).get("name")
+        names_a_category = any(e.get("entity") == "category" for e in parse.get("entities") or [])
+        if intent == "request_recommendation" or (intent == "inform" and names_a_category):
+            return str(event.get("text") or "")
     return ""
 
 

@@ -458,3 +458,18 @@ def test_surprise_me_shows_unseen_items_within_the_limits_and_logs_them(services
     again, _ = run(ActionSurprise(lambda: services), tracker(
         "surprise me", "surprise_me", slots={**slots, "seen_items": seen + [i["id"] for i in items]}))
     assert not {i["id"] for i in cards(again)} & {i["id"] for i in items}
+
+
+def test_request_text_is_the_latest_request_or_description_of_what_is_wanted() -> None:
+    from actions.state import request_text
+
+    def user(text: str, intent: str, *entities: dict[str, Any]) -> dict[str, Any]:
+        return {"event": "user", "text": text,
+                "parse_data": {"intent": {"name": intent}, "entities": list(entities)}}
+
+    asked = user("i need a sofa for movie nights", "request_recommendation", entity("category", "sofa"))
+    assert request_text(tracker("blue", "inform", entities=[entity("colour", "blue")], events=[asked])) == (
+        "i need a sofa for movie nights")  # a detail refines the request, it does not replace it
+    described = user("big comfy settee for movie nights", "inform", entity("category", "settee"))
+    assert request_text(tracker("blue", "inform", events=[asked, described])) == "big comfy settee for movie nights"
+    assert request_text(tracker("thanks", "thank")) == ""

@@ -39,7 +39,13 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from scipy.sparse import csr_matrix, hstack, vstack
 
@@ -107,6 +113,27 @@ class SentenceEmbeddingFeaturizer(LanguageModelFeaturizer):
         # Trace the graph now (about 3 s) rather than inside the first customer's turn.
         self._hidden_states(tf.constant([[101, 102]], tf.int32), tf.constant([[1, 1]], tf.int32))
 
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Featurizes messages; an empty text gets zero vectors instead of none.
+
+        ``LanguageModelFeaturizer`` skips a message without text, while the count
+        featurizers still describe it. DIET then meets a message with only part of the
+        features it was trained on and fails the whole turn; zeros keep the shapes whole.
+        """
+        super().process(messages)
+        for message in messages:
+            sequence, sentence = message.get_dense_features(TEXT)
+            counted, _ = message.get_sparse_features(TEXT)
+            if sequence is None and sentence is None and counted is not None:
+                dimension = int(self.model.config.hidden_size)
+                self.add_features_to_message(
+                    sequence=np.zeros((counted.features.shape[0], dimension), dtype=np.float32),
+                    sentence=np.zeros((1, dimension), dtype=np.float32),
+                    attribute=TEXT,
+                    message=message,
+                )
+        return messages
+
     def _compute_batch_sequence_features(
         self, batch_attention_mask: np.ndarray, padded_token_ids: list[list[int]]
     ) -> np.ndarray:
@@ -157,6 +184,23 @@ class SentenceIntentClassifier(LogisticRegressionClassifier):
             value = config.get(key, 1.0)
             if not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"SentenceIntentClassifier: {key} must be a positive number, not {value!r}")
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Classifies each message; one without features (an empty text) gets no intent.
+
+        DIET answers such a message with ``{"name": None, "confidence": 0.0}``, and so does
+        this classifier, instead of failing the whole turn on a matrix of the wrong width.
+        """
+        width = getattr(self.clf, "n_features_in_", None)
+        usable = [m for m in messages if width is not None and self._create_X([m]).shape[1] == width]
+        kept = {id(m) for m in usable}
+        for message in messages:
+            if id(message) not in kept:
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        if usable:
+            super().process(usable)
+        return messages
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
         weight = float(self.config["dense_weight"])

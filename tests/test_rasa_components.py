@@ -100,10 +100,16 @@ def test_intent_classifier_generalises_through_the_sentence_vector() -> None:
         tokenizer.process(messages)
         counts.process(messages)
         featurizer.process(messages)
+        empty = Message.build("")  # no features at all: no intent, as DIET does, and no error
+        messages.append(empty)
         loaded.process(messages)
-        print(json.dumps({m.get("text"): [m.get("intent")["name"], tests[m.get("text")],
-                          loaded.clf.get_params()["C"]] for m in messages}))
+        result = {m.get("text"): [m.get("intent")["name"], tests.get(m.get("text")),
+                                  loaded.clf.get_params()["C"]] for m in messages}
+        result["(empty)"] = [empty.get("intent"), empty.get("intent_ranking")]
+        print(json.dumps(result))
     """))
+    assert out.pop("(empty)") == [{"name": None, "confidence": 0.0}, []]
+    out.pop("")
     for text, (predicted, expected, c) in out.items():
         assert predicted == expected, text
         assert c == 10.0  # the configured regularisation survives saving and loading
@@ -121,3 +127,19 @@ def test_bad_classifier_settings_are_named(bad: str) -> None:
             print("accepted")
     """)
     assert out.startswith(f"SentenceIntentClassifier: {key} must be a positive number")
+
+
+def test_the_trained_model_answers_empty_and_blank_messages() -> None:
+    # The count featurizers describe an empty message while the language model skips it;
+    # without zeros in its place DIET failed the turn and the customer got no answer.
+    from tests.stack import MODEL
+
+    out = json.loads(run_in_rasa(f"""
+        import asyncio
+        from rasa.core.agent import Agent
+        agent = Agent.load({str(MODEL)!r})
+        async def parse():
+            return {{t: (await agent.parse_message(t))["intent"]["name"] for t in ["", "   ", "hello there"]}}
+        print(json.dumps(asyncio.run(parse())))
+    """))
+    assert out == {"": "nlu_fallback", "   ": "nlu_fallback", "hello there": "greet"}

@@ -100,8 +100,16 @@ class SentenceEmbeddingFeaturizer(LanguageModelFeaturizer):
 
     def _load_model_instance(self) -> None:
         import tensorflow as tf
+        from transformers.utils import logging as transformers_logging
 
-        super()._load_model_instance()
+        # Loading PyTorch-format weights into TensorFlow prints a page of expected notices
+        # (an unused position_ids buffer) on every start; errors still come through.
+        verbosity = transformers_logging.get_verbosity()
+        transformers_logging.set_verbosity_error()
+        try:
+            super()._load_model_instance()
+        finally:
+            transformers_logging.set_verbosity(verbosity)
         model = self.model
         spec = tf.TensorSpec([None, None], tf.int32)
 

@@ -30,16 +30,21 @@ PRICE_STEP = 0.9
 
 
 def sentiment_of(tracker: Tracker) -> str | None:
-    """``"like"`` or ``"dislike"``: from a button's entity, the intent, or the words."""
+    """``"like"`` or ``"dislike"``: from a button's entity, a typed 👍 / 👎, the intent, or the words.
+
+    A thumb the customer typed outranks the intent: the language model reads both emoji as the
+    same unknown token, so the classifier can mistake one for the other; the character is exact.
+    """
     explicit = entity_values(tracker, "sentiment")
     if explicit and explicit[0] in ("like", "dislike"):
         return explicit[0]
+    text = str((tracker.latest_message or {}).get("text") or "")
+    up, down = "👍" in text, "👎" in text
+    if up != down:
+        return "like" if up else "dislike"
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
     if intent in ("like", "dislike"):
         return str(intent)
-    text = str((tracker.latest_message or {}).get("text") or "")
-    if "👍" in text:
-        return "like"
     return "dislike" if _NEGATIVE.search(text) else None
 
 

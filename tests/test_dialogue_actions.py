@@ -92,6 +92,19 @@ def test_dislike_button_removes_the_item_and_changes_the_next_list(services: Ser
     assert snapshot.dislikes == 1 and snapshot.affinities == {}
 
 
+@pytest.mark.parametrize(("message", "intent", "kept"), [("👎 the second", "like", "rejected_items"),
+                                                        ("the second 👍🏼", "dislike", "liked_items")])
+def test_a_typed_thumb_outranks_a_misread_intent(services: Services, message: str, intent: str,
+                                                  kept: str) -> None:
+    shown = shown_for(services, "Lamps")
+    t = tracker(message, intent, entities=[entity("ordinal", "second")],
+                slots={"category": "Lamps", "shown_items": shown})
+    _, events = run(ActionFeedback(lambda: services), t)
+    assert slots_of(events)[kept] == [shown[1]]
+    snapshot = services.profiles.snapshot("customer-1")
+    assert (snapshot.likes, snapshot.dislikes) == ((0, 1) if kept == "rejected_items" else (1, 0))
+
+
 def test_first_feedback_asks_for_consent_once(services: Services) -> None:
     shown = shown_for(services, "Lamps")
     t = tracker("love the first", "like", entities=[entity("ordinal", "first")],

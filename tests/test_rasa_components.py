@@ -29,12 +29,12 @@ PRELUDE = textwrap.dedent(
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
     from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
-    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
-    from shopkeeper_rasa_components import SentenceEmbeddingFeaturizer, SentenceIntentClassifier
+    from shopkeeper_rasa_components import (
+        EmojiWhitespaceTokenizer, SentenceEmbeddingFeaturizer, SentenceIntentClassifier, spelled_out)
 
-    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    tokenizer = EmojiWhitespaceTokenizer(EmojiWhitespaceTokenizer.get_default_config())
     featurizer = SentenceEmbeddingFeaturizer.create(
         SentenceEmbeddingFeaturizer.get_default_config(), None, None, ExecutionContext(None, "sentence"))
     """
@@ -59,17 +59,45 @@ def test_sentence_features_are_the_sentence_transformers_embedding() -> None:
             sequence, sentence = message.get_dense_features("text")
             tokens = [token.text for token in message.get("text_tokens")]
             rows.append({{"sentence": sentence.features[0].tolist(), "sequence": list(sequence.features.shape),
-                          "tokens": tokens}})
+                          "tokens": tokens, "spelled": " ".join(spelled_out(t) for t in tokens)}})
         print(json.dumps(rows))
     """))
     # The model sees the words Rasa's tokenizer kept ("big!!" is the token "big").
     assert out[3]["tokens"] == ["the", "2nd", "one", "is", "TOO", "big"]
-    expected = SentenceTransformerEncoder().encode([" ".join(row["tokens"]) for row in out])
+    assert out[2]["spelled"].split() == ["thumbs", "up"]  # the model has no emoji in its vocabulary
+    expected = SentenceTransformerEncoder().encode([row["spelled"] for row in out])
     for row, vector, text in zip(out, expected, texts, strict=True):
         got = np.asarray(row["sentence"], dtype=np.float32)
         assert got.shape == (384,)
         assert float(got @ vector) > 0.9999, text  # same model, same pooling, unit length
         assert row["sequence"] == [len(row["tokens"]), 384]  # one vector per token, for entities
+
+
+def test_emoji_next_to_words_are_tokens_and_read_as_their_meaning() -> None:
+    texts = ["the second 👎🏼", "the second 👍", "hmm👎", "👍👍", "love it ❤️ thanks", "10'000.00 is fine"]
+    out = json.loads(run_in_rasa(f"""
+        messages = [Message.build(text) for text in {texts!r}]
+        tokenizer.process(messages)
+        featurizer.process(messages)
+        rows = []
+        for message in messages:
+            tokens = message.get("text_tokens")
+            _, sentence = message.get_dense_features("text")
+            rows.append({{"tokens": [[t.text, t.start, t.end] for t in tokens],
+                          "sentence": sentence.features[0].tolist()}})
+        print(json.dumps(rows))
+    """))
+    tokens = [[text for text, _, _ in row["tokens"]] for row in out]
+    assert tokens[0] == ["the", "second", "👎🏼"] and out[0]["tokens"][2][1:] == [11, 13]
+    assert tokens[1] == ["the", "second", "👍"]
+    assert tokens[2] == ["hmm", "👎"]
+    assert tokens[3] == ["👍👍"]
+    assert tokens[4] == ["love", "it", "❤️", "thanks"]
+    assert tokens[5] == ["10'000.00", "is", "fine"]  # the tokenizer is otherwise Rasa's
+    down, up = (np.asarray(out[i]["sentence"], dtype=np.float32) for i in (0, 1))
+    expected_down, expected_up = SentenceTransformerEncoder().encode(["the second thumbs down", "the second thumbs up"])
+    assert float(down @ expected_down) > 0.9999 and float(up @ expected_up) > 0.9999
+    assert float(down @ up) < 0.99  # 👍 and 👎 are no longer the same vector
 
 
 def test_intent_classifier_generalises_through_the_sentence_vector() -> None:
@@ -129,7 +157,7 @@ def test_bad_classifier_settings_are_named(bad: str) -> None:
     assert out.startswith(f"SentenceIntentClassifier: {key} must be a positive number")
 
 
-def test_the_trained_model_answers_empty_and_blank_messages() -> None:
+def test_the_trained_model_answers_empty_blank_and_emoji_messages() -> None:
     # The count featurizers describe an empty message while the language model skips it;
     # without zeros in its place DIET failed the turn and the customer got no answer.
     from tests.stack import MODEL
@@ -139,7 +167,10 @@ def test_the_trained_model_answers_empty_and_blank_messages() -> None:
         from rasa.core.agent import Agent
         agent = Agent.load({str(MODEL)!r})
         async def parse():
-            return {{t: (await agent.parse_message(t))["intent"]["name"] for t in ["", "   ", "hello there"]}}
+            return {{t: (await agent.parse_message(t))["intent"]["name"]
+                     for t in ["", "   ", "hello there", "👍", "👎", "👎🏽", "the 2nd one 👎"]}}
         print(json.dumps(asyncio.run(parse())))
     """))
-    assert out == {"": "nlu_fallback", "   ": "nlu_fallback", "hello there": "greet"}
+    assert out == {"": "nlu_fallback", "   ": "nlu_fallback", "hello there": "greet",
+                   # the language model reads both thumbs as one unknown token unless they are spelled out
+                   "👍": "like", "👎": "dislike", "👎🏽": "dislike", "the 2nd one 👎": "dislike"}

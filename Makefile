@@ -100,7 +100,7 @@ lint: setup ## ruff and mypy
 bench: index ## retrieval benchmark (about 20 minutes; prints figures)
 	@$(PY) benchmarks/retrieval.py
 
-bench-nlu: setup ## NLU 5-fold cross-validation (about 25 minutes; prints figures)
+bench-nlu: setup ## NLU 5-fold cross-validation (about half an hour; prints figures)
 	@$(PY) benchmarks/nlu.py
 
 bench-turns: index model ## end-to-end recommendation turn latency over REST (about 5 minutes)

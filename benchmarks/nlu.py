@@ -3,7 +3,7 @@
 
 Run from the repository root (needs ``.venv-rasa``; this script itself uses only the standard library)::
 
-    .venv/bin/python benchmarks/nlu.py                        # 5 folds, ~20-25 min on 2 cores
+    .venv/bin/python benchmarks/nlu.py                        # 5 folds, 24-32 min on 2 cores
     .venv/bin/python benchmarks/nlu.py --quick                # 2 folds, ~8 min
     .venv/bin/python benchmarks/nlu.py --markdown out.md      # also write the tables as markdown
 
@@ -281,7 +281,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         "--cross-validation`): intent macro/weighted F1 and accuracy, entity micro/macro and per-entity F1, the "
         f"worst intents and the most frequent confusions, against the targets intent macro-F1 ≥ "
         f"{TARGET_INTENT_MACRO_F1:.2f} and entity F1 ≥ {TARGET_ENTITY_F1:.2f}. One fold trains a model "
-        "(about 3-4 minutes on two cores).",
+        "(about 5-6 minutes on two cores).",
     )
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: 5)")
     parser.add_argument("--out", type=Path, metavar="DIR",

@@ -37,7 +37,7 @@ fi
 if [ -f "$model" ] && [ "$(cat "$out/.fingerprint" 2>/dev/null)" = "$fingerprint" ]; then
     exit 0
 fi
-printf '\033[1m==> Training the Rasa model %s (about four minutes on two cores)\033[0m\n' "$model" >&2
+printf '\033[1m==> Training the Rasa model %s (four to six minutes on two cores)\033[0m\n' "$model" >&2
 mkdir -p "$out"
 "${command[@]}" >&2
 echo "$fingerprint" > "$out/.fingerprint"

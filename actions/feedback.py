@@ -32,8 +32,8 @@ PRICE_STEP = 0.9
 def sentiment_of(tracker: Tracker) -> str | None:
     """``"like"`` or ``"dislike"``: from a button's entity, a typed 👍 / 👎, the intent, or the words.
 
-    A thumb the customer typed outranks the intent: the language model reads both emoji as the
-    same unknown token, so the classifier can mistake one for the other; the character is exact.
+    A thumb the customer typed outranks the intent: the character is exact, the intent is the
+    classifier's guess (one that once took 👎🏻 for a like).
     """
     explicit = entity_values(tracker, "sentiment")
     if explicit and explicit[0] in ("like", "dislike"):

@@ -82,11 +82,10 @@ EMOJI_WORDS: dict[str, str] = {
     "🙁": "not great", "😞": "disappointed", "😡": "angry", "🤮": "awful", "🤷": "don't mind",
 }
 #: Skin tones, the emoji presentation selector and the zero-width joiner: they only restyle.
-_EMOJI_MODIFIERS = dict.fromkeys([*range(0x1F3FB, 0x1F400), 0xFE0F, 0x200D])
+_EMOJI_MODIFIERS = "[\U0001F3FB-\U0001F3FF\uFE0F\u200D]"
+_EMOJI_MODIFIER = re.compile(_EMOJI_MODIFIERS)
 #: A run of known emoji with their modifiers ("👍🏼👍🏼").
-_EMOJI_RUN = re.compile(
-    "(?:[" + "".join(EMOJI_WORDS) + "][\U0001F3FB-\U0001F3FF\uFE0F\u200D]*)+"
-)
+_EMOJI_RUN = re.compile("(?:[" + "".join(EMOJI_WORDS) + "]" + _EMOJI_MODIFIERS + "*)+")
 
 
 def spelled_out(text: str) -> str:
@@ -97,7 +96,7 @@ def spelled_out(text: str) -> str:
     >>> spelled_out("🪑")  # not in the table: left to the model
     '🪑'
     """
-    text = text.translate(_EMOJI_MODIFIERS)
+    text = _EMOJI_MODIFIER.sub("", text)
     return "".join(f" {EMOJI_WORDS[c]} " if c in EMOJI_WORDS else c for c in text)
 
 

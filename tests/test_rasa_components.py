@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import textwrap
+from typing import Any
 
 import numpy as np
 import pytest
@@ -48,22 +49,36 @@ def run_in_rasa(script: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def test_sentence_features_are_the_sentence_transformers_embedding() -> None:
-    texts = ["i need a grey sofa under $800 for a small flat", "until next time", "👍", "the 2nd one is TOO big!!"]
-    out = json.loads(run_in_rasa(f"""
+def featurized(texts: list[str]) -> list[dict[str, Any]]:
+    """Each text through the pipeline's tokenizer and featurizer in .venv-rasa.
+
+    Per text: ``tokens`` as ``[text, start, end]``, ``spelled`` (the tokens as the language
+    model reads them), the ``sentence`` vector and the ``sequence`` features' shape.
+    """
+    return json.loads(run_in_rasa(f"""
         messages = [Message.build(text) for text in {texts!r}]
         tokenizer.process(messages)
         featurizer.process(messages)
         rows = []
         for message in messages:
             sequence, sentence = message.get_dense_features("text")
-            tokens = [token.text for token in message.get("text_tokens")]
-            rows.append({{"sentence": sentence.features[0].tolist(), "sequence": list(sequence.features.shape),
-                          "tokens": tokens, "spelled": " ".join(spelled_out(t) for t in tokens)}})
+            tokens = message.get("text_tokens")
+            rows.append({{"tokens": [[t.text, t.start, t.end] for t in tokens],
+                          "spelled": " ".join(spelled_out(t.text) for t in tokens),
+                          "sentence": sentence.features[0].tolist(), "sequence": list(sequence.features.shape)}})
         print(json.dumps(rows))
     """))
+
+
+def token_texts(row: dict[str, Any]) -> list[str]:
+    return [text for text, _, _ in row["tokens"]]
+
+
+def test_sentence_features_are_the_sentence_transformers_embedding() -> None:
+    texts = ["i need a grey sofa under $800 for a small flat", "until next time", "👍", "the 2nd one is TOO big!!"]
+    out = featurized(texts)
     # The model sees the words Rasa's tokenizer kept ("big!!" is the token "big").
-    assert out[3]["tokens"] == ["the", "2nd", "one", "is", "TOO", "big"]
+    assert token_texts(out[3]) == ["the", "2nd", "one", "is", "TOO", "big"]
     assert out[2]["spelled"].split() == ["thumbs", "up"]  # the model has no emoji in its vocabulary
     expected = SentenceTransformerEncoder().encode([row["spelled"] for row in out])
     for row, vector, text in zip(out, expected, texts, strict=True):
@@ -74,20 +89,8 @@ def test_sentence_features_are_the_sentence_transformers_embedding() -> None:
 
 
 def test_emoji_next_to_words_are_tokens_and_read_as_their_meaning() -> None:
-    texts = ["the second 👎🏼", "the second 👍", "hmm👎", "👍👍", "love it ❤️ thanks", "10'000.00 is fine"]
-    out = json.loads(run_in_rasa(f"""
-        messages = [Message.build(text) for text in {texts!r}]
-        tokenizer.process(messages)
-        featurizer.process(messages)
-        rows = []
-        for message in messages:
-            tokens = message.get("text_tokens")
-            _, sentence = message.get_dense_features("text")
-            rows.append({{"tokens": [[t.text, t.start, t.end] for t in tokens],
-                          "sentence": sentence.features[0].tolist()}})
-        print(json.dumps(rows))
-    """))
-    tokens = [[text for text, _, _ in row["tokens"]] for row in out]
+    out = featurized(["the second 👎🏼", "the second 👍", "hmm👎", "👍👍", "love it ❤️ thanks", "10'000.00 is fine"])
+    tokens = [token_texts(row) for row in out]
     assert tokens[0] == ["the", "second", "👎🏼"] and out[0]["tokens"][2][1:] == [11, 13]
     assert tokens[1] == ["the", "second", "👍"]
     assert tokens[2] == ["hmm", "👎"]

@@ -58,7 +58,7 @@ _PREMIUM = re.compile(r"\b(premium|luxury|luxurious|high[- ]end|top of the range
 _MID = re.compile(r"\b(mid[- ]?range|moderate(ly priced)?|middle of the range|reasonable|average price)\b")
 
 _NUMBER_TOKEN = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*k\b)?"
-_WORD_NUMBER = (r"(?:(?:" + "|".join([*_UNITS, *_TENS, *_SCALES, "and"]) + r")(?:[\s-]+|$))+")
+_WORD_NUMBER = (r"\b(?:(?:" + "|".join([*_UNITS, *_TENS, *_SCALES, "and"]) + r")(?:[\s-]+|$))+")
 _MAX_WORDS = r"under|below|less than|max(?:imum)?|at most|up to|no more than|not more than|within|tops|or less|<"
 _MIN_WORDS = r"over|above|more than|at least|minimum|min|from|starting at|upwards of|>"
 _AROUND_WORDS = r"around|about|roughly|approximately|approx|circa|ish|~"
@@ -100,9 +100,9 @@ def _numbers(text: str) -> list[float]:
     for match in re.finditer(_WORD_NUMBER, text):
         if match.group(0).strip() in ("a", "an", "and", "a and"):
             continue
-        value = _words_to_number(match.group(0))
-        if value:
-            found.append((match.start(), value))
+        spoken = _words_to_number(match.group(0))
+        if spoken:
+            found.append((match.start(), spoken))
     return [value for _, value in sorted(found)]
 
 

@@ -80,3 +80,8 @@ def test_item_references_by_title_word_or_position(reference: str, expected: str
 
 def test_no_cards_no_reference() -> None:
     assert resolve_item_reference("the first", []) is None
+
+
+def test_a_word_ending_in_k_is_not_a_thousand() -> None:
+    assert parse_budget("a cheap desk") == Budget(relative="cheap")
+    assert parse_budget("need a desk for my kiosk") is None

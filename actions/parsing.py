@@ -59,7 +59,8 @@ _MID = re.compile(r"\b(mid[- ]?range|moderate(ly priced)?|middle of the range|re
 
 _NUMBER_TOKEN = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*k\b)?"
 _WORD_NUMBER = (r"\b(?:(?:" + "|".join([*_UNITS, *_TENS, *_SCALES, "and"]) + r")(?:[\s-]+|$))+")
-_MAX_WORDS = r"under|below|less than|max(?:imum)?|at most|up to|no more than|not more than|within|tops|or less|<"
+_MAX_WORDS = (r"under|below|less than|max(?:imum)?|at most|up to|no more than|not more than|within|tops|or less|<|"
+              r"(?:nothing|not|never|no) (?:over|above|more than|higher than)")
 _MIN_WORDS = r"over|above|more than|at least|minimum|min|from|starting at|upwards of|>"
 _AROUND_WORDS = r"around|about|roughly|approximately|approx|circa|ish|~"
 

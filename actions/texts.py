@@ -53,6 +53,29 @@ SMALLER = "Let's look at more compact ones."
 DIFFERENT = "Let's try other {attribute}s than {values}."
 DIFFERENT_TO = "Let's look at {value} ones."
 
+# -- the shopping conversation (actions/conversation.py) -------------------------------------------------------
+ALL_THAT_FITS = "That's everything I have that fits right now."
+SEEN_EVERYTHING = "You've seen everything I have in {need}."
+NOTHING_FITS = "I have nothing that fits all of that: no {need}."
+OFFER_RELAX = "I do have {count} {kind} {phrase} — shall I show them?"
+WHAT_TO_CHANGE = "Want to change something — the budget, a detail, or the kind of product?"
+KEEP_IT = "Okay, I'll keep that as it is. What would you like to change instead?"
+NOT_THESE = "Okay, not those."
+STARTER = "Here are a few popular things to start with:"
+OR_TELL_ME = "Or tell me what you're looking for:"
+DIFFERENT_ANY = "Let's look at other {attribute}s."
+NOTHING_CHEAPER = "I have nothing cheaper than the {title} in {need}."
+CHEAPEST_ELSEWHERE = "Without the details you asked for, the cheapest is the {title} at {price}."
+CLOSE_MATCH = "a close match for what you described"
+START_OVER = "Sure, let's start again. What are you looking for?"
+MEANWHILE = "I'm not sure what you meant, but here are more of what you were looking at:"
+OFFER_HUMAN = "Or I can hand you over to a colleague."
+HUMAN = "Talk to a human"
+STILL_UNCLEAR = (
+    "Sorry, I still didn't get that. Pick a kind of product below, describe what you need in a few words, "
+    "or talk to a colleague."
+)
+
 CONSENT_QUESTION = (
     "May I remember what you like (categories, colours, budget) for your next visit? "
     "You can ask what I know or tell me to forget you at any time."

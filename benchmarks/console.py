@@ -10,8 +10,9 @@ Run from the repository root::
 Tables go to stdout, progress to stderr. What is measured, on SQLite files in a temporary folder:
 
 1. A tracker store in Rasa 3.6's ``events`` shape is filled with ``--conversations`` synthetic
-   conversations over 90 days (fixed seed): greetings, needs form, recommendation cards, 👍/👎
-   buttons, choices and satisfaction answers, rephrase prompts and handoffs, ~25 events each.
+   conversations over 90 days (fixed seed): greetings, requests answered by ``action_shop`` (which
+   keeps the conversation in the ``shop_state`` slot), recommendation cards, 👍/👎 buttons, choices
+   and satisfaction answers, rephrase prompts and handoffs, ~25 events each.
 2. Summary sync (``store.summaries.sync_summaries``): the first full sync; a sync when nothing is
    new (what every page view pays); a sync after 100 new conversations; a sync after one
    conversation was erased ("forget me"), which takes the reconciliation path.
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ from typing import Any
 _HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(_HERE.parent))
 
+from actions.conversation import Need, State  # noqa: E402
 from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
 from store.db import create_schema, make_engine  # noqa: E402
 from store.review import ReviewStore  # noqa: E402
@@ -86,38 +89,49 @@ def conversation(rng: random.Random, sender: str, t: float) -> list[tuple[Any, .
     bot("Hello! I'm the Shopkeeper.")
     act("action_listen")
     wish = " ".join(rng.sample(WORDS, 3))
-    user(f"i need a {wish} under {rng.choice([200, 500, 800, 1500])}", "request_recommendation")
-    act("needs_form")
-    add("active_loop", name="needs_form")
-    slot("requested_slot", None)
-    add("active_loop", name=None)
+    state = State()
     if rng.random() < 0.12:
         user("blorp the wibble", "nlu_fallback", 0.2)
-        act("action_rephrase")
+        act("action_shop")
         bot("Sorry, did you mean…", buttons=[{"title": "Find something", "payload": "/request_recommendation"}])
+        state = replace(state, unclear=1)
+        slot("shop_state", state.to_dict())
         act("action_listen")
-    items = [f"SKU-{rng.randrange(600):04d}" for _ in range(3)]
-    act("action_recommend")
+    budget = rng.choice([200, 500, 800, 1500])
+    request = f"i need a {wish} under {budget}"
+    user(request, "request_recommendation")
+    items = tuple(f"SKU-{rng.randrange(600):04d}" for _ in range(3))
+    act("action_shop")
     bot("Here are a few things you might like:", custom={"data": {"type": "recommendations", "request_id": "r-1",
         "items": [{"id": i, "title": f"Item {i}", "price": 99.0, "currency": "USD", "rank": n + 1,
                    "reason": "under your budget"} for n, i in enumerate(items)]}})
-    slot("shown_items", items)
+    state = replace(state, need=Need(budget_max=float(budget), text=request, settled=("budget",)), lists=(items,),
+                    reasons=("under your budget",) * len(items), seen=items, unclear=0)
+    slot("shop_state", state.to_dict())
+    slot("shown_items", list(items))
+    slot("request_id", "r-1")
     act("action_listen")
     if rng.random() < 0.4:
         sentiment = rng.choice(["like", "dislike"])
         user(f'/feedback{{"item_id": "{items[0]}", "sentiment": "{sentiment}"}}', "feedback", 1.0)
-        act("action_feedback")
+        act("action_shop")
         bot("Noted.")
-        slot("liked_items" if sentiment == "like" else "rejected_items", [items[0]])
+        liked = sentiment == "like"
+        state = replace(state, liked=items[:1]) if liked else replace(state, rejected=items[:1])
+        slot("shop_state", state.to_dict())
+        slot("liked_items" if liked else "rejected_items", [items[0]])
         act("action_listen")
     if rng.random() < 0.3:
         user("i'll take the first one", "choose_item")
-        act("action_choose")
+        act("action_shop")
         bot("Did that solve what you were looking for?", buttons=[{"title": "Yes", "payload": "/affirm"}])
+        state = replace(state, chosen=items[:1], pending="satisfaction")
+        slot("shop_state", state.to_dict())
         slot("awaiting", "satisfaction")
         act("action_listen")
         user(*rng.choice([("yes", "affirm"), ("no", "deny")]))
-        act("action_handle_yes_no")
+        act("action_shop")
+        slot("shop_state", replace(state, pending=None).to_dict())
         slot("awaiting", None)
         act("action_listen")
     if rng.random() < 0.08:

@@ -14,11 +14,12 @@ customer's rules):
 1. Targets: ``--customers`` in-stock products drawn with ``--seed`` from the categories holding at
    least ``--min-category`` items (a one-item "category" — a product name in a bare Flipkart
    category tree — cannot be asked for vaguely).
-2. **Ours**: the Rasa server and the action server run on the catalog (``tests.stack.running_stack``)
+2. **Ours**: the Rasa server and the action server run on the catalog (``evaluation.stack.running_stack``)
    and each customer converses over Rasa's REST channel: a vague opening, answers to the needs
-   questions (which one is asked is read from the tracker's ``requested_slot`` over Rasa's HTTP API,
-   or from the reply's buttons), then critiques, until a card is close enough to the target or
-   ``--max-turns`` messages were sent. Turn N is the customer's N-th message and the reply to it.
+   questions (which one is asked is read from the ``pending`` question of the tracker's
+   ``shop_state`` slot over Rasa's HTTP API, or else from the reply's buttons and words), then
+   critiques, until a card is close enough to the target or ``--max-turns`` messages were sent.
+   Turn N is the customer's N-th message and the reply to it.
 3. **Popularity**: the catalog ranked by rating × log2(2 + number of ratings) within the category
    the opening names (as our vocabulary reads it; the whole catalog when it names none), shown three
    per turn. **Semantic one-shot**: the opening message embedded and searched once (same model and
@@ -53,9 +54,10 @@ REPO = _HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(REPO))
 
-import tests.stack  # noqa: E402
+import evaluation.stack  # noqa: E402
 from actions import texts  # noqa: E402
 from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
+from evaluation.stack import MODEL, Stack, running_stack, say  # noqa: E402
 from retrieval.catalog import Catalog, Product  # noqa: E402
 from retrieval.index import VectorIndex  # noqa: E402
 from retrieval.loaders import load_catalog  # noqa: E402
@@ -68,9 +70,9 @@ from retrieval.simulation import (  # noqa: E402
     SimulatedCustomer,
     baseline_conversation,
     popularity_ranking,
+    tracker_question,
 )
 from retrieval.vocabulary import CatalogVocabulary  # noqa: E402
-from tests.stack import MODEL, Stack, running_stack, say  # noqa: E402
 
 CUTOFFS = (5, 10, 15)
 QUESTION_TEXTS = {
@@ -113,19 +115,20 @@ def draw_targets(catalog: Catalog, count: int, seed: int, min_category: int) -> 
     return random.Random(seed).sample(pool, min(count, len(pool)))
 
 
-def requested_slot(stack: Stack, sender: str) -> str | None:
-    """The needs form's current question, from the tracker (``None`` when the form is not asking)."""
+def pending_question(stack: Stack, sender: str) -> str | None:
+    """The needs question the assistant is asking, from the tracker (``slots.shop_state.pending``).
+
+    ``None`` when no needs question is pending (nothing, ``"relax:budget"``, ``"consent"``…) or
+    the tracker cannot be read; the customer then works the question out from the reply.
+    """
     path = f"/conversations/{sender}/tracker"
     url = stack.api(path) if hasattr(stack, "api") else f"{stack.rasa_url}{path}"
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
             tracker = json.loads(response.read())
-    except OSError:
+    except (OSError, ValueError):
         return None
-    if (tracker.get("active_loop") or {}).get("name") != "needs_form":
-        return None
-    slot = (tracker.get("slots") or {}).get("requested_slot")
-    return str(slot) if slot else None
+    return tracker_question(tracker)
 
 
 def converse(stack: Stack, customer: SimulatedCustomer, sender: str) -> Conversation:
@@ -134,7 +137,7 @@ def converse(stack: Stack, customer: SimulatedCustomer, sender: str) -> Conversa
     while text is not None:
         reply = say(stack.rasa_url, sender, text)
         has_cards = any("custom" in m for m in reply)
-        text = customer.next_message(reply, None if has_cards else requested_slot(stack, sender))
+        text = customer.next_message(reply, None if has_cards else pending_question(stack, sender))
     return customer.conversation
 
 
@@ -211,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # Loading the Rasa model takes minutes when the machine is busy; waiting longer costs nothing.
-    tests.stack.STARTUP_SECONDS = max(tests.stack.STARTUP_SECONDS, args.startup_seconds)
+    evaluation.stack.STARTUP_SECONDS = max(evaluation.stack.STARTUP_SECONDS, args.startup_seconds)
     runs = catalog_runs(args)
     report = Report()
     options = " ".join(sys.argv[1:] if argv is None else argv)

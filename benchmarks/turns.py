@@ -10,7 +10,7 @@ Run from the repository root (the trained model and the built index must exist: 
 Tables go to stdout, progress to stderr. What is measured:
 
 1. The Rasa server and the action server start on free ports with their own SQLite
-   databases in a temporary folder (``tests.stack.running_stack``), exactly as in the
+   databases in a temporary folder (``evaluation.stack.running_stack``), exactly as in the
    end-to-end tests. A few full conversations warm everything up (model load, first
    SQL queries, code paths).
 2. ``--customers`` simulated customers (fixed seed), one after the other. Each asks for a
@@ -74,7 +74,7 @@ from benchmarks.reporting import elapsed as seconds_since_start  # noqa: E402
 from benchmarks.reporting import load_average as _load_average  # noqa: E402
 from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
 from benchmarks.reporting import percentile as _pct  # noqa: E402
-from tests.stack import MODEL, RASA, Stack, post, running_stack, say  # noqa: E402
+from evaluation.stack import MODEL, RASA, Stack, post, running_stack, say  # noqa: E402
 
 DEMO_CATALOG = REPO / "data" / "catalog" / "products.jsonl"
 RASA_VERSION = "3.6.21"
@@ -284,15 +284,15 @@ def _get_json(url: str, accept: str = "application/json") -> Any:
         return json.loads(response.read())
 
 
-def tracker_before(stack: Stack, sender: str, action: str, occurrence: int = -1) -> dict[str, Any] | None:
-    """The tracker as it was just before ``action`` ran (its ``occurrence``-th run), as Rasa sends it."""
+def tracker_before(stack: Stack, sender: str, kind: str) -> dict[str, Any] | None:
+    """The tracker as it was just before the action answering the timed turn ``kind`` ran, as Rasa sends it."""
     sender_q = urllib.parse.quote(sender, safe="")
     full = _get_json(f"{stack.rasa_url}/conversations/{sender_q}/tracker?include_events=ALL")
     events = full["events"]
-    runs = [i for i, e in enumerate(events) if e.get("event") == "action" and e.get("name") == action]
-    if not runs:
+    index = timed_turn_actions(events).get(kind)
+    if index is None or index == 0:
         return None
-    index = runs[occurrence]
+    action = KIND_ACTIONS[kind]
     until = events[index - 1]["timestamp"]
     tracker: dict[str, Any] = _get_json(
         f"{stack.rasa_url}/conversations/{sender_q}/tracker?include_events=ALL&until={until!r}"
@@ -304,14 +304,28 @@ def tracker_before(stack: Stack, sender: str, action: str, occurrence: int = -1)
 
 
 def with_new_request_text(tracker: dict[str, Any], n: int) -> dict[str, Any]:
-    """A copy whose latest request has words never embedded before (the query embedding is not cached)."""
+    """A copy whose latest request has words never embedded before (the query embedding is not cached).
+
+    ``action_shop`` builds the query from the need kept in the ``shop_state`` slot (``need.text``,
+    the customer's words of the request) or, when the request itself is the message being
+    answered, from ``latest_message``: the words are appended to both, and to the request's
+    ``user`` event.
+    """
     changed = copy.deepcopy(tracker)
+    suffix = f" please, variant {n}"
     for event in reversed(changed["events"]):
         if event.get("event") == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             if intent == "request_recommendation":
-                event["text"] = f"{event.get('text') or ''} please, variant {n}"
+                event["text"] = f"{event.get('text') or ''}{suffix}"
                 break
+    latest = changed.get("latest_message")
+    if isinstance(latest, dict) and (latest.get("intent") or {}).get("name") == "request_recommendation":
+        latest["text"] = f"{latest.get('text') or ''}{suffix}"
+    state = (changed.get("slots") or {}).get("shop_state")
+    need = state.get("need") if isinstance(state, dict) else None
+    if isinstance(need, dict) and need.get("text"):
+        need["text"] = f"{need['text']}{suffix}"
     return changed
 
 
@@ -391,7 +405,7 @@ async def main():
     from rasa.core.actions.action import RemoteAction
     out["validate_impl"] = f"{jsonschema.validate.__module__}.{jsonschema.validate.__name__}"
     schema = RemoteAction.action_response_format_spec()
-    remote = RemoteAction("action_recommend", None)
+    remote = RemoteAction("action_shop", None)
     compiled = validators.validator_for(schema)(schema)
     for answer in spec["answers"]:
         remote._validate_action_result(answer)
@@ -469,25 +483,57 @@ def probe_rasa(workdir: Path, trackers: Sequence[tuple[dict[str, Any], str]], te
                      validate_impl=str(raw.get("validate_impl", "")))
 
 
-#: The action that marks each kind of timed turn in a tracker.
-KIND_ACTIONS = {"first": "action_recommend", "feedback": "action_feedback", "more": "action_show_more"}
+#: The action that answers each kind of timed turn. Every shopping move goes to `action_shop` (one
+#: action server call per turn, no form): the kinds are told apart by where they come in the
+#: conversation (:func:`timed_turn_actions`), not by the action's name.
+KIND_ACTIONS = {"first": "action_shop", "feedback": "action_shop", "more": "action_shop"}
+
+
+def _turn_segments(events: Sequence[dict[str, Any]]) -> list[list[int]]:
+    """Indices of the events after each ``user`` event, up to the next one (one list per turn)."""
+    segments: list[list[int]] = []
+    for index, event in enumerate(events):
+        if event.get("event") == "user":
+            segments.append([])
+        elif segments:
+            segments[-1].append(index)
+    return segments
+
+
+def _shows_cards(event: dict[str, Any]) -> bool:
+    """Whether the event is the ``shown_items`` slot set to a list of cards."""
+    return event.get("event") == "slot" and event.get("name") == "shown_items" and bool(event.get("value"))
+
+
+def timed_turn_actions(events: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Per timed turn kind: the index in ``events`` of the action that answered that turn.
+
+    The turns follow :func:`converse`: *first* is the first turn in which cards were shown (the
+    ``shown_items`` slot set), *feedback* (👍) and *more* are the two turns after it. A kind is
+    missing when its turn did not run :data:`KIND_ACTIONS`'s action (the conversation failed).
+    """
+    segments = _turn_segments(events)
+    first = next((n for n, segment in enumerate(segments) if any(_shows_cards(events[i]) for i in segment)), None)
+    if first is None:
+        return {}
+    found: dict[str, int] = {}
+    for (kind, _), segment in zip(TURN_KINDS, segments[first:], strict=False):
+        action = KIND_ACTIONS[kind]
+        index = next((i for i in segment if events[i].get("event") == "action" and events[i].get("name") == action),
+                     None)
+        if index is not None:
+            found[kind] = index
+    return found
 
 
 def count_turn_actions(events: Sequence[dict[str, Any]]) -> dict[str, tuple[int, int]]:
     """Per turn kind: (actions Rasa predicted, calls it made to the action server) in that turn."""
-    segments: list[list[dict[str, Any]]] = []
-    for event in events:
-        if event.get("event") == "user":
-            segments.append([])
-        elif segments:
-            segments[-1].append(event)
+    segment_of = {i: segment for segment in _turn_segments(events) for i in segment}
     counts: dict[str, tuple[int, int]] = {}
-    for segment in segments:
-        names = [str(e.get("name")) for e in segment if e.get("event") == "action"]
+    for kind, index in timed_turn_actions(events).items():
+        names = [str(events[i].get("name")) for i in segment_of[index] if events[i].get("event") == "action"]
         remote = sum(1 for n in names if n.endswith("_form") or (n.startswith("action_") and n != "action_listen"))
-        for kind, action in KIND_ACTIONS.items():
-            if action in names:
-                counts[kind] = (len(names), remote)
+        counts[kind] = (len(names), remote)
     return counts
 
 
@@ -645,14 +691,13 @@ class Measured:
     turn_actions: dict[str, list[tuple[int, int]]]
 
 
-#: Webhook action → the tracker event marking where it ran (Rasa runs the form `needs_form` itself and
-#: has the answer validated by `validate_needs_form` on the action server).
-REPLAYED: tuple[tuple[str, str], ...] = (
-    ("validate_needs_form", "needs_form"),
-    ("action_recommend", "action_recommend"),
-    ("action_feedback", "action_feedback"),
-    ("action_show_more", "action_show_more"),
-)
+#: Direct ``/webhook`` timings per turn kind: (key in ``Measured.webhooks``, label). Each turn is one
+#: `action_shop` call; the first recommendation's is timed with a query text never embedded before.
+WEBHOOK_CALLS: dict[str, tuple[tuple[str, str], ...]] = {
+    "first": (("first:new", f"{KIND_ACTIONS['first']}, new query"),),
+    "feedback": (("feedback", KIND_ACTIONS["feedback"]),),
+    "more": (("more", KIND_ACTIONS["more"]),),
+}
 
 
 def run_stack_part(opts: Options, workdir: Path) -> Measured:
@@ -687,25 +732,26 @@ def run_stack_part(opts: Options, workdir: Path) -> Measured:
         domain = _get_json(f"{stack.rasa_url}/domain")
         done = [c for c in conversations if not c.failure][: max(1, min(10, len(conversations)))]
         trackers: dict[str, list[dict[str, Any]]] = {}
-        for action, event_name in REPLAYED:
-            before = [tracker_before(stack, c.customer.sender, event_name) for c in done]
-            trackers[action] = [t for t in before if t is not None]
+        for kind, _ in TURN_KINDS:
+            before = [tracker_before(stack, c.customer.sender, kind) for c in done]
+            trackers[kind] = [t for t in before if t is not None]
         webhooks: dict[str, list[float]] = {}
         answers: list[dict[str, Any]] = []
-        for action, found in trackers.items():
+        for kind, found in trackers.items():
+            action = KIND_ACTIONS[kind]
             if not found:
-                log(f"no tracker before {action}: skipped")
+                log(f"no tracker before {action} ({kind} turn): skipped")
                 continue
             time_webhook(stack, action, found, domain, min(3, opts.webhook_calls))  # warm-up
-            webhooks[action] = time_webhook(stack, action, found, domain, opts.webhook_calls, answers=answers)
-        recommend_trackers = trackers.get("action_recommend") or []
+            webhooks[kind] = time_webhook(stack, action, found, domain, opts.webhook_calls, answers=answers)
+        recommend_trackers = trackers.get("first") or []
         if recommend_trackers:
-            webhooks["action_recommend:new"] = time_webhook(
-                stack, "action_recommend", recommend_trackers, domain, opts.webhook_calls,
+            webhooks["first:new"] = time_webhook(
+                stack, KIND_ACTIONS["first"], recommend_trackers, domain, opts.webhook_calls,
                 transform=with_new_request_text,
             )
         events = len(recommend_trackers[0]["events"]) if recommend_trackers else 0
-        body = len(json.dumps({"next_action": "action_recommend", "tracker": recommend_trackers[0],
+        body = len(json.dumps({"next_action": KIND_ACTIONS["first"], "tracker": recommend_trackers[0],
                                "domain": domain}).encode()) if recommend_trackers else 0
         senders = [c.customer.sender for c in done]
         turn_actions: dict[str, list[tuple[int, int]]] = {kind: [] for kind in KIND_ACTIONS}
@@ -716,8 +762,7 @@ def run_stack_part(opts: Options, workdir: Path) -> Measured:
                 turn_actions[kind].append(pair)
         log("stopping the servers")
     log("Rasa in process (loads the model again): next-action prediction, NLU, SQL tracker store")
-    expected = dict(REPLAYED)
-    cases = [(t, expected[action]) for action, found in trackers.items() for t in found]
+    cases = [(t, KIND_ACTIONS[kind]) for kind, found in trackers.items() for t in found]
     rasa = probe_rasa(workdir, cases, texts, answers, stack.tracker_db, senders, opts.webhook_calls)
     return Measured(conversations, parse, webhooks, events, body, rasa, turn_actions)
 
@@ -791,8 +836,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     def median_count(kind: str, which: int) -> float:
         return _pct([float(pair[which]) for pair in measured.turn_actions.get(kind, [])], 50)
 
-    actions_of = {"first": ["validate_needs_form", "action_recommend:new"], "feedback": ["action_feedback"],
-                  "more": ["action_show_more"]}
     validate_p50 = _pct(rasa.validate, 50)
     per_turn = Table("Where each turn's time goes (p50, ms)",
                      ["turn", "turn", "NLU", "action server call(s)", "answer validation", "policies",
@@ -800,12 +843,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for kind, label in TURN_KINDS:
         turn_p50 = _pct([t.ms for t in by_kind[kind]], 50)
         nlu = _pct(rasa.parse.get(kind, []), 50)
-        calls = [_pct(wh.get(a, []), 50) for a in actions_of[kind]]
+        calls = [_pct(wh.get(key, []), 50) for key, _ in WEBHOOK_CALLS[kind]]
         action_ms = sum(calls) if calls and not any(math.isnan(c) for c in calls) else float("nan")
         predicted, remote = median_count(kind, 0), median_count(kind, 1)
         policies, validation = predicted * policy_p50, remote * validate_p50
         rest = turn_p50 - nlu - action_ms - validation - policies - store_p50
-        names = " + ".join(a.replace(":new", ", new query") for a in actions_of[kind])
+        names = " + ".join(label for _, label in WEBHOOK_CALLS[kind])
         per_turn.add(label, _ms(turn_p50), _ms(nlu), f"{_ms(action_ms)} ({names})",
                      f"{_ms(validation)} ({remote:.0f} × {_ms(validate_p50)})",
                      f"{_ms(policies)} ({predicted:.0f} × {_ms(policy_p50)})", _ms(store_p50), _ms(rest),
@@ -820,9 +863,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ms). Messages starting with `/` (the 👍 button payload) skip the NLU pipeline.",
         "Action server calls: its `/webhook` POSTed directly (HTTP included, as Rasa's call is) with the tracker "
         "fetched from `GET /conversations/{id}/tracker?until=…` just before that action ran and the domain from "
-        "`GET /domain`. The first recommendation makes two calls: `validate_needs_form` (Rasa runs `needs_form` "
-        "and has the answer validated) and `action_recommend`, with a query text never embedded before, as in "
-        "the measured turns.",
+        "`GET /domain`. Every turn is one call to `action_shop` (the one shopping action: no form, so no separate "
+        "call to validate the answer to a question): the first recommendation's call is timed with a query text "
+        "never embedded before, as in the measured turns.",
         "Answer validation: Rasa checks every action server answer with `jsonschema.validate` "
         "(`RemoteAction._validate_action_result`), timed in the Rasa environment on real answers; there "
         f"`jsonschema.validate` is `{rasa.validate_impl}` "
@@ -863,9 +906,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     components.add("whole turn (first recommendation)", f"REST, {len(by_kind['first'])} turns", _ms(first_p50),
                    "100%", _ms(_pct([t.ms for t in by_kind["first"]], 95)))
     nlu = row("NLU", "Rasa in process: `processor.parse_message`", rasa.parse.get("first", []))
-    validate = row("action call: validate_needs_form", "`/webhook` direct", wh.get("validate_needs_form", []))
-    recommend_new = row("action call: action_recommend (new query text)", "`/webhook` direct",
-                        wh.get("action_recommend:new", []))
+    recommend_new = row("action call: action_shop (new query text)", "`/webhook` direct", wh.get("first:new", []))
     embed_new = row("… query embedding, new text", "in process: `retriever.embed_query`", in_process.embed_new)
     search = row("… search + rerank (recommend − embedding)", "in process: `recommender.recommend`, query cached",
                  in_process.search_first)
@@ -873,7 +914,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    f"in process, SQLite file (snapshot {_ms(_pct(in_process.snapshot, 50))} + record_many "
                    f"{_ms(_pct(in_process.record, 50))})", in_process.database)
     derived("… rest of the call: HTTP, JSON, tracker and domain parsing, slots, cards",
-            "action_recommend − embedding − search − database", recommend_new - embed_new - search - database)
+            "action_shop − embedding − search − database", recommend_new - embed_new - search - database)
     remote = median_count("first", 1)
     validation = remote * validate_p50
     derived(f"Rasa validating the action server's answers ({remote:.0f} calls)",
@@ -889,9 +930,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _pct(rasa.read, 95) + _pct(rasa.save, 95))
     derived("remainder: REST channel, HTTP, (de)serialisation, glue",
             "turn − every row above without …",
-            first_p50 - nlu - validate - recommend_new - validation - policies - store_p50)
-    compare("for comparison: action_recommend with the query embedding cached", "`/webhook` direct",
-            wh.get("action_recommend", []))
+            first_p50 - nlu - recommend_new - validation - policies - store_p50)
+    compare("for comparison: action_shop with the query embedding cached", "`/webhook` direct",
+            wh.get("first", []))
     compare("for comparison: query embedding, cached", "in process: `retriever.embed_query` again",
             in_process.embed_cached)
     compare("for comparison: search + rerank steered by a liked item (👍 turn)",

@@ -182,6 +182,8 @@ class Recommender:
         k: int = 3,
         exclude_ids: Sequence[str] = (),
         like_item: str | None = None,
+        filters: Filters | None = None,
+        relax: bool = True,
     ) -> Recommendation:
         """Recommend ``k`` items.
 
@@ -192,6 +194,10 @@ class Recommender:
             exclude_ids: items not to show (already shown, rejected).
             like_item: an item the customer wants "more like"; its vector
                 steers the search.
+            filters: the hard constraints, when the caller built them itself (the
+                conversation model does); ``needs`` then only ranks and explains.
+            relax: relax the most restrictive constraint when fewer than ``k`` items
+                pass; ``False`` returns what passes, however few.
 
         Returns:
             The items with reasons, and any relaxed constraints.
@@ -199,9 +205,10 @@ class Recommender:
         preferences = preferences or Preferences()
         table = self.retriever.filter_table
         relaxed: list[str] = []
-        filters = needs.filters(exclude_ids)
+        if filters is None:
+            filters = needs.filters(exclude_ids)
         mask = table.mask(filters)
-        if int(mask.sum()) < k:
+        if relax and int(mask.sum()) < k:
             needs, filters, mask, relaxed = self._relax(needs, exclude_ids, k)
         query = self.retriever.embed_query(needs.query_text())
         if like_item is not None and like_item in self.retriever.catalog:
@@ -232,6 +239,7 @@ class Recommender:
         exclude_ids: Sequence[str] = (),
         seed: int = 0,
         pool: int = 4000,
+        relax: bool = True,
     ) -> Recommendation:
         """Deliberately explore: well-rated items unlike what the profile already knows.
 
@@ -247,13 +255,14 @@ class Recommender:
             exclude_ids: items not to show (already shown, rejected).
             seed: for the small random jitter that keeps repeated surprises different.
             pool: at most this many candidates are scored (a random sample of larger sets).
+            relax: relax a constraint when fewer than ``k`` items pass; ``False`` returns what passes.
         """
         preferences = preferences or Preferences()
         limits = dataclasses.replace(needs, preferences={}, text="")
         table = self.retriever.filter_table
         relaxed: list[str] = []
         mask = table.mask(limits.filters(exclude_ids))
-        if int(mask.sum()) < k:
+        if relax and int(mask.sum()) < k:
             limits, _, mask, relaxed = self._relax(limits, exclude_ids, k)
         positions = np.flatnonzero(mask)
         rng = np.random.default_rng(seed)

@@ -59,6 +59,7 @@ __all__ = [
     "popularity",
     "popularity_ranking",
     "reply_cards",
+    "tracker_question",
 ]
 
 #: Cards the assistant shows per turn; the baselines page their ranking by the same number.
@@ -134,6 +135,25 @@ def detect_question(messages: Sequence[Mapping[str, Any]], question_texts: Mappi
             if start and text.startswith(start):
                 return slot
     return None
+
+
+def tracker_question(tracker: Mapping[str, Any] | None) -> str | None:
+    """The needs question a Rasa tracker (as ``GET /conversations/{id}/tracker`` returns it) has open.
+
+    The assistant keeps its conversation in the ``shop_state`` slot; its ``pending`` is the open
+    question. Only a needs question (a slot name from :data:`QUESTIONS`) is returned: ``None`` for
+    no question, a missing or malformed slot, or a question that is not about the need
+    (``"relax:budget"``, ``"consent"``, ``"satisfaction"``).
+
+    >>> tracker_question({"slots": {"shop_state": {"pending": "colour"}}})
+    'colour'
+    >>> tracker_question({"slots": {"shop_state": {"pending": "relax:colour"}}}) is None
+    True
+    """
+    slots = tracker.get("slots") if isinstance(tracker, Mapping) else None
+    state = slots.get("shop_state") if isinstance(slots, Mapping) else None
+    pending = state.get("pending") if isinstance(state, Mapping) else None
+    return pending if isinstance(pending, str) and pending in QUESTIONS else None
 
 
 def _round_up(amount: float) -> int:
@@ -300,13 +320,16 @@ class SimulatedCustomer:
         self.conversation.transcript.append(("customer", self.conversation.opening))
         return self.conversation.opening
 
-    def next_message(self, reply: Sequence[Mapping[str, Any]], requested_slot: str | None = None) -> str | None:
+    def next_message(self, reply: Sequence[Mapping[str, Any]], pending: str | None = None) -> str | None:
         """Read the assistant's reply to the last message and say the next one.
 
         Args:
             reply: the bot's messages of the turn (REST format).
-            requested_slot: the question the needs form is asking, when the caller
-                read it from the tracker; otherwise it is worked out from the reply.
+            pending: the question the assistant is asking, when the caller read it from
+                the tracker (the ``pending`` of the ``shop_state`` slot). Only a needs
+                question (one of :data:`QUESTIONS`) counts; anything else — ``None``,
+                ``"relax:budget"``, ``"consent"``, ``"satisfaction"`` — leaves it to be
+                worked out from the reply.
 
         Returns:
             The next message, or ``None`` when the customer stops (a hit was shown, or
@@ -323,7 +346,8 @@ class SimulatedCustomer:
             conversation.transcript.append(("cards", ", ".join(ids)))
         if conversation.success_turn is not None or turn >= self.max_turns:
             return None
-        question = None if ids else (requested_slot or detect_question(reply, self.question_texts))
+        asked = pending if pending in QUESTIONS else None
+        question = None if ids else (asked or detect_question(reply, self.question_texts))
         if question is not None:
             conversation.questions += 1
             repeated = question == self._last_question

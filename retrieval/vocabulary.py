@@ -11,6 +11,8 @@ sofas", "gray") to a value the catalog really has.
 'Office Chairs'
 >>> vocab.match("colour", "GREY please")
 'grey'
+>>> vocab.match("category", "an office chiar")
+'Office Chairs'
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from retrieval.catalog import Catalog, Product
 
@@ -152,6 +156,7 @@ class CatalogVocabulary:
                     for form in variants(text, inflect=name == "category"):
                         self._index[name].setdefault(form, canonical)
         self._catalog = catalog
+        self._single_words: dict[str, list[str]] = {}
         self.category_counts: dict[str, int] = dict(Counter(p.category for p in catalog))
         #: Words that name a category without being its name, most reliable first: deeper levels
         #: of the category tree ("rings" → "Jewellery"), then title words ("dress" → "Clothing").
@@ -251,7 +256,35 @@ class CatalogVocabulary:
             found = self._longest(index, words)
             if found is not None:
                 return found
+        corrected = [self._corrected(attribute, w) for w in words]
+        if corrected != words:
+            for index in indexes:
+                found = self._longest(index, corrected)
+                if found is not None:
+                    return found
         return None
+
+    def _corrected(self, attribute: str, word: str) -> str:
+        """The catalog word a typo stands for ("sofaa", "lmap", "bookcse"), or the word itself.
+
+        One edit (a transposition counts as one) for words of four to seven letters, two from eight; the
+        first letter must agree, so that "hair" does not become "chair". rapidfuzz's optimal string
+        alignment distance does the comparing.
+        """
+        if len(word) < 4 or not word.isalpha():
+            return word
+        forms = self._single_words.get(attribute)
+        if forms is None:
+            # Names and the category tree only: title words ("allen" of a brand) are too loose to correct towards.
+            index = [self._index.get(attribute, {})] + (self.category_aliases[:2] if attribute == "category" else [])
+            forms = sorted({w for i in index for f in i for w in f.split() if len(w) >= 4})
+            self._single_words[attribute] = forms
+        if word in forms:
+            return word
+        limit = 1 if len(word) < 8 else 2
+        candidates = [f for f in forms if f[0] == word[0] and abs(len(f) - len(word)) <= limit]
+        best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
+        return str(best[0]) if best is not None else word
 
     @staticmethod
     def _longest(index: Mapping[str, str], words: list[str]) -> str | None:

@@ -46,8 +46,10 @@ __all__ = [
     "sync_summaries",
 ]
 
-#: Actions that mean the assistant did not understand.
-FALLBACK_ACTIONS = frozenset({"action_rephrase", "action_default_fallback", "action_two_stage_fallback"})
+#: Actions that mean the assistant did not understand. The rephrase prompt is said by
+#: ``action_shop``, which answers every shopping move, so that one is recognised by its
+#: intent (:data:`FALLBACK_INTENTS`), not by the action.
+FALLBACK_ACTIONS = frozenset({"action_default_fallback", "action_two_stage_fallback"})
 FALLBACK_INTENTS = frozenset({"nlu_fallback"})
 HANDOFF_ACTIONS = frozenset({"action_handoff"})
 HANDOFF_INTENTS = frozenset({"human_handoff"})
@@ -118,7 +120,7 @@ def apply_event(summary: ConversationSummary, event_id: int, type_name: str, tim
         name, value = data.get("name"), data.get("value")
         if name == "awaiting":
             state["awaiting"] = value
-            if value == "satisfaction":  # set by action_choose once an item was chosen
+            if value == "satisfaction":  # set by action_shop once an item was chosen
                 summary.has_choice = True
         elif name in ("liked_items", "rejected_items"):
             size = len(value) if isinstance(value, list) else 0

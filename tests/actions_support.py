@@ -9,6 +9,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.conversation import State
 from actions.services import Services
 from retrieval.encoder import HashingEncoder
 from retrieval.loaders import load_catalog
@@ -69,6 +70,25 @@ def tracker(
         "active_loop": {"name": active_loop} if active_loop else {},
         "latest_action_name": "action_listen",
     })
+
+
+def shop_tracker(
+    text: str = "",
+    intent: str = "request_recommendation",
+    entities: list[dict[str, Any]] | None = None,
+    state: State | None = None,
+    *,
+    slots: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Tracker:
+    """A tracker in that shopping conversation (the ``shop_state`` slot) whose latest message is ``text``."""
+    return tracker(text, intent, entities=entities, slots={**(slots or {}), "shop_state": (state or State()).to_dict()},
+                   **kwargs)
+
+
+def state_of(events: list[dict[str, Any]]) -> State:
+    """The conversation state the events leave in ``shop_state`` (a fresh one when they set none)."""
+    return State.from_dict(slots_of(events).get("shop_state"))
 
 
 def entity(name: str, value: str, role: str | None = None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.stack import free_port
+from evaluation.stack import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))

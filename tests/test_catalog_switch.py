@@ -4,7 +4,7 @@ The Flipkart export is unlike the demo catalog: broad categories from category t
 ("Clothing", "Bags Wallets Belts") with the customer's words one level down ("a ring", "a
 dress"), a few one-off "categories" that are product names, colours and materials on about
 half the items, "Ideal For" values spelt several ways ("Women", "Women's"), prices in rupees.
-The actions run here with Tracker.from_dict and CollectingDispatcher on that catalog.
+``action_shop`` runs here with Tracker.from_dict and CollectingDispatcher on that catalog.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 from actions import texts
-from actions.needs_form import ActionAskBudget, ActionAskCategory, ActionAskUse, ValidateNeedsForm
-from actions.recommend import ActionRecommend
+from actions.conversation import Need, State
 from actions.services import Services
+from actions.shop import ActionShop
 from retrieval.catalog import Catalog
 from retrieval.cli import main
 from retrieval.encoder import HashingEncoder
@@ -34,7 +34,7 @@ from retrieval.search import Retriever
 from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms, value_key
 from store.db import create_schema, make_engine
 from store.profiles import ProfileStore
-from tests.actions_support import cards, run, texts_of, tracker
+from tests.actions_support import cards, entity, run, shop_tracker, state_of, texts_of
 from tests.conftest import MAPPINGS, ROOT, SHARED_CATALOGS
 
 FLIPKART = "flipkart-sample.csv"
@@ -56,15 +56,14 @@ def services(flipkart: Catalog) -> Services:
                     vocabulary=CatalogVocabulary(flipkart))
 
 
-@pytest.fixture
-def validator(services: Services) -> ValidateNeedsForm:
-    return ValidateNeedsForm(lambda: services)
+def shop(services: Services, message: str, intent: str = "inform", entities: list[dict[str, Any]] | None = None,
+         state: State | None = None) -> tuple[Any, State]:
+    """One turn of ``action_shop`` on this catalog: the dispatcher and the state it leaves."""
+    said, events = run(ActionShop(lambda: services), shop_tracker(message, intent, entities, state))
+    return said, state_of(events)
 
 
-def dispatcher() -> Any:
-    from rasa_sdk.executor import CollectingDispatcher
-
-    return CollectingDispatcher()
+ASKING_CATEGORY = State(pending="category")
 
 
 # -- understanding answers ---------------------------------------------------------
@@ -80,24 +79,26 @@ def dispatcher() -> Any:
     ("footwear", "Footwear"),                  # the name itself still comes first
 ])
 def test_category_answers_in_customers_words_map_to_the_broad_category(
-    validator: ValidateNeedsForm, answer: str, category: str
+    services: Services, answer: str, category: str
 ) -> None:
-    assert validator.validate_category(answer, dispatcher(), tracker(answer), {}) == {"category": category}
+    _, state = shop(services, answer, state=ASKING_CATEGORY)
+    assert state.need.scope == (category,)
 
 
-def test_an_unknown_category_names_the_main_ones_not_all_of_them(validator: ValidateNeedsForm,
-                                                                 flipkart: Catalog) -> None:
-    said = dispatcher()
-    assert validator.validate_category("spaceship", said, tracker("spaceship"), {}) == {"category": None}
+def test_an_unknown_category_names_the_main_ones_not_all_of_them(services: Services, flipkart: Catalog) -> None:
+    said, state = shop(services, "spaceship", state=ASKING_CATEGORY)
+    assert state.need.scope == () and state.pending == "category"
     message = texts_of(said)[0]
+    assert message.startswith('Sorry, we don\'t carry "spaceship".')
     named = message.split("We have: ", 1)[1].rstrip(".").split(", ")
-    assert named[-1] == texts.MORE_OPTIONS and len(named) <= 13
     sizes = Counter(p.category for p in flipkart)
-    assert "Clothing" in named and all(sizes[c] >= 5 for c in named[:-1])
+    assert 0 < len(named) <= 13 and len(named) < len(sizes)
+    assert "Clothing" in named and all(sizes[c] >= 5 for c in named)
 
 
 def test_category_buttons_are_the_biggest_categories(services: Services, flipkart: Catalog) -> None:
-    said, _ = run(ActionAskCategory(lambda: services), tracker("hi", "greet"))
+    said, state = shop(services, "something under 1000", "inform", [entity("budget", "under 1000")])
+    assert state.pending == "category" and texts_of(said) == [texts.ASK_CATEGORY]
     offered = [b["title"] for b in said.messages[0]["buttons"]]
     sizes = Counter(p.category for p in flipkart)
     assert offered == sorted(offered, key=str.casefold) and len(offered) == 12
@@ -105,18 +106,19 @@ def test_category_buttons_are_the_biggest_categories(services: Services, flipkar
     assert all(sizes[c] >= twelfth for c in offered)  # no product name posing as a category
 
 
-def test_use_answers_match_the_catalog_spellings(validator: ValidateNeedsForm) -> None:
-    t = tracker("for women", slots={"category": "Clothing"})
-    result = validator.validate_use("for women", dispatcher(), t, {})
-    assert value_key(result["use"]) == "women"
+def test_use_answers_match_the_catalog_spellings(services: Services) -> None:
+    asking_use = State(need=Need(scope=("Clothing",), settled=("budget",)), pending="use", questions=1)
+    _, state = shop(services, "for women", state=asking_use)
+    assert value_key(state.need.wishes["use"]) == "women"
 
 
 # -- what is asked ---------------------------------------------------------------------
 
 
 def test_attribute_buttons_offer_each_value_once_however_it_is_spelt(services: Services) -> None:
-    t = tracker("x", slots={"category": "Clothing", "budget": "any"})
-    said, _ = run(ActionAskUse(lambda: services), t)
+    all_but_use = State(need=Need(settled=("budget", "colour", "material", "style")))
+    said, state = shop(services, "clothes", "inform", [entity("category", "clothing")], state=all_but_use)
+    assert state.pending == "use"  # the only question left
     message = said.messages[0]
     assert message["text"] == texts.ASK_ATTRIBUTE["use"] == "Who or what is it for?"
     values = [b["title"] for b in message["buttons"][:-1]]
@@ -132,18 +134,19 @@ def test_a_sparse_attribute_counts_only_for_the_items_it_describes(flipkart: Cat
     assert answer_entropy(clothing, "colour") == pytest.approx(coverage * answer_entropy(full, "colour"))
 
 
-def test_the_form_asks_what_splits_this_catalog(validator: ValidateNeedsForm, flipkart: Catalog) -> None:
-    t = tracker("x", slots={"category": "Clothing", "budget": "any"})
-    listed = __import__("asyncio").run(validator.required_slots([], None, t, {}))  # type: ignore[arg-type]
-    asked = listed[-1]
-    assert asked in ("colour", "material", "style", "use")
+def test_the_questions_ask_what_splits_this_catalog(services: Services, flipkart: Catalog) -> None:
+    said, state = shop(services, "clothing", "inform", [entity("category", "clothing")],
+                       State(need=Need(settled=("budget",))))
+    asked = state.pending
+    assert asked in ("colour", "material", "style", "use") and texts_of(said) == [texts.ASK_ATTRIBUTE[asked]]
     clothing = [p for p in flipkart if p.category == "Clothing"]
     best = max(("colour", "material", "style", "use"), key=lambda a: answer_entropy(clothing, a))
     assert asked == best
 
 
 def test_budget_buttons_are_in_rupees(services: Services) -> None:
-    said, _ = run(ActionAskBudget(lambda: services), tracker("x", slots={"category": "Watches"}))
+    said, state = shop(services, "watches", "inform", [entity("category", "watches")])
+    assert state.pending == "budget"
     titles = [b["title"] for b in said.messages[0]["buttons"]]
     assert titles[0].startswith("Under ₹") and "₹" in said.messages[0]["text"]
 
@@ -164,10 +167,15 @@ def test_a_wish_for_men_does_not_favour_womens_items(services: Services) -> None
 
 
 def test_recommendations_from_the_flipkart_catalog(services: Services) -> None:
-    t = tracker("a black watch", slots={"category": "Watches", "colour": "Black", "budget_max": 2000.0})
-    said, _ = run(ActionRecommend(lambda: services), t)
+    ents = [entity("category", "watch"), entity("colour", "black"), entity("budget", "under 2000")]
+    said, state = shop(services, "a black watch under 2000", "request_recommendation", ents)
+    assert state.need.scope == ("Watches",) and value_key(state.need.wishes["colour"]) == "black"
+    while not cards(said) and state.pending is not None:
+        said, state = shop(services, "i don't mind", "no_preference", state=state)
     items = cards(said)
     assert len(items) == 3 and all(i["category"] == "Watches" and i["price"] <= 2000 for i in items)
+    catalog = services.recommender.catalog
+    assert all(value_key(catalog.get(i["id"]).colour or "") == "black" for i in items)  # type: ignore[union-attr]
     assert all(i["currency"] == "INR" for i in items)
 
 
@@ -238,15 +246,18 @@ def test_train_script_keeps_the_demo_default() -> None:
     assert "--data data/nlu data/stories data/rules --out models --fixed-model-name shopkeeper" in printed
 
 
-def test_a_stray_attribute_word_is_dropped_quietly_but_a_wrong_answer_is_explained(
-    validator: ValidateNeedsForm,
-) -> None:
-    # "i need home furnishing": the NLU may take "home" for a use while the form asks the category
-    said = dispatcher()
-    asking_category = tracker("home furnishing", slots={"requested_slot": "category"})
-    assert validator.validate_use("home", said, asking_category, {}) == {"use": None}
-    assert said.messages == []
-    asking_use = tracker("for aliens", slots={"requested_slot": "use"})
-    assert validator.validate_use("aliens", said, asking_use, {}) == {"use": None}
-    listed = texts_of(said)[0].split("For example: ", 1)[1]
+def test_a_stray_attribute_word_is_dropped_quietly(services: Services) -> None:
+    # "i need home furnishing": the NLU may take "home" for a use while the category is asked
+    said, state = shop(services, "home furnishing", "inform", [entity("use", "home")], ASKING_CATEGORY)
+    assert state.need.scope == ("Home Furnishing",) and "use" not in state.need.wishes
+    assert not any("don't know" in t for t in texts_of(said))
+
+
+def test_a_wrong_answer_is_explained_with_the_values_there_are(services: Services) -> None:
+    asking_use = State(need=Need(scope=("Clothing",), settled=("budget",)), pending="use", questions=1)
+    said, state = shop(services, "for aliens", state=asking_use)
+    assert "use" not in state.need.wishes
+    explained = [t for t in texts_of(said) if "For example: " in t]
+    assert explained, texts_of(said)
+    listed = explained[0].split("For example: ", 1)[1]
     assert "; " in listed and ("Men, Boys" in listed or "Boys, Men" in listed)  # values holding commas stay whole

@@ -41,6 +41,24 @@ CREATE INDEX ix_events_sender_id ON events (sender_id);
 """
 
 
+#: The need of "i need a sofa under 800" in the ``shop_state`` slot.
+SOFA_NEED: dict[str, Any] = {
+    "scope": ["Sofas"], "scope_words": "sofa", "budget_min": None, "budget_max": 800.0, "wishes": {},
+    "exclusions": [], "text": "i need a sofa under 800", "price_cap": None, "price_floor": None, "avoid": [],
+    "size": None, "settled": ["budget"],
+}
+
+
+def shop_state(**changes: Any) -> dict[str, Any]:
+    """A ``shop_state`` slot value as ``action_shop`` sets it (the shape of ``State.to_dict()``)."""
+    need: dict[str, Any] = {"scope": [], "scope_words": "", "budget_min": None, "budget_max": None, "wishes": {},
+                            "exclusions": [], "text": "", "price_cap": None, "price_floor": None, "avoid": [],
+                            "size": None, "settled": []}
+    state: dict[str, Any] = {"need": need, "lists": [], "reasons": [], "seen": [], "rejected": [], "liked": [],
+                             "chosen": [], "pending": None, "questions": 0, "unclear": 0, "consent_asked": False}
+    return {**state, **changes}
+
+
 def card(item_id: str, rank: int, title: str = "Halden Sofa in Grey Linen", price: float = 699.0) -> dict[str, Any]:
     return {"id": item_id, "title": title, "price": price, "currency": "USD", "category": "Sofas",
             "image_url": f"/catalog/images/{item_id}.svg", "url": f"/shop/products/{item_id}", "rating": 4.5,
@@ -54,6 +72,8 @@ class Conversation:
     sender_id: str
     t: float = T0
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: what ``action_shop`` last put in the ``shop_state`` slot
+    shop_state: dict[str, Any] = field(default_factory=shop_state)
 
     def _add(self, event: str, **data: Any) -> Conversation:
         self.t += 0.5
@@ -90,19 +110,26 @@ class Conversation:
     def slot(self, name: str, value: Any) -> Conversation:
         return self._add("slot", name=name, value=value)
 
-    def loop(self, name: str | None) -> Conversation:
-        return self._add("active_loop", name=name)
-
     def listen(self) -> Conversation:
         return self.action("action_listen")
 
+    def shop(self, **changes: Any) -> Conversation:
+        """``action_shop`` runs; the caller adds its messages, then :meth:`state` and the other slots it sets."""
+        self.shop_state = {**self.shop_state, **changes}
+        return self.action("action_shop")
+
+    def state(self) -> Conversation:
+        """The ``shop_state`` slot ``action_shop`` sets after its messages."""
+        return self.slot("shop_state", self.shop_state)
+
     def recommend(self, items: list[str], request_id: str = "r-0123456789ab") -> Conversation:
-        self.action("needs_form").loop("needs_form").slot("requested_slot", None).loop(None)
-        self.action("action_recommend")
+        """``action_shop`` answers the sofa request with cards at once (nothing left to ask)."""
+        self.shop(need=SOFA_NEED, lists=[items], reasons=["under your $800 budget"] * len(items), seen=list(items))
         cards = [card(i, n) for n, i in enumerate(items, 1)]
         self.bot("Here are a few things you might like:",
                  custom={"data": {"type": "recommendations", "request_id": request_id, "items": cards}})
-        return self.slot("shown_items", items).slot("request_id", request_id).listen()
+        self.state().slot("shown_items", items).slot("shown_reasons", ["under your $800 budget"] * len(items))
+        return self.slot("seen_items", items).slot("request_id", request_id).listen()
 
 
 def sofa_request(c: Conversation) -> Conversation:
@@ -120,15 +147,15 @@ def happy(sender: str = "c-happy", t: float = T0) -> Conversation:
     sofa_request(c).recommend(["SKU-0001", "SKU-0002", "SKU-0003"])
     c.button('/feedback{"item_id": "SKU-0002", "sentiment": "like"}', "feedback",
              {"item_id": "SKU-0002", "sentiment": "like"})
-    c.action("action_feedback").bot("Glad you like the Halden Sofa.").slot("liked_items", ["SKU-0002"]).listen()
+    c.shop(liked=["SKU-0002"]).bot("Glad you like the Halden Sofa.").state().slot("liked_items", ["SKU-0002"]).listen()
     c.user("i'll take the second one", "choose_item", 0.97,
            [{"entity": "ordinal", "start": 14, "end": 20, "value": "second", "extractor": "DIETClassifier"}])
-    c.action("action_choose").bot("Great choice!")
+    c.shop(chosen=["SKU-0002"], pending="satisfaction").bot("Great choice!")
     c.bot("Did that solve what you were looking for?",
           buttons=[{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}])
-    c.slot("awaiting", "satisfaction").listen()
-    c.user("/affirm", "affirm", 1.0).action("action_handle_yes_no").bot("Wonderful — enjoy it!")
-    return c.slot("awaiting", None).listen()
+    c.state().slot("awaiting", "satisfaction").listen()
+    c.user("/affirm", "affirm", 1.0).shop(pending=None).bot("Wonderful — enjoy it!")
+    return c.state().slot("awaiting", None).listen()
 
 
 def disliked(sender: str = "c-dislike", t: float = T0) -> Conversation:
@@ -137,18 +164,18 @@ def disliked(sender: str = "c-dislike", t: float = T0) -> Conversation:
     sofa_request(c).recommend(["SKU-0011", "SKU-0012", "SKU-0013"])
     c.button('/feedback{"item_id": "SKU-0011", "sentiment": "dislike"}', "feedback",
              {"item_id": "SKU-0011", "sentiment": "dislike"})
-    c.action("action_feedback").bot("Got it, I won't show you that again.").slot("rejected_items", ["SKU-0011"])
-    return c.listen()
+    c.shop(rejected=["SKU-0011"]).bot("Got it, I won't show you that again.").state()
+    return c.slot("rejected_items", ["SKU-0011"]).listen()
 
 
 def fallback(sender: str = "c-fallback", t: float = T0) -> Conversation:
-    """Says something unclear: the rephrase prompt with buttons."""
+    """Says something unclear: ``action_shop`` answers with the rephrase prompt and buttons."""
     c = Conversation(sender, t).start()
-    c.user("blorp the wibble", "nlu_fallback", 0.3).action("action_rephrase")
+    c.user("blorp the wibble", "nlu_fallback", 0.3).shop(unclear=1)
     c.bot("Sorry, I didn't quite get that. Did you mean…",
           buttons=[{"title": "Find something", "payload": "/request_recommendation"},
                    {"title": "Talk to a person", "payload": "/human_handoff"}])
-    return c.listen()
+    return c.state().listen()
 
 
 def handoff(sender: str = "c-handoff", t: float = T0) -> Conversation:
@@ -281,7 +308,7 @@ def test_transcript_has_messages_intents_buttons_cards_and_slots(tmp_path: Path)
     assert customer[2].is_button_payload and customer[4].pressed == "Yes"
     cards = next(m for m in transcript.messages if m.cards)
     assert [c.id for c in cards.cards] == ["SKU-0001", "SKU-0002", "SKU-0003"] and cards.request_id
-    assert cards.after_action == "action_recommend"
+    assert cards.after_action == "action_shop"
     assert transcript.final_slots["liked_items"] == ["SKU-0002"] and transcript.final_slots["awaiting"] is None
     assert [s.value for s in transcript.slot_changes if s.name == "awaiting"] == ["satisfaction", None]
 
@@ -289,7 +316,8 @@ def test_transcript_has_messages_intents_buttons_cards_and_slots(tmp_path: Path)
 def test_export_is_a_rasa_test_story(tmp_path: Path) -> None:
     write_rows(tmp_path / "tracker.db", [happy()])
     tracker, _ = engines(tmp_path)
-    text = export_test_story("c-happy", load_events(tracker, "c-happy"), featurized_slots={"requested_slot"})
+    # no slot influences the dialogue (bot/domain/slots.yml): the rules route by intent alone
+    text = export_test_story("c-happy", load_events(tracker, "c-happy"), featurized_slots=set())
     data = yaml.safe_load(text)
     assert data["version"] == "3.1" and len(data["stories"]) == 1
     story = data["stories"][0]
@@ -299,13 +327,14 @@ def test_export_is_a_rasa_test_story(tmp_path: Path) -> None:
     assert steps[1] == {"action": "action_greet"}
     assert steps[2] == {"user": 'i need a [sofa]{"entity": "category", "value": "Sofas"} [under 800](budget)\n',
                         "intent": "request_recommendation"}
-    assert steps[3:8] == [{"action": "needs_form"}, {"active_loop": "needs_form"},
-                          {"slot_was_set": [{"requested_slot": None}]}, {"active_loop": None},
-                          {"action": "action_recommend"}]
+    # the request is answered by one action (no form, no loop), then the customer speaks again
+    assert steps[3:5] == [{"action": "action_shop"},
+                          {"user": '/feedback{"item_id": "SKU-0002", "sentiment": "like"}\n', "intent": "feedback"}]
     assert {"user": '/feedback{"item_id": "SKU-0002", "sentiment": "like"}\n', "intent": "feedback"} in steps
     assert {"user": "i'll take the [second](ordinal) one\n", "intent": "choose_item"} in steps
     assert not any("action_listen" in str(s) or "action_session_start" in str(s) for s in steps)
-    assert not any("shown_items" in str(s) for s in steps)  # slots that do not influence the dialogue
+    assert not any("shown_items" in str(s) or "shop_state" in str(s) for s in steps)  # they do not influence it
+    assert not any("active_loop" in s or "slot_was_set" in s for s in steps)
     everything = yaml.safe_load(export_test_story("c-happy", load_events(tracker, "c-happy")))
     shown = {"slot_was_set": [{"shown_items": ["SKU-0001", "SKU-0002", "SKU-0003"]}]}
     assert shown in everything["stories"][0]["steps"]
@@ -316,7 +345,7 @@ def test_export_falls_back_to_intent_and_entities_when_inline_annotation_cannot_
     c.user("a [weird] sofa", "request_recommendation", 0.9,
            [{"entity": "category", "start": 10, "end": 14, "value": "Sofas"},
             {"entity": "material", "start": 10, "end": 14, "value": "leather", "role": "exclude"}])
-    c.action("action_recommend").listen()
+    c.action("action_shop").listen()
     c.action("action_session_start", policy=None)._add("session_started")
     c.listen().user("hello", "greet").action("action_greet").listen()
     write_rows(tmp_path / "tracker.db", [c])

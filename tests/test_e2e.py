@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from evaluation.stack import Stack, StackError, get, running_stack, say
 from retrieval.loaders import load_catalog
 from tests.conftest import DEMO_CATALOG
-from tests.stack import Stack, StackError, get, running_stack, say
 
 pytestmark = pytest.mark.e2e
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from scipy.stats import binomtest, chi2_contingency
 
-from actions.follow_through import ActionChoose, ActionHandleYesNo
-from actions.recommend import ActionRecommend
+from actions.conversation import Need, State
 from actions.services import Services
+from actions.shop import ActionShop
 from retrieval.cli import main as cli
 from store.db import create_schema, make_engine
 from store.experiments import (
@@ -26,7 +26,7 @@ from store.experiments import (
 )
 from store.models import InteractionKind
 from store.profiles import ProfileStore
-from tests.actions_support import cards, make_services, run, tracker
+from tests.actions_support import cards, entity, make_services, run, shop_tracker, state_of
 
 SPLIT = Experiment("split", (Variant("control", 1, personalised=False), Variant("personal", 1)))
 
@@ -117,23 +117,25 @@ def test_the_control_arm_gets_the_unpersonalised_ranking_and_logs_its_variant() 
     in_control = next(s for s in (f"x-{i}" for i in range(100)) if SPLIT.assign(s).name == "control")
     in_personal = next(s for s in (f"x-{i}" for i in range(100)) if SPLIT.assign(s).name == "personal")
     plain_services = make_services()
-    liked = [i["id"] for i in cards(run(ActionRecommend(lambda: plain_services),
-                                        tracker("armchairs", slots={"category": "Armchairs"}))[0])]
-    slots = {"category": "Armchairs", "liked_items": liked[:1]}
+    asking = State(need=Need(scope=("Armchairs",)), questions=3)
 
-    def ranking(svc: Services, sender: str, with_slots: dict[str, object]) -> list[str]:
-        dispatcher, _ = run(ActionRecommend(lambda: svc), tracker("armchairs", slots=with_slots, sender=sender))
+    def ranking(svc: Services, sender: str, state: State) -> list[str]:
+        dispatcher, _ = run(ActionShop(lambda: svc), shop_tracker(
+            "armchairs", "request_recommendation", [entity("category", "armchairs")], state, sender=sender))
         return [i["id"] for i in cards(dispatcher)]
 
-    neutral = ranking(plain_services, "n", {"category": "Armchairs"})
-    assert ranking(services, in_control, slots) == neutral
-    assert ranking(services, in_personal, slots) == ranking(plain_services, "n2", slots) != neutral
+    liked = ranking(plain_services, "l", asking)
+    having_liked = State(need=asking.need, liked=tuple(liked[:1]), questions=3)
+    neutral = ranking(plain_services, "n", asking)
+    assert ranking(services, in_control, having_liked) == neutral
+    assert ranking(services, in_personal, having_liked) == ranking(plain_services, "n2", having_liked) != neutral
 
-    chosen = tracker("the first", "choose_item", slots={"shown_items": neutral, "request_id": "r-1"},
-                     sender=in_control, entities=[{"entity": "ordinal", "value": "first"}])
-    run(ActionChoose(lambda: services), chosen)
-    run(ActionHandleYesNo(lambda: services), tracker("yes", "affirm", slots={"awaiting": "satisfaction"},
-                                                     sender=in_control))
+    shown = State(need=asking.need, lists=(tuple(neutral),), seen=tuple(neutral))
+    _, events = run(ActionShop(lambda: services), shop_tracker(
+        "the first", "choose_item", [entity("ordinal", "first")], shown, sender=in_control,
+        slots={"request_id": "r-1"}))
+    _, events = run(ActionShop(lambda: services), shop_tracker(
+        "yes", "affirm", state=state_of(events), sender=in_control, slots={"awaiting": "satisfaction"}))
     report = {r.label: r for r in experiment_report(services.profiles.engine, SPLIT)}
     control = report["split/control"]
     assert control.acceptance.successes == 1 and control.satisfaction.successes == 1

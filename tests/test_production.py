@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from evaluation.stack import StackError
 from tests.production_stack import (
     ProductionStack,
     TcpProxy,
@@ -39,7 +40,6 @@ from tests.production_stack import (
     services_available,
     wait_healthy,
 )
-from tests.stack import StackError
 
 pytestmark = [pytest.mark.e2e, pytest.mark.production]
 logger = logging.getLogger(__name__)

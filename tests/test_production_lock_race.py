@@ -16,8 +16,8 @@ import subprocess
 
 import pytest
 
+from evaluation.stack import RASA
 from tests.production_stack import services_available
-from tests.stack import RASA
 
 pytestmark = pytest.mark.production
 

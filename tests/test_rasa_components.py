@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from evaluation.stack import RASA
 from retrieval.encoder import SentenceTransformerEncoder
-from tests.stack import RASA
 
 pytestmark = pytest.mark.model
 
@@ -163,7 +163,7 @@ def test_bad_classifier_settings_are_named(bad: str) -> None:
 def test_the_trained_model_answers_empty_blank_and_emoji_messages() -> None:
     # The count featurizers describe an empty message while the language model skips it;
     # without zeros in its place DIET failed the turn and the customer got no answer.
-    from tests.stack import MODEL
+    from evaluation.stack import MODEL
 
     out = json.loads(run_in_rasa(f"""
         import asyncio

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import textwrap
 
-from tests.stack import RASA
+from evaluation.stack import RASA
 
 CHECK = textwrap.dedent(
     """

@@ -22,6 +22,7 @@ from retrieval.simulation import (
     novelty,
     popularity_ranking,
     reply_cards,
+    tracker_question,
 )
 from tests.conftest import make_product
 
@@ -137,8 +138,34 @@ def test_the_customer_gives_up(catalog: Catalog) -> None:
 def test_a_repeated_question_gets_i_dont_mind(catalog: Catalog) -> None:
     customer = SimulatedCustomer(catalog.get("t"), catalog, seed=2)  # type: ignore[arg-type]
     customer.first_message()
-    assert customer.next_message([{"text": "?"}], requested_slot="material") == "linen"
-    assert customer.next_message([{"text": "I don't know that"}], requested_slot="material") == DONT_MIND
+    assert customer.next_message([{"text": "?"}], pending="material") == "linen"
+    assert customer.next_message([{"text": "I don't know that"}], pending="material") == DONT_MIND
+
+
+def test_the_pending_question_is_read_from_the_trackers_shop_state() -> None:
+    def tracker(state: Any) -> dict[str, Any]:
+        return {"sender_id": "s", "slots": {"shop_state": state, "shown_items": None}, "events": []}
+
+    for question in ("category", "budget", "colour", "material", "style", "use"):
+        assert tracker_question(tracker({"pending": question, "need": {}})) == question
+    for other in (None, "relax:budget", "relax:colour", "consent", "satisfaction"):
+        assert tracker_question(tracker({"pending": other})) is None
+    assert tracker_question(tracker(None)) is None  # before the first shopping move
+    assert tracker_question({"slots": {}}) is None and tracker_question({}) is None
+    assert tracker_question(None) is None and tracker_question(tracker("nonsense")) is None
+
+
+def test_a_pending_question_beats_the_reply_and_other_pending_values_defer_to_it(catalog: Catalog) -> None:
+    customer = SimulatedCustomer(catalog.get("t"), catalog, seed=2)  # type: ignore[arg-type]
+    customer.first_message()
+    # the tracker says material although the buttons look like a colour question
+    assert customer.next_message(question_reply("colour", "grey"), pending="material") == "linen"
+    # "shall I show other colours?" is no needs question: the reply's yes/no buttons decide
+    offer = [{"text": "I do have 4 sofas in other colours than grey — shall I show them?",
+              "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]}]
+    assert customer.next_message(offer, pending="relax:colour") == "no"
+    assert customer.next_message(question_reply("colour", "grey"), pending="consent") == "grey"
+    assert customer.conversation.questions == 2
 
 
 def test_baselines_page_a_ranking_three_at_a_time(catalog: Catalog) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from evaluation.stack import Stack, StackError, free_port, running_stack
 from tests.browser import chromium, screenshot, serve
-from tests.stack import Stack, StackError, free_port, running_stack
 from web.app import create_app
 from web.settings import WebSettings
 

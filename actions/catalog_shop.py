@@ -1,0 +1,308 @@
+"""The catalog as the conversation model asks about it (:class:`actions.conversation.Shop`).
+
+One adapter over the recommender, the filter table and the catalog's vocabulary: it turns a
+:class:`~actions.conversation.Need` into hard filters, counts and ranks what passes them, and
+words the questions. No Rasa import, so the conversation model's tests run on it directly
+with a small catalog and the hashing encoder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from actions import texts
+from actions.conversation import ITEMS_PER_TURN, Need
+from retrieval.catalog import Product
+from retrieval.explain import format_price
+from retrieval.filters import Filters
+from retrieval.questions import answer_entropy, best_question
+from retrieval.recommender import SOFT_ATTRIBUTES, Needs, Preferences, Recommender, Scored
+from retrieval.vocabulary import CatalogVocabulary
+from store.profiles import ProfileSnapshot
+
+__all__ = ["ATTRIBUTE_QUESTIONS", "HARD_WISHES", "MAX_QUESTIONS", "CatalogShop", "size_number"]
+
+#: Questions about the details (budget, attributes) before the first list, at most.
+MAX_QUESTIONS = 2
+#: Stop asking once this few candidates fit.
+ENOUGH_CANDIDATES = 6
+#: Attributes the needs questions may ask about.
+ATTRIBUTE_QUESTIONS = ("colour", "material", "style", "use")
+#: Wished values that filter; a wished use ("for a small flat") only ranks, since uses are loosely worded.
+HARD_WISHES = ("colour", "material", "style", "brand")
+#: Category buttons offered, at most.
+MAX_CATEGORY_OPTIONS = 12
+#: Relative budgets resolve to these price quantiles of the candidates.
+RELATIVE_BUDGETS = {"cheap": (None, 0.33), "mid": (0.33, 0.66), "premium": (0.66, None)}
+
+
+def size_number(size: str | None) -> float | None:
+    """A comparable size: the largest number in the size text, or ``None``.
+
+    >>> size_number("3-seater, 210 cm"), size_number("Corner, 280x200 cm"), size_number("one size")
+    (210.0, 280.0, None)
+    """
+    if not size:
+        return None
+    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", size)]
+    return max(numbers) if numbers else None
+
+
+class CatalogShop:
+    """A :class:`~actions.conversation.Shop` over one catalog, for one customer.
+
+    Args:
+        recommender: the catalog's recommender.
+        vocabulary: the catalog's words (category names, attribute values).
+        snapshot: the customer's stored profile, or ``None`` (nothing stored).
+        personalised: whether this customer's ranking may be personalised at all
+            (personalisation switched on, and the experiment's variant allows it).
+    """
+
+    def __init__(self, recommender: Recommender, vocabulary: CatalogVocabulary,
+                 snapshot: ProfileSnapshot | None = None, *, personalised: bool = True) -> None:
+        self.recommender = recommender
+        self.vocabulary = vocabulary
+        self.catalog = recommender.catalog
+        self.currency = self.catalog.currency
+        self._snapshot = snapshot
+        self._personalised = personalised and (snapshot is None or snapshot.personalisation)
+        self._table = recommender.retriever.filter_table
+        self._prices = np.array([p.price for p in self.catalog], dtype=np.float64)
+
+    # -- constraints ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def price_range(need: Need) -> tuple[float | None, float | None]:
+        """The tightest price bounds of the stated budget and the critiques (may be empty: low > high)."""
+        low = max((b for b in (need.budget_min, need.price_floor) if b is not None), default=None)
+        high = min((b for b in (need.budget_max, need.price_cap) if b is not None), default=None)
+        return low, high
+
+    def filters(self, need: Need, exclude: Sequence[str] = ()) -> Filters:
+        """The need's hard constraints (an empty price range keeps only its ceiling; :meth:`count` sees it)."""
+        low, high = self.price_range(need)
+        if low is not None and high is not None and low > high:
+            low = None
+        avoid: dict[str, set[str]] = {}
+        for attribute, value in need.avoid:
+            avoid.setdefault(attribute, set()).add(value)
+        ids = set(exclude)
+        if need.size is not None:
+            ids.update(self.size_exclusions(need.size[0], need.size[1] == "bigger"))
+        return Filters(
+            categories=frozenset(need.scope),
+            min_price=low,
+            max_price=high,
+            exclude_terms=need.exclusions,
+            require_attributes={k: frozenset({v}) for k, v in need.wishes.items() if k in HARD_WISHES},
+            exclude_attributes={k: frozenset(v) for k, v in avoid.items()},
+            exclude_ids=frozenset(ids),
+        )
+
+    def _mask(self, need: Need, exclude: Sequence[str]) -> np.ndarray:
+        mask = self._table.mask(self.filters(need, exclude))
+        low, high = self.price_range(need)
+        if low is not None and high is not None and low > high:
+            mask &= False  # e.g. "pricier" than the dearest item within the stated budget: nothing fits
+        return mask
+
+    def count(self, need: Need, exclude: Sequence[str]) -> int:
+        """How many items pass every hard constraint, leaving out ``exclude``."""
+        return int(self._mask(need, exclude).sum())
+
+    def _candidates(self, need: Need, exclude: Sequence[str] = ()) -> list[Product]:
+        return [self.catalog[int(i)] for i in np.flatnonzero(self._mask(need, exclude))]
+
+    def product(self, item_id: str) -> Product | None:
+        """The product with this id, or ``None``."""
+        return self.catalog.get(item_id)
+
+    def cheapest(self, need: Need, exclude: Sequence[str]) -> Product | None:
+        """The cheapest item that passes, or ``None``."""
+        mask = self._mask(need, exclude)
+        if not mask.any():
+            return None
+        return self.catalog[int(np.flatnonzero(mask)[np.argmin(self._prices[mask])])]
+
+    def dearest(self, need: Need, exclude: Sequence[str]) -> Product | None:
+        """The most expensive item that passes, or ``None``."""
+        mask = self._mask(need, exclude)
+        if not mask.any():
+            return None
+        return self.catalog[int(np.flatnonzero(mask)[np.argmax(self._prices[mask])])]
+
+    def size_exclusions(self, reference: str, bigger: bool) -> list[str]:
+        """Ids of items in the reference's category not bigger (or not smaller) than it."""
+        anchor = self.catalog.get(reference)
+        anchor_size = size_number(anchor.size) if anchor is not None else None
+        if anchor is None or anchor_size is None:
+            return []
+        wrong = [anchor.id]
+        for product in self.catalog:
+            if product.category == anchor.category:
+                size = size_number(product.size)
+                if size is not None and (size <= anchor_size if bigger else size >= anchor_size):
+                    wrong.append(product.id)
+        return wrong
+
+    def relative_budget(self, need: Need, word: str) -> tuple[float | None, float | None]:
+        """The price range "cheap" / "mid" / "premium" means among this need's candidates."""
+        loose = Need(scope=need.scope, wishes=need.wishes, exclusions=need.exclusions)
+        prices = [p.price for p in self._candidates(loose)] or [p.price for p in self.catalog]
+        low, high = RELATIVE_BUDGETS.get(word, (None, None))
+        return (round(float(np.quantile(prices, low)), 2) if low is not None else None,
+                round(float(np.quantile(prices, high)), 2) if high is not None else None)
+
+    # -- ranking -------------------------------------------------------------------------------------
+
+    def _needs(self, need: Need) -> Needs:
+        """The need as the recommender ranks and explains it: only a stated budget is ever cited."""
+        return Needs(
+            category=need.scope[0] if len(need.scope) == 1 else (need.scope_words or None),
+            min_price=need.budget_min,
+            max_price=need.budget_max,
+            preferences={k: v for k, v in need.wishes.items() if k in SOFT_ATTRIBUTES},
+            exclusions=need.exclusions,
+            text=need.text,
+        )
+
+    def preferences(self, liked: Sequence[str], rejected: Sequence[str]) -> Preferences:
+        """What may personalise the ranking.
+
+        This conversation's likes and dislikes, plus the stored profile when the customer
+        consented — nothing at all when personalisation is off.
+        """
+        if not self._personalised:
+            return Preferences()
+        vector = np.zeros(self.recommender.retriever.index.dimension, dtype=np.float32)
+        affinities: dict[str, float] = {}
+        for item_ids, weight in ((liked, 1.0), (rejected, -0.5)):
+            for item_id in item_ids:
+                product = self.catalog.get(item_id)
+                if product is None:
+                    continue
+                vector = vector + weight * self.recommender.item_vector(item_id)
+                for name in ("category", *SOFT_ATTRIBUTES):
+                    value = product.category if name == "category" else product.attribute(name)
+                    if value:
+                        key = f"{name}:{value.casefold()}"
+                        affinities[key] = affinities.get(key, 0.0) + weight
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.usable:
+            if snapshot.vector is not None and snapshot.vector.shape == vector.shape:
+                vector = vector + snapshot.vector
+            for key, score in snapshot.affinities.items():
+                affinities[key] = affinities.get(key, 0.0) + score
+        norm = float(np.linalg.norm(vector))
+        return Preferences(vector=(vector / norm).astype(np.float32) if norm > 0 else None, affinities=affinities)
+
+    def recommend(self, need: Need, exclude: Sequence[str], *, k: int = ITEMS_PER_TURN,
+                  like_item: str | None = None, liked: Sequence[str] = (),
+                  rejected: Sequence[str] = ()) -> list[Scored]:
+        """The best ``k`` items that pass every hard constraint (never a relaxed one)."""
+        result = self.recommender.recommend(
+            self._needs(need), self.preferences(liked, rejected), k=k, like_item=like_item,
+            filters=self.filters(need, exclude), relax=False,
+        )
+        return result.items
+
+    def starter(self, need: Need, k: int, exclude: Sequence[str]) -> list[Scored]:
+        """The best-rated item of each of the ``k`` biggest categories, within the need's budget and exclusions."""
+        allowed = self._mask(Need(budget_min=need.budget_min, budget_max=need.budget_max,
+                                  exclusions=need.exclusions), exclude)
+        counts = self.vocabulary.category_counts
+        picks: list[Scored] = []
+        for category in sorted(counts, key=lambda c: (-counts[c], c.casefold())):
+            pool = [p for i, p in enumerate(self.catalog) if allowed[i] and p.category == category]
+            if not pool:
+                continue
+            best = max(pool, key=lambda p: ((p.rating or 0.0) * min(p.rating_count, 50), -p.price))
+            rating = f", rated {best.rating:.1f}/5" if best.rating is not None else ""
+            picks.append(Scored(best, 0.0, len(picks) + 1, f"one of our best-liked {category.lower()}{rating}", 0.0))
+            if len(picks) == k:
+                break
+        return picks
+
+    def surprise(self, need: Need, exclude: Sequence[str], *, k: int, seed: int) -> list[Scored]:
+        """Well-rated items within the hard limits, away from what was seen."""
+        limits = Need(scope=need.scope, budget_min=need.budget_min, budget_max=need.budget_max,
+                      exclusions=need.exclusions)
+        result = self.recommender.surprise(self._needs(limits), self.preferences((), ()), k=k,
+                                           exclude_ids=list(exclude), seed=seed, relax=False)
+        return result.items
+
+    # -- questions -----------------------------------------------------------------------------------
+
+    def next_question(self, need: Need, asked: int) -> str | None:
+        """The question that best splits the candidates, or ``None`` once asking no longer helps."""
+        if asked >= MAX_QUESTIONS:
+            return None
+        candidates = self._candidates(need)
+        if len(candidates) <= ENOUGH_CANDIDATES:
+            return None
+        if "budget" not in need.settled and need.budget_max is None and need.budget_min is None \
+                and answer_entropy(candidates, "budget") >= 0.5:
+            return "budget"
+        open_questions = [a for a in ATTRIBUTE_QUESTIONS if a not in need.settled and a not in need.wishes]
+        return best_question(candidates, open_questions)
+
+    def values(self, attribute: str, limit: int) -> list[str]:
+        """The commonest values of an attribute in the catalog, each spelling counted once."""
+        return self.vocabulary.popular_values(attribute, limit)
+
+    def categories(self) -> tuple[tuple[str, str], ...]:
+        """Category buttons, the biggest categories, in alphabetical order."""
+        return tuple((c, f'/inform{{"category": "{c}"}}')
+                     for c in self.vocabulary.popular_categories(MAX_CATEGORY_OPTIONS))
+
+    def question(self, need: Need, attribute: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The text and buttons of a need question."""
+        if attribute == "category":
+            return texts.ASK_CATEGORY, self.categories()
+        dont_mind = (texts.DONT_MIND, "/no_preference")
+        if attribute == "budget":
+            return self._budget_question(need)
+        top = self.vocabulary.popular_values(attribute, 5, self._candidates(need))
+        buttons = tuple((v, f'/inform{{"{attribute}": "{v}"}}') for v in top)
+        return texts.ASK_ATTRIBUTE[attribute], (*buttons, dont_mind)
+
+    def _budget_question(self, need: Need) -> tuple[str, tuple[tuple[str, str], ...]]:
+        prices = sorted(p.price for p in self._candidates(need))
+        currency = self.currency
+        buttons: list[tuple[str, str]] = []
+        if prices:
+            low, high = (round(float(np.quantile(prices, q)), -1) for q in (0.33, 0.66))
+            for title, text in (
+                (f"Under {format_price(low, currency)}", f"under {low:.0f}"),
+                (f"{format_price(low, currency)}–{format_price(high, currency)}", f"between {low:.0f} and {high:.0f}"),
+                (f"Over {format_price(high, currency)}", f"over {high:.0f}"),
+            ):
+                buttons.append((title, f'/inform{{"budget": "{text}"}}'))
+        buttons.append(("No budget", "/no_preference"))
+        example = format_price(round(float(np.median(prices)), -1), currency) if prices else "500"
+        for_category = f" for the {need.scope_words or need.scope[0].lower()}" if need.scope else ""
+        return texts.ASK_BUDGET.format(for_category=for_category, example=example), tuple(buttons)
+
+    def describe(self, need: Need) -> str:
+        """The need in a few words: "grey sofas without leather under $800"."""
+        words = [v.lower() for k, v in need.wishes.items() if k in ("colour", "material", "style", "brand")]
+        kind = ", ".join(c.lower() for c in need.scope[:3]) if need.scope else "items"
+        parts = [" ".join([*words, kind])]
+        if need.wishes.get("use"):
+            parts.append(f"for {need.wishes['use'].lower()}")
+        if need.exclusions:
+            parts.append("without " + " or ".join(need.exclusions))
+        for attribute, value in need.avoid:
+            parts.append(f"in a {attribute} other than {value.lower()}")
+        low, high = self.price_range(need)
+        if low is not None and high is not None:
+            parts.append(f"between {format_price(low, self.currency)} and {format_price(high, self.currency)}")
+        elif high is not None:
+            parts.append(f"under {format_price(high, self.currency)}")
+        elif low is not None:
+            parts.append(f"over {format_price(low, self.currency)}")
+        return " ".join(parts)

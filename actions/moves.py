@@ -1,0 +1,328 @@
+"""From what the NLU parsed to a :class:`~actions.conversation.Move`.
+
+Rasa's NLU names the move (the intent) and its arguments (the entities); this module reads
+them, together with the customer's own words, into one move. The words back the NLU up
+where it is least reliable: a negation decides whether a value is ruled out, a typed 👍 / 👎
+outranks the intent, an answer to the pending question is matched against the catalog's
+values even when no entity was tagged, and a few unmistakable phrases ("none of these",
+"start again", "I don't mind") are understood even when the classifier was unsure.
+
+No Rasa import: the input is the tracker's ``latest_message`` as a plain dict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from actions.conversation import ATTRIBUTES, Move, State
+from actions.parsing import parse_budget, parse_ordinals, resolve_item_reference
+from retrieval.catalog import Product
+from retrieval.vocabulary import CatalogVocabulary
+
+__all__ = ["entity_values", "move_from", "negated_values", "referenced_items", "sentiment_of"]
+
+Message = Mapping[str, Any]
+
+#: Any sign of ruling something out; without one, an ``exclude`` role from the NLU is not believed.
+_NEGATION_CUE = re.compile(
+    r"\b(not|no|non|without|except|but|hate|avoid|never|nothing|less|instead|rather|other than|free of|"
+    r"no more)\b|n'?t\b|👎",
+    re.IGNORECASE,
+)
+#: A negation close before an entity ("not leather", "anything but black", "no glass please").
+_NEGATION = re.compile(
+    r"\b(not|no|non|nothing|without|except|but|hate|avoid|never|don'?t want|dont want|free of)\b[\s\w-]{0,12}$",
+    re.IGNORECASE,
+)
+_NEGATIVE = re.compile(
+    r"👎|\b(not|don'?t|dont|no|hate|ugly|meh|nah|dislike|awful|bad|boring|too|never|nope)\b", re.IGNORECASE
+)
+#: The whole list, not one card: "none of these", "not those", "any of them".
+_WHOLE_LIST = re.compile(
+    r"\b(none|neither|nothing|not (these|those|that|them|this)|any of (these|those|them)|all of (these|those|them)|"
+    r"these|those|them all|all (too|of them|three|way|so|a bit|rather|quite)|every one|they'?re all)\b", re.IGNORECASE)
+_REJECT_PHRASE = re.compile(
+    r"^\W*(none of (these|those|them|this)|nah|nope|no+|not (these|those|that|them|it|really)|neither)\b",
+    re.IGNORECASE)
+_START_OVER = re.compile(r"\b(start (again|over|afresh)|reset|from scratch|begin again|restart)\b", re.IGNORECASE)
+_DONT_MIND = re.compile(
+    r"\b(i )?(don'?t|dont|do not) (mind|care)\b|\bwhatev(er|s)?\b|\banything\b|\bno pref(erence)?s?\b|"
+    r"\bnot (fussed|bothered|picky|important)\b|\b(doesn'?t|does not|dont) matter\b|\bidc\b|\bidk\b|"
+    r"\bany(one|thing)?( is| are| will| would)? (fine|ok|okay|good|do|works?)\b|\beh,? any\b|\beither\b|"
+    r"\bwhich ?ever\b|\bup to (you|u)\b|\byou (choose|pick|decide)\b|\bdunno\b|\bno idea\b|\bsurprise me\b",
+    re.IGNORECASE)
+_TOO_EXPENSIVE = re.compile(r"\b(too (expensive|pricey|dear|much)|expensive|pricey|overpriced|cheaper|cost too)\b",
+                            re.IGNORECASE)
+#: "any colour is fine", "forget the budget", "price doesn't matter".
+_DROP = re.compile(
+    r"\b(?:any|whatever|forget(?: about)? the|drop the|never ?mind the|no|ignore the)\s+"
+    r"(colou?r|material|style|brand|budget|price)s?\b"
+    r"|\b(colou?r|material|style|brand|budget|price)s? (?:doesn'?t|does not|don'?t) matter\b", re.IGNORECASE)
+#: "Something fancier": a price critique upwards, whatever the classifier said.
+_PRICIER = re.compile(r"\b(fancier|nicer|posher|pricier|more expensive|higher[- ]end|upmarket|premium|"
+                      r"better quality|top of the range|splurge)\b", re.IGNORECASE)
+_CHEAPER = re.compile(r"\b(cheap(er|est)?|less expensive|too (expensive|pricey|much)|lower price|budget|save)\b",
+                      re.IGNORECASE)
+_YES = re.compile(r"^\W*(y(es|ep|eah|up|a)?|sure|ok(ay)?|k|definitely|absolutely|of course|please do|go (on|ahead)|"
+                  r"sounds good|perfect|great|sorted|it did|that did)\b", re.IGNORECASE)
+_NO = re.compile(r"^\W*(no+|nope|nah|not really|not yet|never|it didn'?t|that didn'?t)\b", re.IGNORECASE)
+_DROP_NAMES = {"color": "colour", "colour": "colour", "price": "budget", "budget": "budget", "material": "material",
+               "style": "style", "brand": "brand"}
+_CRITIQUES = {"critique_cheaper": "cheaper", "critique_pricier": "pricier", "critique_bigger": "bigger",
+              "critique_smaller": "smaller", "critique_different": "different"}
+_SIMPLE = {"show_more": "show_more", "more_like": "more_like", "compare": "compare", "ask_why": "why",
+           "choose_item": "choose", "start_over": "start_over", "browse": "browse", "surprise_me": "surprise"}
+#: A budget may be in the words: digits, spoken amounts, "cheap".
+_BUDGET_CUE = re.compile(r"\d|\b(budget|cheap|hundred|thousand|grand|bucks|dollars|quid)\b", re.IGNORECASE)
+#: Attributes whose catalog values are read from the words when the NLU tagged none.
+_WORDS_BACK_UP = ("colour", "material")
+#: Intents whose message may state a wish without the NLU tagging it.
+_UNTAGGED_INTENTS = ("inform", "request_recommendation", "nlu_fallback", "")
+#: Words that make a message a description of what is wanted (its text enriches the query).
+_DESCRIBING_INTENTS = ("request_recommendation", "inform", "reject_all")
+
+
+def _text(message: Message) -> str:
+    return str(message.get("text") or "")
+
+
+def _intent(message: Message) -> str:
+    return str((message.get("intent") or {}).get("name") or "")
+
+
+def _role(entity: Mapping[str, Any], text: str) -> str | None:
+    """The entity's role as the words support it.
+
+    The model learns the ``exclude`` role from many "not leather" examples and sometimes gives
+    it to a bare "leather" (an answer to "Any preferred material?") or to "do you have it in
+    black?" — taking that literally would rule out exactly what the customer asked for — and
+    sometimes misses it in "not cotton". A negation just before the entity makes it an
+    exclusion; an ``exclude`` with no negation anywhere in the message is dropped.
+    """
+    role = entity.get("role")
+    start = entity.get("start")
+    if role is None and isinstance(start, int) and _NEGATION.search(text[:start]):
+        return "exclude"
+    if role == "exclude" and not _NEGATION_CUE.search(text):
+        return None
+    return None if role is None else str(role)
+
+
+def entity_values(message: Message, entity: str, role: str | None = None) -> list[str]:
+    """Values of an entity in the message (``role=None``: entities without a role)."""
+    text = _text(message)
+    return [
+        str(e.get("value"))
+        for e in message.get("entities") or []
+        if e.get("entity") == entity and _role(e, text) == role and e.get("value") not in (None, "")
+    ]
+
+
+def negated_values(message: Message, entity: str) -> list[str]:
+    """Values of an entity the message rules out (the ``exclude`` role, or a negation just before it)."""
+    found: list[str] = []
+    for value in entity_values(message, entity, "exclude"):
+        if value.lower() not in found:
+            found.append(value.lower())
+    return found
+
+
+def sentiment_of(message: Message) -> str | None:
+    """``"like"`` or ``"dislike"``: from a button's entity, a typed 👍 / 👎, the intent, or the words.
+
+    A thumb the customer typed outranks the intent: the character is exact, the intent is the
+    classifier's guess (one that once took 👎🏻 for a like).
+    """
+    explicit = entity_values(message, "sentiment")
+    if explicit and explicit[0] in ("like", "dislike"):
+        return explicit[0]
+    text = _text(message)
+    up, down = "👍" in text, "👎" in text
+    if up != down:
+        return "like" if up else "dislike"
+    intent = _intent(message)
+    if intent in ("like", "dislike"):
+        return intent
+    return "dislike" if _NEGATIVE.search(text) else None
+
+
+def referenced_items(message: Message, shown: Sequence[Product], catalog: Mapping[str, Product] | Any,
+                     *, limit: int = 1) -> list[str]:
+    """Ids of the items the message points at: a button's id, a title word, or an ordinal.
+
+    With a single card shown, that card is meant.
+    """
+    found: list[str] = []
+    for item_id in entity_values(message, "item_id"):
+        if catalog.get(item_id) is not None and item_id not in found:
+            found.append(item_id)
+    pairs = [(p.id, p.title) for p in shown]
+    for mention in [*entity_values(message, "item"), _text(message)]:
+        if len(found) >= limit:
+            break
+        resolved = resolve_item_reference(mention, pairs) if mention else None
+        if resolved is not None and resolved not in found:
+            found.append(resolved)
+    positions: list[int] = []
+    for ordinal in entity_values(message, "ordinal"):
+        positions += parse_ordinals(ordinal)
+    if not positions:
+        positions = parse_ordinals(_text(message))
+    for position in positions:
+        if -len(shown) <= position < len(shown) and shown[position].id not in found:
+            found.append(shown[position].id)
+    if not found and len(shown) == 1:
+        found = [shown[0].id]
+    return found[:limit]
+
+
+def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) -> dict[str, Any]:
+    """What the message states about the need: scope, budget, wishes, exclusions, drops."""
+    text = _text(message)
+    pending = state.pending
+    found: dict[str, Any] = {}
+    categories = entity_values(message, "category")
+    candidates = [*categories, text] if categories or pending == "category" or _intent(message) in \
+        _DESCRIBING_INTENTS else []
+    for candidate in candidates:
+        match = vocabulary.match("category", candidate)
+        if match:
+            found["scope"], found["scope_words"] = (match,), candidate.lower() if candidate in categories else ""
+            break
+    else:
+        # A word the NLU took for a category that the shop does not have: "we don't carry" only when the
+        # kind of product is the question — a stray one ("for boys") never derails another question.
+        if pending == "category" or (not state.need.scope and pending is None):
+            if categories:
+                found["scope_words"] = categories[0]
+            elif pending == "category" and text.strip() and not _DONT_MIND.search(text):
+                found["scope_words"] = text.strip()
+    budget = None
+    for candidate in entity_values(message, "budget") + ([text] if pending == "budget" or
+                                                        _BUDGET_CUE.search(text) else []):
+        budget = parse_budget(candidate)
+        if budget is not None:
+            break
+    if budget is not None:
+        if budget.no_limit:
+            found["no_budget"] = True
+        elif budget.relative:
+            found["relative_budget"] = budget.relative
+        else:
+            found["budget_min"], found["budget_max"] = budget.minimum, budget.maximum
+    wishes: dict[str, str] = {}
+    exclusions: list[str] = []
+    for name in ATTRIBUTES:
+        ruled_out = negated_values(message, name)
+        exclusions += [v for v in ruled_out if v not in exclusions]
+        values = [v for v in entity_values(message, name) if v.lower() not in ruled_out]
+        if pending == name and not values and not ruled_out and not _DONT_MIND.search(text):
+            values = [text]
+        elif not values and not ruled_out and name in _WORDS_BACK_UP and _intent(message) in _UNTAGGED_INTENTS \
+                and not _NEGATION_CUE.search(text):
+            values = [text]  # "in gold if u have it": the catalog's own colour, untagged by the NLU
+        for value in values:
+            match = vocabulary.match(name, value)
+            if match:
+                wishes[name] = match
+                break
+    if wishes:
+        found["wishes"] = wishes
+    if exclusions:
+        found["exclusions"] = tuple(exclusions)
+    drops = [_DROP_NAMES[(m.group(1) or m.group(2)).lower()] for m in _DROP.finditer(text)]
+    if _intent(message) == "no_preference":
+        drops += [_DROP_NAMES[a] for a in entity_values(message, "attribute") if a in _DROP_NAMES]
+    if drops:
+        found["drop"] = tuple(dict.fromkeys(drops))
+        if "budget" in found["drop"]:
+            for key in ("budget_min", "budget_max", "relative_budget", "no_budget"):
+                found.pop(key, None)
+    if _intent(message) in _DESCRIBING_INTENTS and (found.get("scope") or not state.need.text):
+        found["text"] = text
+    return found
+
+
+def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
+              catalog: Mapping[str, Product] | Any) -> Move:
+    """The move the customer's latest message makes, in this state of the conversation."""
+    intent = _intent(message)
+    text = _text(message)
+    shown = [p for i in state.shown if (p := catalog.get(i)) is not None]
+    items = tuple(referenced_items(message, shown, catalog, limit=2))
+    constraints = _constraints(message, state, vocabulary)
+    options = tuple(str(r.get("name")) for r in message.get("intent_ranking") or [] if r.get("name"))
+    yes_no_pending = state.pending is not None and (state.pending in ("consent", "satisfaction")
+                                                    or state.pending.startswith("relax:"))
+    if intent == "nlu_fallback" or not intent:
+        intent = _rescue(text, state, constraints)
+    if _START_OVER.search(text) and intent not in ("forget_me",):
+        return Move("start_over")
+    if intent == "affirm":
+        return Move("yes")
+    if intent == "deny":
+        if state.shown and not yes_no_pending and state.pending is None:
+            return Move("reject_all", **_without_text(constraints))
+        return Move("no")
+    if intent == "reject_all" or (intent == "dislike" and not items and state.shown and _WHOLE_LIST.search(text)):
+        return Move("reject_all", critique="cheaper" if _TOO_EXPENSIVE.search(text) else None, **constraints)
+    if intent in ("like", "dislike", "feedback"):
+        too_expensive = _TOO_EXPENSIVE.search(text) is not None and sentiment_of(message) == "dislike"
+        return Move("feedback", items=items[:1], sentiment=sentiment_of(message),
+                    critique="cheaper" if too_expensive else None)
+    if intent == "critique_cheaper" and not items and state.shown and _WHOLE_LIST.search(text):
+        return Move("reject_all", critique="cheaper", **constraints)  # "they're all too expensive"
+    if intent in ("critique_cheaper", "critique_different") and _PRICIER.search(text) and not _CHEAPER.search(text):
+        intent = "critique_pricier"  # "something a bit fancier than the third", "nicer, price isn't an issue"
+    if intent in _CRITIQUES:
+        attribute = next(iter(entity_values(message, "attribute")), None)
+        value_name, value = next(((k, v) for k, v in (constraints.get("wishes") or {}).items()), (None, None))
+        return Move("critique", items=items[:1], critique=_CRITIQUES[intent],  # type: ignore[arg-type]
+                    attribute=value_name or attribute, value=value, exclusions=constraints.get("exclusions", ()))
+    if intent == "no_preference":
+        if state.pending is None and not constraints.get("drop") and _WHOLE_LIST.search(text) and state.shown:
+            return Move("reject_all")
+        waived = {k: v for k, v in _without_text(constraints).items() if not (k == "no_budget" and state.pending)}
+        return Move("dont_mind", **waived)  # "no budget" answering the budget question waives it
+    if intent in _SIMPLE:
+        return Move(_SIMPLE[intent], items=items)  # type: ignore[arg-type]
+    if intent in ("request_recommendation", "inform"):
+        if state.pending in ("budget", *ATTRIBUTES) and not any(k != "text" for k in constraints) \
+                and not _DONT_MIND.search(text):
+            return Move("state", unmatched=text.strip())  # an answer that fits none of the catalog's values
+        if not any(k != "text" for k in constraints):
+            return Move("browse") if intent == "request_recommendation" and not state.need.scope \
+                else Move("show_more") if state.shown else Move("browse")
+        return Move("state", **constraints)
+    return Move("unclear", options=options)
+
+
+def _without_text(constraints: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in constraints.items() if k != "text"}
+
+
+def _rescue(text: str, state: State, constraints: Mapping[str, Any]) -> str:
+    """The intent of a message the classifier was unsure of, when its words leave no doubt."""
+    if _START_OVER.search(text):
+        return "start_over"
+    pending = state.pending or ""
+    if pending in ("consent", "satisfaction") or pending.startswith("relax:"):
+        if _YES.search(text):
+            return "affirm"  # "yep sorted thanks" answering "did that solve it?"
+        if _NO.search(text):
+            return "deny"
+    if state.shown and _REJECT_PHRASE.search(text):
+        return "reject_all"
+    up, down = "👍" in text, "👎" in text
+    if up != down:
+        return "like" if up else "dislike"
+    if _DONT_MIND.search(text) or (constraints.get("drop") and len(constraints) == 1):
+        return "no_preference"
+    if constraints.get("scope") or constraints.get("wishes") or "budget_max" in constraints \
+            or "budget_min" in constraints:
+        return "inform"
+    if state.pending in ("budget", *ATTRIBUTES) and 0 < len(text.split()) <= 4:
+        return "inform"  # a short answer to the question: checked against the catalog's values
+    return "nlu_fallback"

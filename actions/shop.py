@@ -1,0 +1,145 @@
+"""The one shopping action: slots → conversation model → reply, feedback recorded.
+
+Every shopping intent is routed here by a rule (``data/rules/rules.yml``). The action reads the
+conversation model from the ``shop_state`` slot, turns the latest message into a move
+(:func:`actions.moves.move_from`), applies it (:func:`actions.conversation.apply`), says the
+reply, records what the customer told us (impressions, likes, dislikes, critiques, choices,
+consent) and writes the model back. The slots the console reads (``shown_items``,
+``liked_items``, ``rejected_items``, ``awaiting``, ``request_id``) are set from the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import Events, ShopAction
+from actions.catalog_shop import CatalogShop
+from actions.conversation import Effect, Reply, State, apply
+from actions.moves import move_from
+from actions.payloads import new_request_id, recommendation_payload
+from actions.services import Services
+from retrieval.catalog import Product
+from store.models import InteractionKind
+
+__all__ = ["STATE_SLOT", "ActionShop", "learnable_attributes"]
+
+#: The slot holding the conversation model.
+STATE_SLOT = "shop_state"
+
+
+def learnable_attributes(product: Product) -> dict[str, str | None]:
+    """What a like or a choice teaches the profile about the customer's taste."""
+    return {"category": product.category, **{n: product.attribute(n)
+                                             for n in ("colour", "material", "style", "brand", "use")}}
+
+
+class ActionShop(ShopAction):
+    """Apply the customer's move to the shopping conversation and answer."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_shop"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        """One turn of the shopping conversation."""
+        services = self.services
+        sender = tracker.sender_id
+        snapshot = services.profiles.snapshot(sender)
+        state = State.from_dict(tracker.get_slot(STATE_SLOT))
+        shop = CatalogShop(services.recommender, services.vocabulary, snapshot,
+                           personalised=services.personalised(sender))
+        move = move_from(tracker.latest_message or {}, state, services.vocabulary, services.recommender.catalog)
+        askable = snapshot.consent is None and not snapshot.consent_asked
+        new_state, reply = apply(state, move, shop, consent_askable=askable)
+        if new_state.pending == "consent" and state.pending != "consent":
+            services.profiles.mark_consent_asked(sender)
+        request_id = self._say(dispatcher, reply, services, sender)
+        self._record(services, sender, reply.effects, new_state, request_id or tracker.get_slot("request_id"))
+        events: Events = [SlotSet(STATE_SLOT, new_state.to_dict())]
+        if reply.cards:
+            events += [SlotSet("shown_items", list(new_state.shown)), SlotSet("shown_reasons", list(new_state.reasons)),
+                       SlotSet("seen_items", list(new_state.seen)), SlotSet("request_id", request_id)]
+        for slot, value in (("liked_items", new_state.liked), ("rejected_items", new_state.rejected)):
+            if list(value) != list(tracker.get_slot(slot) or []):
+                events.append(SlotSet(slot, list(value)))
+        awaiting = new_state.pending if new_state.pending in ("consent", "satisfaction") else None
+        if awaiting != tracker.get_slot("awaiting"):
+            events.append(SlotSet("awaiting", awaiting))
+        return events
+
+    @staticmethod
+    def _say(dispatcher: CollectingDispatcher, reply: Reply, services: Services, sender: str) -> str | None:
+        """Utter the reply; returns the request id of the cards shown, if any."""
+        buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
+        lines = list(reply.lines)
+        last_carries_buttons = not reply.cards and not reply.question
+        for index, line in enumerate(lines):
+            last = index == len(lines) - 1
+            dispatcher.utter_message(text=line, buttons=buttons if last and last_carries_buttons else None)
+        request_id = None
+        if reply.cards:
+            request_id = new_request_id()
+            dispatcher.utter_message(text=reply.intro,
+                                     json_message={"data": recommendation_payload(reply.cards, request_id)})
+            services.profiles.record_many(
+                sender, [(InteractionKind.IMPRESSION, s.product.id, s.rank) for s in reply.cards],
+                request_id=request_id)
+        if reply.question:
+            dispatcher.utter_message(text=reply.question, buttons=buttons or None)
+        elif not lines and buttons:
+            dispatcher.utter_message(buttons=buttons)
+        return request_id
+
+    @staticmethod
+    def _record(services: Services, sender: str, effects: tuple[Effect, ...], state: State,
+                request_id: str | None) -> None:
+        """Store what the customer told us: the profile learns only with consent (the store decides)."""
+        profiles = services.profiles
+        recommender = services.recommender
+        catalog = recommender.catalog
+        for effect in effects:
+            product = catalog.get(effect.item_id) if effect.item_id else None
+            if effect.kind in ("like", "dislike") and product is not None:
+                liked = effect.kind == "like"
+                profiles.record(sender, InteractionKind.LIKE if liked else InteractionKind.DISLIKE,
+                                item_id=product.id, request_id=request_id)
+                profiles.learn(sender, vector=recommender.item_vector(product.id), weight=1.0 if liked else -1.0,
+                               attributes=learnable_attributes(product), category=product.category if liked else None)
+            elif effect.kind == "choose" and product is not None:
+                profiles.record(sender, InteractionKind.CHOICE, item_id=product.id, request_id=request_id)
+                profiles.learn(sender, vector=recommender.item_vector(product.id), weight=2.0,
+                               attributes={"category": product.category}, category=product.category)
+            elif effect.kind == "critique":
+                need = state.need
+                profiles.record(sender, InteractionKind.CRITIQUE, item_id=effect.item_id, request_id=request_id,
+                                detail={"critique": effect.value, "budget_max": need.budget_max,
+                                        "price_cap": need.price_cap, "exclusions": list(need.exclusions)})
+                if effect.value == "cheaper" and need.price_cap is not None:
+                    profiles.learn(sender, budget_max=need.price_cap)
+            elif effect.kind == "rule_out":
+                values = services.vocabulary.values
+                attributes: dict[str, str | None] = {
+                    name: value for value in effect.value or () for name in ("colour", "material", "style", "brand")
+                    if value.casefold() in (v.casefold() for v in values.get(name, []))
+                }
+                if attributes:
+                    profiles.learn(sender, attributes=attributes, weight=-1.0)
+            elif effect.kind == "reject_list":
+                profiles.record(sender, InteractionKind.CRITIQUE, request_id=request_id,
+                                detail={"critique": "none of these", "items": list(effect.value or [])})
+            elif effect.kind == "consent":
+                profiles.set_consent(sender, bool(effect.value))
+                if effect.value:  # what they liked in this conversation is worth keeping now
+                    for item_id in state.liked:
+                        liked_product = catalog.get(item_id)
+                        if liked_product is not None:
+                            profiles.learn(sender, vector=recommender.item_vector(item_id),
+                                           attributes=learnable_attributes(liked_product),
+                                           category=liked_product.category)
+            elif effect.kind == "satisfied":
+                profiles.record(sender, InteractionKind.SATISFACTION, request_id=request_id,
+                                detail={"satisfied": bool(effect.value)})

@@ -1,0 +1,473 @@
+"""The conversation model, table by table: (state, move) → (state, reply) on the demo catalog.
+
+Each row starts from a state built on the demo catalog (hashing encoder: fast, deterministic),
+applies one move and checks the reply's kind, the cards against the catalog, the new state and
+what is said. The same move is tried in several contexts — at the start, inside the questions,
+right after a list, after a like or a choice — since it must mean the same thing in each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from actions import texts
+from actions.catalog_shop import CatalogShop, size_number
+from actions.conversation import ITEMS_PER_TURN, MAX_REPHRASES, Move, Need, Reply, State, apply
+from retrieval.catalog import Product
+from tests.actions_support import make_services
+
+SERVICES = make_services()
+SHOP = CatalogShop(SERVICES.recommender, SERVICES.vocabulary)
+CATALOG = SERVICES.recommender.catalog
+
+
+def product(item_id: str) -> Product:
+    found = CATALOG.get(item_id)
+    assert found is not None
+    return found
+
+
+def listed(need: Need, **changes: Any) -> State:
+    """A state right after the first list for ``need``."""
+    cards = SHOP.recommend(need, (), k=ITEMS_PER_TURN)
+    ids = tuple(s.product.id for s in cards)
+    assert len(ids) == ITEMS_PER_TURN, f"the demo catalog has too few items for {need}"
+    state = State(need=need, lists=(ids,), seen=ids, reasons=tuple(s.reason for s in cards), questions=3)
+    return replace(state, **changes)
+
+
+SOFAS_800 = Need(scope=("Sofas",), scope_words="sofa", budget_max=800.0, exclusions=("leather",),
+                 settled=("budget",))
+RUGS_120 = Need(scope=("Rugs",), scope_words="rug", budget_max=120.0, settled=("budget",))
+LAMPS = Need(scope=("Lamps",), scope_words="lamp")
+DESKS = Need(scope=("Desks",), scope_words="desk")
+ALL_LAMPS = tuple(p.id for p in CATALOG if p.category == "Lamps")
+
+
+def start() -> State:
+    return State()
+
+
+def asking(attribute: str, need: Need = LAMPS) -> Callable[[], State]:
+    return lambda: State(need=need, pending=attribute, questions=1)
+
+
+def after_list(need: Need, **changes: Any) -> Callable[[], State]:
+    return lambda: listed(need, **changes)
+
+
+def after_like(need: Need) -> Callable[[], State]:
+    def build() -> State:
+        state = listed(need)
+        return replace(state, liked=(state.shown[0],))
+    return build
+
+
+def after_choice(need: Need) -> Callable[[], State]:
+    def build() -> State:
+        state = listed(need)
+        return replace(state, chosen=(state.shown[0],), pending="satisfaction")
+    return build
+
+
+def first(state: State) -> str:
+    return state.shown[0]
+
+
+def second(state: State) -> str:
+    return state.shown[1]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row: where the conversation is, what the customer does, what must hold after."""
+
+    name: str
+    state: Callable[[], State]
+    move: Callable[[State], Move]
+    kind: str | None = None
+    pending: str | type[Ellipsis] | None = ...  # type: ignore[valid-type]
+    scope: tuple[str, ...] | None = None
+    max_price: float | None = None
+    below: Callable[[State], str] | None = None
+    above: Callable[[State], str] | None = None
+    fresh: bool = False
+    new_to_screen: bool = False
+    says: str | None = None
+    not_says: str | None = None
+    need: dict[str, Any] = field(default_factory=dict)
+    effects: tuple[str, ...] | None = None
+    check: Callable[[State, State, Reply], None] | None = None
+
+
+def _said(reply: Reply) -> str:
+    return " ".join([*reply.lines, reply.intro, reply.question])
+
+
+def _colours(reply: Reply) -> set[str | None]:
+    return {s.product.colour for s in reply.cards}
+
+
+def _rejected_never_back(before: State, after: State, reply: Reply) -> None:
+    assert not {s.product.id for s in reply.cards} & set(before.shown)
+    assert set(before.shown) <= set(after.rejected)
+
+
+def _same_need_new_items(before: State, after: State, reply: Reply) -> None:
+    assert after.need == before.need
+
+
+def _bigger(before: State, after: State, reply: Reply) -> None:
+    anchor = size_number(product(before.shown[0]).size) or 0
+    assert reply.cards and all((size_number(s.product.size) or 0) > anchor for s in reply.cards)
+
+
+def _smaller(before: State, after: State, reply: Reply) -> None:
+    anchor = size_number(product(before.shown[0]).size) or 0
+    assert reply.cards and all((size_number(s.product.size) or 1e9) < anchor for s in reply.cards)
+
+
+def _other_colour(before: State, after: State, reply: Reply) -> None:
+    assert reply.cards and product(before.shown[0]).colour not in _colours(reply)
+
+
+def _all_grey(before: State, after: State, reply: Reply) -> None:
+    assert reply.cards and _colours(reply) == {"grey"}
+
+
+def _blue(before: State, after: State, reply: Reply) -> None:
+    assert reply.cards and _colours(reply) == {"blue"}
+
+
+def _fresh_state(before: State, after: State, reply: Reply) -> None:
+    assert after.need == Need() and after.lists == () and after.rejected == before.rejected
+
+
+def _starter(before: State, after: State, reply: Reply) -> None:
+    assert len({s.product.category for s in reply.cards}) == ITEMS_PER_TURN  # one per big category
+    assert reply.buttons  # and the categories to pick from
+
+
+def _category_buttons(before: State, after: State, reply: Reply) -> None:
+    assert len(reply.buttons) >= 10 and all(p.startswith("/inform") for _, p in reply.buttons[:10])
+
+
+def _handoff_offered(before: State, after: State, reply: Reply) -> None:
+    assert any(p == "/human_handoff" for _, p in reply.buttons)
+
+
+def _rephrase_count(count: int) -> Callable[[State, State, Reply], None]:
+    def check(before: State, after: State, reply: Reply) -> None:
+        assert after.unclear == count
+    return check
+
+
+def _liked_kept(before: State, after: State, reply: Reply) -> None:
+    assert after.liked == (before.shown[0],)
+
+
+def _rug_budget_dropped(before: State, after: State, reply: Reply) -> None:
+    assert after.need.budget_max is None and after.need.scope == ("Sofas",)
+    assert reply.kind == "question" or all(s.product.category == "Sofas" for s in reply.cards)
+
+
+def _lamp_price_cap_from_cheapest(before: State, after: State, reply: Reply) -> None:
+    cheapest = min(product(i).price for i in before.shown)
+    assert reply.cards and all(s.product.price < cheapest for s in reply.cards)
+
+
+def _truthful_cheapest(before: State, after: State, reply: Reply) -> None:
+    cheapest = min(p.price for p in CATALOG if p.category == "Lamps" and p.in_stock)
+    assert product(before.shown[0]).price == cheapest
+    assert not reply.cards
+
+
+def _budget_reasons_only_when_stated(before: State, after: State, reply: Reply) -> None:
+    assert all("budget" not in line for line in reply.lines)
+
+
+def _compare_two(before: State, after: State, reply: Reply) -> None:
+    [answer] = reply.lines
+    assert answer.startswith(f"{product(before.shown[0]).title} vs {product(before.shown[2]).title}:")
+    assert "• price:" in answer
+
+
+def _two_sofa_kinds_or_question(before: State, after: State, reply: Reply) -> None:
+    assert after.need.scope == ("Sofas",) and after.pending in (None, "budget", "colour", "material", "style", "use")
+
+
+CHEAPEST_LAMP = min((p for p in CATALOG if p.category == "Lamps" and p.in_stock), key=lambda p: p.price).id
+
+CASES = [
+    # -- stating a need, at the start ------------------------------------------------------------------
+    Case("a kind of product asks the best question", start, lambda s: Move("state", scope=("Sofas",)),
+         kind="question", pending="budget", need={"scope": ("Sofas",)}),
+    Case("everything up front goes straight to cards when few fit", start,
+         lambda s: Move("state", scope=("Sofas",), budget_max=800.0, exclusions=("leather",)),
+         kind="cards", scope=("Sofas",), max_price=800.0, not_says="leather"),
+    Case("a budget alone asks what kind", start, lambda s: Move("state", budget_max=300.0),
+         kind="question", pending="category", need={"budget_max": 300.0}),
+    Case("an unknown kind of product names what the shop has", start,
+         lambda s: Move("state", scope_words="spaceship"), kind="unknown_kind", pending="category",
+         says="we don't carry \"spaceship\""),
+    Case("a relative budget resolves against the category's prices", start,
+         lambda s: Move("state", scope=("Lamps",), relative_budget="cheap"),
+         check=lambda b, a, r: (a.need.budget_max is not None and a.need.budget_min is None
+                                and a.need.budget_max < 200)),
+    Case("a wish nothing has: asked before dropping it", start,
+         lambda s: Move("state", scope=("Sofas",), budget_max=800.0, wishes={"colour": "grey"}),
+         kind="offer_relax", pending="relax:colour", says="no grey sofas"),
+    # -- answering the questions -----------------------------------------------------------------------
+    Case("a budget answer is taken and the next question comes", asking("budget", Need(scope=("Sofas",))),
+         lambda s: Move("state", budget_max=1500.0), kind="question",
+         need={"budget_max": 1500.0}, check=lambda b, a, r: a.pending in ("colour", "material", "style", "use")),
+    Case("I don't mind inside a question skips it", asking("colour", Need(scope=("Sofas",))),
+         lambda s: Move("dont_mind"), check=lambda b, a, r: "colour" in a.need.settled and a.pending != "colour"),
+    Case("no to a question means I don't mind", asking("budget", Need(scope=("Desks",))), lambda s: Move("no"),
+         check=lambda b, a, r: "budget" in a.need.settled and a.pending != "budget"),
+    Case("yes to a question means I don't mind", asking("material", Need(scope=("Desks",))),
+         lambda s: Move("yes"), check=lambda b, a, r: "material" in a.need.settled),
+    Case("I don't mind to what kind browses", asking("category", Need()), lambda s: Move("dont_mind"),
+         kind="cards", check=_starter),
+    Case("a colour answer is a hard wish", asking("colour", Need(scope=("Sofas",), settled=("budget",))),
+         lambda s: Move("state", wishes={"colour": "grey"}), check=lambda b, a, r: r.kind == "question"
+         or _all_grey(b, a, r) is None),
+    Case("a new kind inside a question starts a new need", asking("colour", RUGS_120),
+         lambda s: Move("state", scope=("Sofas",)), check=_rug_budget_dropped),
+    Case("three questions at most", lambda: State(need=Need(scope=("Sofas",)), pending="colour", questions=3),
+         lambda s: Move("dont_mind"), kind="cards", scope=("Sofas",)),
+    # -- correcting and dropping, after a list ---------------------------------------------------------
+    Case("a colour after a list filters to that colour", after_list(Need(scope=("Sofas",))),
+         lambda s: Move("state", wishes={"colour": "grey"}), kind="cards", check=_all_grey),
+    Case("actually blue replaces the wished colour", after_list(Need(scope=("Rugs",), wishes={"colour": "beige"})),
+         lambda s: Move("state", wishes={"colour": "blue"}), kind="cards", check=_blue,
+         need={"wishes": {"colour": "blue"}}),
+    Case("make it 600 replaces the budget", after_list(SOFAS_800),
+         lambda s: Move("state", budget_max=600.0), kind="cards", max_price=600.0, need={"budget_max": 600.0}),
+    Case("forget the budget drops it", after_list(SOFAS_800), lambda s: Move("dont_mind", drop=("budget",)),
+         kind="cards", need={"budget_max": None}),
+    Case("any colour is fine drops the colour", after_list(Need(scope=("Rugs",), wishes={"colour": "blue"})),
+         lambda s: Move("dont_mind", drop=("colour",)), kind="cards", need={"wishes": {}}),
+    Case("no budget drops the budget", after_list(SOFAS_800), lambda s: Move("state", no_budget=True),
+         kind="cards", need={"budget_max": None}),
+    Case("an exclusion after a list is added", after_list(Need(scope=("Lamps",))),
+         lambda s: Move("state", exclusions=("brass",)), kind="cards", scope=("Lamps",),
+         check=lambda b, a, r: all("brass" not in (s.product.material or "") for s in r.cards)
+         and a.need.exclusions == ("brass",)),
+    Case("not leather after wishing leather removes the wish",
+         after_list(Need(scope=("Armchairs",), wishes={"material": "leather"})),
+         lambda s: Move("state", exclusions=("leather",)), need={"wishes": {}, "exclusions": ("leather",)}),
+    # -- a new need --------------------------------------------------------------------------------------
+    Case("a new kind after a list leaves the old budget behind", after_list(RUGS_120),
+         lambda s: Move("state", scope=("Sofas",), scope_words="sofas"), check=_rug_budget_dropped),
+    Case("a new kind keeps what was rejected", after_list(RUGS_120, rejected=("SKU-0001",)),
+         lambda s: Move("state", scope=("Lamps",)), check=lambda b, a, r: "SKU-0001" in a.rejected),
+    Case("a new kind with its own budget", after_list(RUGS_120),
+         lambda s: Move("state", scope=("Lamps",), budget_max=100.0),
+         check=lambda b, a, r: (a.need.budget_max == 100.0 and a.need.scope == ("Lamps",) and a.lists == ())
+         or r.kind == "cards"),
+    Case("a new kind after a like keeps the like", after_like(RUGS_120), lambda s: Move("state", scope=("Beds",)),
+         check=_liked_kept),
+    Case("a new kind after a choice", after_choice(LAMPS), lambda s: Move("state", scope=("Desks",)),
+         check=lambda b, a, r: a.need.scope == ("Desks",) and a.pending != "satisfaction"),
+    # -- rejecting the whole list ------------------------------------------------------------------------
+    Case("none of these: new items, and those never again", after_list(Need(scope=("Sofas",))),
+         lambda s: Move("reject_all"), kind="cards", scope=("Sofas",), new_to_screen=True,
+         check=_rejected_never_back, effects=("reject_list",)),
+    Case("none of these after a like", after_like(Need(scope=("Beds",))), lambda s: Move("reject_all"),
+         kind="cards", check=_rejected_never_back),
+    Case("no right after a list rejects it", after_list(Need(scope=("Desks",))), lambda s: Move("no"),
+         kind="cards", check=_rejected_never_back),
+    Case("not that, I want double beds: reason applied", after_list(Need(scope=("Beds",))),
+         lambda s: Move("reject_all", text="double beds", wishes={}, scope=("Beds",)), kind="cards",
+         check=_rejected_never_back),
+    Case("all too expensive: cheaper than the cheapest shown", after_list(LAMPS),
+         lambda s: Move("reject_all", critique="cheaper"), check=_lamp_price_cap_from_cheapest),
+    Case("none of these with nothing shown", start, lambda s: Move("reject_all"), kind="help",
+         says="haven't shown you anything"),
+    Case("reject everything there is: said truthfully",
+         lambda: State(need=LAMPS, lists=(ALL_LAMPS[:3],), seen=ALL_LAMPS[:3], rejected=ALL_LAMPS[3:]),
+         lambda s: Move("reject_all"),
+         kind="nothing_fits", says="nothing that fits"),
+    # -- one item ------------------------------------------------------------------------------------------
+    Case("like the second: refined list without the shown ones", after_list(Need(scope=("Rugs",))),
+         lambda s: Move("feedback", items=(second(s),), sentiment="like"), kind="cards", new_to_screen=True,
+         check=lambda b, a, r: a.liked == (b.shown[1],), effects=("like",)),
+    Case("dislike the first: never again", after_list(Need(scope=("Rugs",))),
+         lambda s: Move("feedback", items=(first(s),), sentiment="dislike"), kind="cards",
+         check=lambda b, a, r: b.shown[0] in a.rejected and b.shown[0] not in {c.product.id for c in r.cards},
+         effects=("dislike",)),
+    Case("dislike without saying which, with a list: the whole list", after_list(LAMPS),
+         lambda s: Move("feedback", sentiment="dislike"), kind="cards", check=_rejected_never_back),
+    Case("like without saying which asks", after_list(LAMPS), lambda s: Move("feedback", sentiment="like"),
+         kind="help", says="which one"),
+    Case("feedback with nothing shown", start, lambda s: Move("feedback", sentiment="like"), kind="help"),
+    Case("the second one is nice but too expensive", after_list(SOFAS_800),
+         lambda s: Move("feedback", items=(second(s),), sentiment="dislike", critique="cheaper"),
+         below=second, max_price=800.0, not_says="raised"),
+    Case("a like after a dislike un-rejects nothing but likes", after_like(LAMPS),
+         lambda s: Move("feedback", items=(second(s),), sentiment="dislike"),
+         check=lambda b, a, r: a.liked == (b.shown[0],) and b.shown[1] in a.rejected),
+    # -- critiques -------------------------------------------------------------------------------------------
+    Case("cheaper than the first card by default", after_list(Need(scope=("Desks",))),
+         lambda s: Move("critique", critique="cheaper"), kind="cards", below=first, effects=("critique",)),
+    Case("cheaper than the named card, within the stated budget", after_list(SOFAS_800),
+         lambda s: Move("critique", critique="cheaper", items=(second(s),)), below=second, max_price=800.0,
+         not_says="raised"),
+    Case("cheaper than our cheapest: said, not relaxed",
+         lambda: State(need=LAMPS, lists=((CHEAPEST_LAMP,),), seen=(CHEAPEST_LAMP,)),
+         lambda s: Move("critique", critique="cheaper"), kind="nothing_fits", says="nothing cheaper",
+         check=_truthful_cheapest),
+    Case("pricier than the first", after_list(Need(scope=("Desks",))), lambda s: Move("critique", critique="pricier"),
+         kind="cards", above=first),
+    Case("pricier than the dearest within the budget: nothing, truthfully",
+         lambda: State(need=RUGS_120, lists=((max((p for p in CATALOG if p.category == "Rugs" and p.price <= 120
+                                                    and p.in_stock), key=lambda p: p.price).id,),)),
+         lambda s: Move("critique", critique="pricier"), check=lambda b, a, r: not r.cards
+         and r.kind in ("offer_relax", "nothing_fits") and all(c.product.price <= 120 for c in r.cards)),
+    Case("bigger than the first", after_list(Need(scope=("Sofas",))), lambda s: Move("critique", critique="bigger"),
+         check=_bigger),
+    Case("smaller than the first", after_list(Need(scope=("Rugs",), budget_min=300.0)),
+         lambda s: Move("critique", critique="smaller"), check=_smaller),
+    Case("another colour moves away from the first card's", after_list(Need(scope=("Sofas",))),
+         lambda s: Move("critique", critique="different", attribute="colour"), kind="cards", check=_other_colour),
+    Case("in blue: the colour becomes the wish", after_list(Need(scope=("Rugs",))),
+         lambda s: Move("critique", critique="different", attribute="colour", value="blue"), check=_blue),
+    Case("a critique with nothing shown", start, lambda s: Move("critique", critique="bigger"), kind="help"),
+    Case("cheaper inside the questions goes on with the need", asking("colour", Need(scope=("Lamps",))),
+         lambda s: Move("critique", critique="cheaper"), check=lambda b, a, r: r.kind in ("question", "cards")),
+    # -- I don't mind, browse, show more ----------------------------------------------------------------------
+    Case("I don't mind after a list shows new items", after_list(Need(scope=("Desks",))),
+         lambda s: Move("dont_mind"), kind="cards", fresh=True, check=_same_need_new_items),
+    Case("I don't mind at the start browses", start, lambda s: Move("dont_mind"), kind="cards", check=_starter),
+    Case("browse at the start: a starter list", start, lambda s: Move("browse"), kind="cards", check=_starter),
+    Case("browse with a need shows that need", after_list(LAMPS), lambda s: Move("browse"), kind="cards",
+         scope=("Lamps",), fresh=True),
+    Case("show more never repeats", after_list(Need(scope=("Desks",))), lambda s: Move("show_more"),
+         kind="cards", fresh=True, scope=("Desks",)),
+    Case("show more when all was seen says so truthfully",
+         lambda: State(need=LAMPS, lists=(ALL_LAMPS[:3],), seen=ALL_LAMPS), lambda s: Move("show_more"),
+         kind="nothing_fits", says="seen everything"),
+    Case("I don't mind to an offer to relax means yes",
+         lambda: State(need=replace(SOFAS_800, wishes={"colour": "grey"}), pending="relax:colour"),
+         lambda s: Move("dont_mind"), kind="cards", max_price=800.0, need={"wishes": {}}),
+    Case("yes to an offer to relax drops that constraint only",
+         lambda: State(need=replace(SOFAS_800, wishes={"colour": "grey"}), pending="relax:colour"),
+         lambda s: Move("yes"), kind="cards", max_price=800.0, need={"exclusions": ("leather",)}),
+    Case("no to an offer to relax keeps the need",
+         lambda: State(need=replace(SOFAS_800, wishes={"colour": "grey"}), pending="relax:colour"),
+         lambda s: Move("no"), kind="help", need={"wishes": {"colour": "grey"}}),
+    # -- more like, compare, why, choose ------------------------------------------------------------------------
+    Case("more like the second stays in its kind", after_list(Need(scope=("Backpacks",))),
+         lambda s: Move("more_like", items=(second(s),)), kind="cards", scope=("Backpacks",), new_to_screen=True),
+    Case("more like, naming nothing", after_list(LAMPS), lambda s: Move("more_like"), kind="help"),
+    Case("compare 1 and 3", after_list(Need(scope=("Desks",))),
+         lambda s: Move("compare", items=(s.shown[0], s.shown[2])), kind="comparison", check=_compare_two),
+    Case("compare without saying which", after_list(LAMPS), lambda s: Move("compare"), kind="help",
+         says="which two"),
+    Case("why cites no budget the customer never gave", after_list(LAMPS), lambda s: Move("why", items=(first(s),)),
+         kind="explanation", check=_budget_reasons_only_when_stated),
+    Case("why cites the stated budget", after_list(SOFAS_800), lambda s: Move("why", items=(first(s),)),
+         kind="explanation", says=r"under your \$800 budget"),
+    Case("why after a cheaper critique cites only the stated budget",
+         lambda: replace(listed(SOFAS_800), need=replace(SOFAS_800, price_cap=600.0)),
+         lambda s: Move("why"), kind="explanation", not_says=r"\$600"),
+    Case("choose the third", after_list(Need(scope=("Beds",))), lambda s: Move("choose", items=(s.shown[2],)),
+         kind="chosen", pending="satisfaction", effects=("choose",)),
+    Case("yes after a choice: satisfied", after_choice(LAMPS), lambda s: Move("yes"), kind="ack", pending=None,
+         effects=("satisfied",)),
+    Case("no after a choice: not satisfied", after_choice(LAMPS), lambda s: Move("no"), kind="ack", pending=None,
+         effects=("satisfied",)),
+    Case("yes to consent", lambda: replace(listed(LAMPS), pending="consent"), lambda s: Move("yes"), kind="ack",
+         effects=("consent",)),
+    Case("no with nothing pending and nothing shown", start, lambda s: Move("no"), kind="ack"),
+    # -- start over, unclear --------------------------------------------------------------------------------------
+    Case("start over forgets the need", after_like(RUGS_120), lambda s: Move("start_over"), kind="question",
+         pending="category", check=_fresh_state),
+    Case("start over inside a question", asking("budget", Need(scope=("Sofas",))), lambda s: Move("start_over"),
+         kind="question", pending="category"),
+    Case("first unclear message: rephrase", start, lambda s: Move("unclear", options=("show_more",)),
+         kind="rephrase", check=_rephrase_count(1)),
+    Case("third unclear in a row, no need: categories and a human",
+         lambda: State(unclear=MAX_REPHRASES), lambda s: Move("unclear"), kind="question",
+         check=lambda b, a, r: _category_buttons(b, a, r) is None and _handoff_offered(b, a, r) is None),
+    Case("third unclear in a row with a need: options for it",
+         lambda: replace(listed(Need(scope=("Desks",))), unclear=MAX_REPHRASES), lambda s: Move("unclear"),
+         kind="cards", scope=("Desks",), check=_handoff_offered),
+    Case("an understood move resets the count", lambda: State(unclear=2), lambda s: Move("browse"),
+         check=_rephrase_count(0)),
+    Case("surprise within the budget", after_list(RUGS_120), lambda s: Move("surprise"), kind="cards",
+         max_price=120.0, fresh=True),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_move(case: Case) -> None:
+    before = case.state()
+    after, reply = apply(before, case.move(before), SHOP)
+    said = _said(reply)
+    if case.kind is not None:
+        assert reply.kind == case.kind, f"{reply.kind}: {said}"
+    if case.pending is not ...:
+        assert after.pending == case.pending
+    for card in reply.cards:
+        assert card.product.id not in before.rejected
+        assert card.product.in_stock
+        if case.scope is not None:
+            assert card.product.category in case.scope
+        if case.max_price is not None:
+            assert card.product.price <= case.max_price
+        if case.below is not None:
+            assert card.product.price < product(case.below(before)).price
+        if case.above is not None:
+            assert card.product.price > product(case.above(before)).price
+        if case.fresh:
+            assert card.product.id not in before.seen
+        if case.new_to_screen:
+            assert card.product.id not in before.shown
+    if case.says is not None:
+        assert re.search(case.says, said, re.IGNORECASE), said
+    if case.not_says is not None:
+        assert not re.search(case.not_says, said, re.IGNORECASE), said
+    for name, value in case.need.items():
+        assert getattr(after.need, name) == value, (name, getattr(after.need, name))
+    if case.effects is not None:
+        assert tuple(e.kind for e in reply.effects) == case.effects
+    if case.check is not None:
+        case.check(before, after, reply)
+
+
+def test_there_are_enough_cases() -> None:
+    assert len(CASES) >= 60
+
+
+def test_consent_is_asked_once_after_the_first_feedback() -> None:
+    state = listed(LAMPS)
+    after, reply = apply(state, Move("feedback", items=(state.shown[0],), sentiment="like"), SHOP,
+                         consent_askable=True)
+    assert reply.question == texts.CONSENT_QUESTION and after.pending == "consent" and after.consent_asked
+    _, reply = apply(after, Move("feedback", items=(after.shown[0],), sentiment="like"), SHOP,
+                         consent_askable=True)
+    assert reply.question != texts.CONSENT_QUESTION
+
+
+def test_a_list_without_feedback_does_not_ask_for_consent() -> None:
+    _, reply = apply(State(), Move("state", scope=("Lamps",), budget_max=100.0), SHOP, consent_askable=True)
+    assert reply.question != texts.CONSENT_QUESTION
+
+
+def test_the_state_survives_the_slot_round_trip() -> None:
+    state = replace(listed(SOFAS_800), liked=("SKU-0001",), pending="relax:budget",
+                    need=replace(SOFAS_800, wishes={"colour": "grey"}, avoid=(("material", "velvet"),),
+                                 size=("SKU-0002", "bigger")))
+    assert State.from_dict(state.to_dict()) == state
+
+
+def test_a_damaged_slot_gives_a_fresh_state() -> None:
+    assert State.from_dict({"lists": 5}) == State()
+    assert State.from_dict("nonsense") == State()  # type: ignore[arg-type]

@@ -1,0 +1,116 @@
+"""From parsed messages to moves: the intent names the move, the words back it up.
+
+The texts are written as shoppers type them; the intents are what the classifier might say,
+including its mistakes (a fallback for "none of these, sorry", ``like`` for "👎 the second").
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actions.conversation import Need, State
+from actions.moves import move_from
+from tests.actions_support import make_services
+
+SERVICES = make_services()
+CATALOG = SERVICES.recommender.catalog
+LAMPS = tuple(p.id for p in CATALOG if p.category == "Lamps")[:3]
+LISTED = State(need=Need(scope=("Lamps",)), lists=(LAMPS,), seen=LAMPS)
+
+
+def message(text: str, intent: str, *entities: dict[str, Any]) -> dict[str, Any]:
+    return {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": list(entities),
+            "intent_ranking": [{"name": intent, "confidence": 0.9}]}
+
+
+def entity(name: str, value: str, role: str | None = None, *, text: str = "") -> dict[str, Any]:
+    found: dict[str, Any] = {"entity": name, "value": value}
+    if role:
+        found["role"] = role
+    if text and value in text:
+        found["start"] = text.index(value)
+    return found
+
+
+@pytest.mark.parametrize(("text", "intent", "entities", "state", "kind", "fields"), [
+    ("need a cheap desk for wfh", "request_recommendation", [entity("category", "desk")], State(), "state",
+     {"scope": ("Desks",), "relative_budget": "cheap"}),
+    ("sofaa under 900 pls", "request_recommendation", [entity("category", "sofa"), entity("budget", "under 900")],
+     State(), "state", {"scope": ("Sofas",), "budget_max": 900.0}),
+    ("couch, nothing leather", "inform",
+     [entity("category", "couch"), entity("material", "leather", text="couch, nothing leather")], State(),
+     "state", {"scope": ("Sofas",), "exclusions": ("leather",)}),
+    ("grey", "inform", [], State(need=Need(scope=("Sofas",)), pending="colour"), "state",
+     {"wishes": {"colour": "grey"}}),
+    ("gray", "nlu_fallback", [], State(need=Need(scope=("Sofas",)), pending="colour"), "state",
+     {"wishes": {"colour": "grey"}}),
+    ("500", "inform", [], State(need=Need(scope=("Sofas",)), pending="budget"), "state", {"budget_max": 500.0}),
+    ("dont care", "no_preference", [], State(need=Need(scope=("Sofas",)), pending="colour"), "dont_mind", {}),
+    ("whatever u think", "nlu_fallback", [], State(need=Need(scope=("Sofas",)), pending="colour"), "dont_mind", {}),
+    ("any colour is fine", "no_preference", [entity("attribute", "colour")], LISTED, "dont_mind",
+     {"drop": ("colour",)}),
+    ("forget the budget", "inform", [], LISTED, "state", {"drop": ("budget",)}),
+    ("actually, show me sofas instead", "inform", [entity("category", "sofas")], LISTED, "state",
+     {"scope": ("Sofas",)}),
+    ("make it 600", "inform", [entity("budget", "600")], LISTED, "state", {"budget_max": 600.0}),
+    ("none of these, sorry", "nlu_fallback", [], LISTED, "reject_all", {}),
+    ("nah", "deny", [], LISTED, "reject_all", {}),
+    ("no", "deny", [], State(need=Need(scope=("Lamps",)), pending="consent", lists=(LAMPS,)), "no", {}),
+    ("all too expensive", "reject_all", [], LISTED, "reject_all", {"critique": "cheaper"}),
+    ("i dont like any of these", "dislike", [], LISTED, "reject_all", {}),
+    ("they're all way too pricey", "critique_cheaper", [], LISTED, "reject_all", {"critique": "cheaper"}),
+    ("the 2nd one 👎", "like", [entity("ordinal", "2nd")], LISTED, "feedback",
+     {"sentiment": "dislike", "items": (LAMPS[1],)}),
+    ("love the first", "like", [entity("ordinal", "first")], LISTED, "feedback",
+     {"sentiment": "like", "items": (LAMPS[0],)}),
+    ("the second one is nice but too expensive", "dislike", [entity("ordinal", "second")], LISTED, "feedback",
+     {"critique": "cheaper", "items": (LAMPS[1],)}),
+    ("cheaper than the 3rd?", "critique_cheaper", [entity("ordinal", "3rd")], LISTED, "critique",
+     {"critique": "cheaper", "items": (LAMPS[2],)}),
+    ("in blue maybe", "critique_different", [entity("colour", "blue")], LISTED, "critique",
+     {"critique": "different", "attribute": "colour", "value": "blue"}),
+    ("start again", "nlu_fallback", [], LISTED, "start_over", {}),
+    ("reset pls", "greet", [], LISTED, "start_over", {}),
+    ("just show me something", "request_recommendation", [], State(), "browse", {}),
+    ("asdfgh", "nlu_fallback", [], State(), "unclear", {}),
+    ("compare 1 and 3", "compare", [entity("ordinal", "1"), entity("ordinal", "3")], LISTED, "compare",
+     {"items": (LAMPS[0], LAMPS[2])}),
+    ("do you have it in black?", "inform", [entity("colour", "black", "exclude")], LISTED, "state",
+     {"wishes": {"colour": "black"}}),
+])
+def test_move_from(text: str, intent: str, entities: list[dict[str, Any]], state: State, kind: str,
+                   fields: dict[str, Any]) -> None:
+    move = move_from(message(text, intent, *entities), state, SERVICES.vocabulary, CATALOG)
+    assert move.kind == kind, move
+    for name, value in fields.items():
+        assert getattr(move, name) == value, (name, move)
+
+
+def test_the_conversation_model_imports_no_rasa() -> None:
+    for module in ("conversation", "moves", "catalog_shop"):
+        tree = ast.parse((Path(__file__).resolve().parent.parent / "actions" / f"{module}.py").read_text())
+        imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not {m for m in imported if m.split(".")[0] in ("rasa", "rasa_sdk")}, module
+
+
+@pytest.mark.parametrize(("text", "intent", "state", "kind", "fields"), [
+    ("hi i'm after a sofaa", "request_recommendation", State(), "state", {"scope": ("Sofas",)}),
+    ("looking for a lmap for reading", "request_recommendation", State(), "state", {"scope": ("Lamps",)}),
+    ("in gold if u have it", "nlu_fallback", LISTED, "state", {"wishes": {"colour": "gold"}}),
+    ("something a bit fancier than the third one", "critique_cheaper", LISTED, "critique", {"critique": "pricier"}),
+    ("yep sorted thanks", "nlu_fallback", State(pending="satisfaction"), "yes", {}),
+    ("nah not really", "nlu_fallback", State(pending="consent"), "no", {}),
+    ("some sneakers for the gym, nothing over a hundred and twenty", "request_recommendation", State(), "state",
+     {"scope": ("Sneakers",), "budget_max": 120.0}),
+])
+def test_the_words_back_the_classifier_up(text: str, intent: str, state: State, kind: str,
+                                          fields: dict[str, Any]) -> None:
+    move = move_from(message(text, intent), state, SERVICES.vocabulary, CATALOG)
+    assert move.kind == kind, move
+    for name, value in fields.items():
+        assert getattr(move, name) == value, (name, move)

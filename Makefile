@@ -55,7 +55,7 @@ export SHOPKEEPER_DB_URL  ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST
 export SHOPKEEPER_TRACKER_DB_URL ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/$(RASA_DB_NAME)
 endif
 
-.PHONY: help setup index model run run-production migrate test lint bench bench-nlu bench-turns bench-load bench-sim catalog catalog-demo lock lock-rasa clean
+.PHONY: help setup index model run run-production migrate test lint bench bench-nlu bench-turns bench-load bench-sim bench-conversations catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -94,7 +94,7 @@ test: index model ## run every suite that must pass (installs Debian's Chromium 
 	@scripts/test.sh
 
 lint: setup ## ruff and mypy
-	@$(VENV)/bin/ruff check retrieval actions web store tests benchmarks scripts bot/gateway.py
+	@$(VENV)/bin/ruff check retrieval actions web store tests benchmarks scripts evaluation bot/gateway.py
 	@$(VENV)/bin/mypy
 
 bench: index ## retrieval benchmark (about 20 minutes; prints figures)
@@ -113,6 +113,15 @@ bench-sim: index model ## simulated customers on the demo and Flipkart catalogs 
 	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/flipkart-sample.csv \
 		--mapping data/catalog/mappings/flipkart.toml --no-activate --quiet
 	@$(PY) benchmarks/simulator.py
+
+bench-conversations: index model ## the conversation suites over REST on the demo, Flipkart and DummyJSON catalogs (about an hour)
+	@if [ -d ../shared/catalogs ]; then \
+		$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/flipkart-sample.csv \
+			--mapping data/catalog/mappings/flipkart.toml --no-activate --quiet && \
+		$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/dummyjson-products.json \
+			--mapping data/catalog/mappings/dummyjson.toml --no-activate --quiet; \
+	else echo "../shared/catalogs is absent: the demo catalog only"; fi
+	@$(PY) benchmarks/conversations.py
 
 lock: ## re-resolve requirements.lock from pyproject.toml (needs network)
 	@scripts/lock.sh app

@@ -5,9 +5,12 @@
     Customer 1 ── 0..1 Profile        what was learned (only with consent)
         │
         └──── * Interaction           impressions, likes, dislikes, critiques, choices, …
+                                      (only with consent; otherwise under a pseudonym, no customer)
 
-A customer is identified by the chat's sender id. Nothing here knows about
-Rasa or the web; ``store.profiles`` is the service the actions call.
+A customer row exists only once the consent question was put or a privacy choice
+was made; it is identified by the chat's sender id. What every column holds, why
+and for how long is in ``docs/PRIVACY.md``. Nothing here knows about Rasa or the
+web; ``store.profiles`` is the service the actions call.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.pseudonyms import PSEUDONYM_LENGTH
 
 __all__ = ["Base", "Customer", "Interaction", "InteractionKind", "Profile"]
 
@@ -93,10 +98,15 @@ class Interaction(Base):
     __table_args__ = (
         Index("ix_interactions_customer_created", "customer_id", "created_at"),
         Index("ix_interactions_request", "request_id"),
+        Index("ix_interactions_pseudonym", "pseudonym"),
+        Index("ix_interactions_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    #: The customer, when they consented to be remembered; else ``None`` and ``pseudonym`` is set.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), default=None)
+    #: A rotating keyed hash of the sender id (:mod:`store.pseudonyms`) for customers who did not consent.
+    pseudonym: Mapped[str | None] = mapped_column(String(PSEUDONYM_LENGTH), default=None)
     kind: Mapped[InteractionKind] = mapped_column(Enum(InteractionKind, native_enum=False, length=20))
     item_id: Mapped[str | None] = mapped_column(String(255), default=None)
     request_id: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -105,4 +115,4 @@ class Interaction(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    customer: Mapped[Customer] = relationship(back_populates="interactions")
+    customer: Mapped[Customer | None] = relationship(back_populates="interactions")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from actions import texts
 from actions.explain import ActionCompare, ActionExplain
@@ -17,13 +17,22 @@ from actions.needs_form import ActionAskBudget, ActionAskCategory, ActionAskColo
 from actions.privacy import ActionDescribeProfile, ActionForgetMe, ActionSetPersonalisation
 from actions.recommend import ActionMoreLike, ActionRecommend, ActionShowMore, ActionSurprise
 from actions.services import Services
-from store.models import InteractionKind
+from store.models import Interaction, InteractionKind
 from tests.actions_support import cards, entity, make_services, run, slots_of, texts_of, tracker
 
 
 @pytest.fixture
 def services() -> Services:
     return make_services()
+
+
+def pseudonymous(services: Services, kind: InteractionKind, sender: str = "customer-1") -> int:
+    """Interactions of ``kind`` logged under the sender's pseudonym (customers who did not consent)."""
+    with services.profiles.engine.connect() as connection:
+        return int(connection.scalar(
+            select(func.count()).select_from(Interaction).where(
+                Interaction.kind == kind, Interaction.customer_id.is_(None),
+                Interaction.pseudonym == services.profiles.pseudonyms.pseudonym(sender))) or 0)
 
 
 def shown_for(services: Services, category: str, count: int = 3) -> list[str]:
@@ -46,7 +55,9 @@ def test_recommend_obeys_category_budget_and_exclusions(services: Services) -> N
     assert set_slots["exclusions"] == ["leather"]
     assert set_slots["shown_items"] == [i["id"] for i in items] == set_slots["seen_items"]
     assert set_slots["request_id"].startswith("r-")
-    assert services.profiles.snapshot("customer-1").known  # impressions were logged
+    # impressions were logged under a pseudonym; nothing is kept under the sender id before consent
+    assert pseudonymous(services, InteractionKind.IMPRESSION) == 3
+    assert not services.profiles.snapshot("customer-1").known
 
 
 def test_show_more_never_repeats(services: Services) -> None:
@@ -87,9 +98,9 @@ def test_dislike_button_removes_the_item_and_changes_the_next_list(services: Ser
     assert slots_of(events)["rejected_items"] == [shown[0]]
     new = [i["id"] for i in cards(dispatcher)]
     assert shown[0] not in new and new != shown
-    # without consent nothing was learned, but the dislike was logged
+    # without consent nothing was learned, but the dislike was logged under a pseudonym
     snapshot = services.profiles.snapshot("customer-1")
-    assert snapshot.dislikes == 1 and snapshot.affinities == {}
+    assert pseudonymous(services, InteractionKind.DISLIKE) == 1 and snapshot.affinities == {}
 
 
 @pytest.mark.parametrize(("message", "intent", "kept"), [("👎 the second", "like", "rejected_items"),
@@ -101,8 +112,8 @@ def test_a_typed_thumb_outranks_a_misread_intent(services: Services, message: st
                 slots={"category": "Lamps", "shown_items": shown})
     _, events = run(ActionFeedback(lambda: services), t)
     assert slots_of(events)[kept] == [shown[1]]
-    snapshot = services.profiles.snapshot("customer-1")
-    assert (snapshot.likes, snapshot.dislikes) == ((0, 1) if kept == "rejected_items" else (1, 0))
+    counts = (pseudonymous(services, InteractionKind.LIKE), pseudonymous(services, InteractionKind.DISLIKE))
+    assert counts == ((0, 1) if kept == "rejected_items" else (1, 0))
 
 
 def test_first_feedback_asks_for_consent_once(services: Services) -> None:
@@ -224,7 +235,7 @@ def test_choose_confirms_links_and_asks_about_satisfaction(services: Services) -
     product = services.recommender.catalog.get(shown[2])
     assert product is not None and product.url in texts_of(dispatcher)[0]
     assert texts_of(dispatcher)[1] == texts.ASK_SATISFIED and slots_of(events)["awaiting"] == "satisfaction"
-    assert services.profiles.snapshot("customer-1").choices == 1
+    assert pseudonymous(services, InteractionKind.CHOICE) == 1
     dispatcher, events = run(ActionHandleYesNo(lambda: services),
                              tracker("yes", "affirm", slots={"awaiting": "satisfaction"}))
     assert texts_of(dispatcher) == [texts.SATISFIED] and slots_of(events) == {"awaiting": None}

@@ -1,0 +1,158 @@
+"""Privacy by default, on in-memory SQLite and on the real PostgreSQL (127.0.0.1:5432, migrated schema).
+
+Row counts before and after consent, pseudonymous measurement, erasure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from store.conversations import events
+from store.db import StoreSettings, create_schema, make_engine
+from store.experiments import Experiment, Variant, experiment_report
+from store.models import Customer, Interaction, InteractionKind, Profile
+from store.profiles import ProfileStore
+from store.pseudonyms import Pseudonymiser
+from tests.production_stack import PG, pg_database, services_available
+
+KEY = b"pseudonym-key-for-tests-0123456789"
+EXPERIMENT = Experiment("ranking", (Variant("control", 0.5, personalised=False), Variant("personal", 0.5)))
+
+
+@dataclass
+class Databases:
+    """Our database and a tracker store with Rasa's ``events`` table."""
+
+    store: Engine
+    tracker: Engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def dbs(request: pytest.FixtureRequest) -> Iterator[Databases]:
+    if request.param == "sqlite":
+        store, tracker = make_engine("sqlite://"), make_engine("sqlite://")
+        create_schema(store)
+        events.metadata.create_all(tracker)
+        yield Databases(store, tracker)
+        return
+    if "PostgreSQL" in (services_available() or ""):
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    with pg_database("shopkeeper_test_privacy") as ours, pg_database("shopkeeper_test_tracker") as theirs:
+        store, tracker = make_engine(f"{PG}/{ours}"), make_engine(f"{PG}/{theirs}")
+        try:
+            create_schema(store)  # the Alembic migrations on PostgreSQL
+            events.metadata.create_all(tracker)
+            yield Databases(store, tracker)
+        finally:
+            store.dispose()
+            tracker.dispose()
+
+
+@pytest.fixture
+def profiles(dbs: Databases) -> ProfileStore:
+    return ProfileStore(dbs.store, pseudonyms=Pseudonymiser(KEY), variant_of=EXPERIMENT.label_for)
+
+
+def rows(engine: Engine, model: type) -> int:
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def browse_and_like(profiles: ProfileStore, sender: str) -> None:
+    """What the actions do for a customer who is shown cards and likes one."""
+    profiles.touch(sender)
+    profiles.record_many(sender, [(InteractionKind.IMPRESSION, f"SKU-{i}", i + 1) for i in range(3)], request_id="r-1")
+    profiles.record(sender, InteractionKind.LIKE, item_id="SKU-1", request_id="r-1", rank=2)
+    profiles.learn(sender, vector=np.ones(4, dtype=np.float32), attributes={"colour": "grey"}, category="Sofas")
+
+
+def test_before_consent_nothing_is_stored_under_the_sender_id(profiles: ProfileStore, dbs: Databases) -> None:
+    browse_and_like(profiles, "web-before")
+    assert (rows(dbs.store, Customer), rows(dbs.store, Profile), rows(dbs.store, Interaction)) == (0, 0, 4)
+    with Session(dbs.store) as session:
+        logged = session.scalars(select(Interaction)).all()
+        assert {i.customer_id for i in logged} == {None}
+        assert len({i.pseudonym for i in logged}) == 1
+        pseudonym = logged[0].pseudonym
+        assert pseudonym is not None and "web-before" not in pseudonym
+        assert pseudonym == Pseudonymiser(KEY).pseudonym("web-before")  # the same on every replica with the key
+        assert {i.variant for i in logged} == {EXPERIMENT.label_for("web-before")}
+    snapshot = profiles.snapshot("web-before")
+    assert not snapshot.known and (snapshot.likes, snapshot.liked_items) == (0, ())
+
+
+def test_the_consent_question_keeps_only_its_state_and_yes_starts_the_profile(
+        profiles: ProfileStore, dbs: Databases) -> None:
+    browse_and_like(profiles, "web-asked")
+    profiles.mark_consent_asked("web-asked")
+    assert (rows(dbs.store, Customer), rows(dbs.store, Profile)) == (1, 0)
+    assert profiles.snapshot("web-asked").consent_asked
+    profiles.set_consent("web-asked", True)
+    assert rows(dbs.store, Profile) == 0  # created by the first thing learned, not by the answer alone
+    browse_and_like(profiles, "web-asked")
+    assert rows(dbs.store, Profile) == 1
+    snapshot = profiles.snapshot("web-asked")
+    assert snapshot.usable and (snapshot.likes, snapshot.liked_items) == (1, ("SKU-1",))
+    with Session(dbs.store) as session:
+        linked = session.scalar(select(func.count()).where(Interaction.customer_id.is_not(None)))
+        unlinked = session.scalar(select(func.count()).where(Interaction.pseudonym.is_not(None)))
+    assert (linked, unlinked) == (4, 4)  # before the yes: still pseudonymous
+
+
+def test_withdrawing_consent_unlinks_the_interactions(profiles: ProfileStore, dbs: Databases) -> None:
+    profiles.set_consent("web-w", True)
+    browse_and_like(profiles, "web-w")
+    profiles.set_consent("web-w", False)
+    assert rows(dbs.store, Profile) == 0
+    with Session(dbs.store) as session:
+        assert session.scalar(select(func.count()).where(Interaction.customer_id.is_not(None))) == 0
+        assert set(session.scalars(select(Interaction.pseudonym))) == {Pseudonymiser(KEY).pseudonym("web-w")}
+    assert profiles.snapshot("web-w").consent is False
+
+
+def test_experiments_count_customers_who_did_not_consent_by_pseudonym(profiles: ProfileStore) -> None:
+    senders = [f"web-{n}" for n in range(40)]
+    for sender in senders:
+        profiles.record_many(sender, [(InteractionKind.IMPRESSION, "SKU-1", 1)], request_id=f"r-{sender}")
+    profiles.set_consent(senders[0], True)
+    profiles.record(senders[0], InteractionKind.CHOICE, item_id="SKU-1", request_id=f"r-{senders[0]}")
+    reports = experiment_report(profiles.engine, EXPERIMENT)
+    assert sum(r.customers for r in reports) == 41  # the one who consented counts as a pseudonym and a customer
+    assert sum(r.acceptance.successes for r in reports) == 1
+
+
+def test_forget_erases_the_pseudonymous_rows_too_and_only_that_senders(profiles: ProfileStore, dbs: Databases) -> None:
+    browse_and_like(profiles, "web-gone")
+    browse_and_like(profiles, "web-stays")
+    profiles.mark_consent_asked("web-gone")
+    report = profiles.forget("web-gone")
+    assert (report.customers, report.interactions) == (1, 4)
+    with Session(dbs.store) as session:
+        assert set(session.scalars(select(Interaction.pseudonym))) == {Pseudonymiser(KEY).pseudonym("web-stays")}
+    assert rows(dbs.store, Customer) == 0
+
+
+def test_an_unknown_sender_changes_nothing(profiles: ProfileStore, dbs: Databases) -> None:
+    assert profiles.learn("web-nobody", attributes={"colour": "red"}) is False
+    profiles.touch("web-nobody")
+    assert profiles.forget("web-nobody").customers == 0
+    assert (rows(dbs.store, Customer), rows(dbs.store, Interaction)) == (0, 0)
+
+
+def test_pseudonym_settings_come_from_the_environment(tmp_path: object) -> None:
+    settings = StoreSettings.from_env({"SHOPKEEPER_PSEUDONYM_KEY": "k" * 20, "SHOPKEEPER_PSEUDONYM_ROTATION_DAYS": "7",
+                                       "SHOPKEEPER_RETENTION_DAYS": "30"})
+    assert (settings.pseudonym_key, settings.pseudonym_rotation_days, settings.retention_days) == (b"k" * 20, 7, 30)
+    assert StoreSettings.from_env({"SHOPKEEPER_PSEUDONYM_KEY": "k" * 20}).retention_days == 90
+    for bad in ({"SHOPKEEPER_RETENTION_DAYS": "0"}, {"SHOPKEEPER_RETENTION_DAYS": "ninety"},
+                {"SHOPKEEPER_PSEUDONYM_KEY": "short"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            StoreSettings.from_env(bad)
+    with pytest.raises(ValueError):
+        Pseudonymiser(b"short")

@@ -3,6 +3,7 @@
 ::
 
     Customer 1 ── 0..1 Profile        what was learned (only with consent)
+        ├──── * ConsentEvent          consent asked, given, refused, withdrawn; personalisation off/on
         │
         └──── * Interaction           impressions, likes, dislikes, critiques, choices, …
                                       (only with consent; otherwise under a pseudonym, no customer)
@@ -24,7 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from store.pseudonyms import PSEUDONYM_LENGTH
 
-__all__ = ["Base", "Customer", "Interaction", "InteractionKind", "Profile"]
+__all__ = ["Base", "ConsentEvent", "ConsentEventKind", "Customer", "Interaction", "InteractionKind", "Profile"]
 
 
 def utcnow() -> datetime:
@@ -71,6 +72,35 @@ class Customer(Base):
     interactions: Mapped[list[Interaction]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", passive_deletes=True
     )
+    consent_events: Mapped[list[ConsentEvent]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ConsentEvent.id",
+    )
+
+
+class ConsentEventKind(enum.StrEnum):
+    """One step in a customer's consent history."""
+
+    ASKED = "asked"
+    GIVEN = "given"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    PERSONALISATION_OFF = "personalisation_off"
+    PERSONALISATION_ON = "personalisation_on"
+
+
+class ConsentEvent(Base):
+    """When the consent question was put and answered, and when personalisation was switched."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_customer", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[ConsentEventKind] = mapped_column(Enum(ConsentEventKind, native_enum=False, length=24))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="consent_events")
 
 
 class Profile(Base):

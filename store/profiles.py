@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -29,11 +29,11 @@ import numpy.typing as npt
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from store.models import Customer, Interaction, InteractionKind, Profile, utcnow
+from store.models import ConsentEvent, ConsentEventKind, Customer, Interaction, InteractionKind, Profile, utcnow
 from store.pseudonyms import Pseudonymiser
 from store.retry import RetryPolicy, retrying
 
-__all__ = ["AFFINITY_LIMIT", "ForgetReport", "ProfileSnapshot", "ProfileStore"]
+__all__ = ["AFFINITY_LIMIT", "ConsentRecord", "ForgetReport", "ProfileSnapshot", "ProfileStore"]
 
 #: Attribute affinities are clamped to ±this, so one strong opinion cannot dominate.
 AFFINITY_LIMIT = 5.0
@@ -77,12 +77,26 @@ class ProfileSnapshot:
 
 
 @dataclass(frozen=True)
+class ConsentRecord:
+    """One step of a customer's consent history: what happened, and when (UTC)."""
+
+    kind: ConsentEventKind
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ForgetReport:
     """What ``forget`` erased."""
 
     customers: int
     interactions: int
     profiles: int
+    consent_events: int = 0
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite and ``timestamp without time zone`` return it naive)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class ProfileStore:
@@ -186,6 +200,7 @@ class ProfileStore:
             customer = self._customer(session, sender_id)
             customer.consent_asked = True
             customer.last_seen_at = utcnow()
+            session.add(ConsentEvent(customer_id=customer.id, kind=ConsentEventKind.ASKED))
 
     @retrying("the consent answer")
     def set_consent(self, sender_id: str, consent: bool) -> None:
@@ -196,6 +211,9 @@ class ProfileStore:
         """
         with Session(self.engine) as session, session.begin():
             customer = self._customer(session, sender_id)
+            kind = (ConsentEventKind.GIVEN if consent
+                    else ConsentEventKind.WITHDRAWN if customer.consent else ConsentEventKind.REFUSED)
+            session.add(ConsentEvent(customer_id=customer.id, kind=kind))
             customer.consent = consent
             customer.consent_asked = True
             customer.last_seen_at = utcnow()
@@ -214,6 +232,20 @@ class ProfileStore:
             customer = self._customer(session, sender_id)
             customer.personalisation = enabled
             customer.last_seen_at = utcnow()
+            session.add(ConsentEvent(customer_id=customer.id, kind=ConsentEventKind.PERSONALISATION_ON if enabled
+                                     else ConsentEventKind.PERSONALISATION_OFF))
+
+    @retrying("reading the consent history")
+    def consent_history(self, sender_id: str) -> list[ConsentRecord]:
+        """When consent was asked, given, refused or withdrawn, and personalisation switched, oldest first."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(ConsentEvent.kind, ConsentEvent.created_at)
+                .join(Customer, Customer.id == ConsentEvent.customer_id)
+                .where(Customer.sender_id == sender_id)
+                .order_by(ConsentEvent.created_at, ConsentEvent.id)
+            ).all()
+        return [ConsentRecord(kind, _aware(at)) for kind, at in rows]
 
     def record(
         self,
@@ -341,7 +373,9 @@ class ProfileStore:
                 for model, column in (
                     (Interaction, Interaction.customer_id),
                     (Profile, Profile.customer_id),
+                    (ConsentEvent, ConsentEvent.customer_id),
                     (Customer, Customer.id),
                 )
-            ] if ids else [0, 0, 0]
-            return ForgetReport(customers=counts[2], interactions=counts[0] + unlinked, profiles=counts[1])
+            ] if ids else [0, 0, 0, 0]
+            return ForgetReport(customers=counts[3], interactions=counts[0] + unlinked, profiles=counts[1],
+                                consent_events=counts[2])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from store.conversations import events
 from store.db import StoreSettings, create_schema, make_engine
 from store.experiments import Experiment, Variant, experiment_report
-from store.models import Customer, Interaction, InteractionKind, Profile
+from store.models import ConsentEvent, ConsentEventKind, Customer, Interaction, InteractionKind, Profile
 from store.profiles import ProfileStore
 from store.pseudonyms import Pseudonymiser
 from tests.production_stack import PG, pg_database, services_available
@@ -156,3 +157,25 @@ def test_pseudonym_settings_come_from_the_environment(tmp_path: object) -> None:
             StoreSettings.from_env(bad)
     with pytest.raises(ValueError):
         Pseudonymiser(b"short")
+
+
+def test_consent_history_records_each_step_in_order(profiles: ProfileStore, dbs: Databases) -> None:
+    browse_and_like(profiles, "web-h")
+    assert profiles.consent_history("web-h") == []  # nothing asked yet, nothing kept
+    profiles.mark_consent_asked("web-h")
+    profiles.set_consent("web-h", True)
+    profiles.set_personalisation("web-h", False)
+    profiles.set_personalisation("web-h", True)
+    profiles.set_consent("web-h", False)
+    profiles.set_consent("web-other", False)
+    history = profiles.consent_history("web-h")
+    assert [r.kind for r in history] == [ConsentEventKind.ASKED, ConsentEventKind.GIVEN,
+                                         ConsentEventKind.PERSONALISATION_OFF, ConsentEventKind.PERSONALISATION_ON,
+                                         ConsentEventKind.WITHDRAWN]
+    assert all(r.at.tzinfo is not None for r in history)
+    assert [r.at for r in history] == sorted(r.at for r in history)
+    assert abs((history[-1].at - datetime.now(UTC)).total_seconds()) < 60
+    assert [r.kind for r in profiles.consent_history("web-other")] == [ConsentEventKind.REFUSED]
+    report = profiles.forget("web-h")
+    assert report.consent_events == 5 and profiles.consent_history("web-h") == []
+    assert rows(dbs.store, ConsentEvent) == 1

@@ -5,18 +5,20 @@ Row counts before and after consent, pseudonymous measurement, erasure.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from store.conversations import events
 from store.db import StoreSettings, create_schema, make_engine
 from store.experiments import Experiment, Variant, experiment_report
+from store.export import EXPORT_FORMAT, NothingStoredError, export_customer
 from store.models import ConsentEvent, ConsentEventKind, Customer, Interaction, InteractionKind, Profile
 from store.profiles import ProfileStore
 from store.pseudonyms import Pseudonymiser
@@ -179,3 +181,45 @@ def test_consent_history_records_each_step_in_order(profiles: ProfileStore, dbs:
     report = profiles.forget("web-h")
     assert report.consent_events == 5 and profiles.consent_history("web-h") == []
     assert rows(dbs.store, ConsentEvent) == 1
+
+
+def store_conversation(tracker: Engine, sender: str, texts: list[str], *, at: float = 1_764_000_000.0) -> None:
+    """Rasa-shaped user and bot events for ``sender`` in the tracker store."""
+    with tracker.begin() as connection:
+        for n, text in enumerate(texts):
+            kind = "user" if n % 2 == 0 else "bot"
+            connection.execute(insert(events).values(
+                sender_id=sender, type_name=kind, timestamp=at + n, data=json.dumps({"event": kind, "text": text})))
+
+
+def test_the_export_holds_profile_consent_history_interactions_and_the_conversation(
+        profiles: ProfileStore, dbs: Databases) -> None:
+    sender = "web-export"
+    browse_and_like(profiles, sender)
+    profiles.mark_consent_asked(sender)
+    profiles.set_consent(sender, True)
+    browse_and_like(profiles, sender)
+    browse_and_like(profiles, "web-someone-else")
+    store_conversation(dbs.tracker, sender, ["a grey sofa please", "Here are three."])
+    store_conversation(dbs.tracker, "web-someone-else", ["my address is 1 Elm St", "Noted."])
+    before = (rows(dbs.store, Customer), rows(dbs.store, Interaction), rows(dbs.store, ConsentEvent))
+    document = export_customer(dbs.store, dbs.tracker, sender, pseudonyms=Pseudonymiser(KEY), retention_days=90)
+    assert json.loads(json.dumps(document)) == document  # plain JSON
+    assert (document["format"], document["sender_id"]) == (EXPORT_FORMAT, sender)
+    assert document["customer"]["consent"] is True and document["customer"]["consent_asked"] is True
+    assert document["profile"]["affinities"] == {"colour:grey": 1.0}
+    assert document["profile"]["last_category"] == "Sofas" and len(document["profile"]["preference_vector"]) == 4
+    assert [e["event"] for e in document["consent_history"]] == ["asked", "given"]
+    linked = [i["linked_by"] for i in document["interactions"]]
+    assert linked.count("pseudonym") == 4 and linked.count("customer") == 4
+    assert {i["kind"] for i in document["interactions"]} == {"impression", "like"}
+    assert [(e["type"], e["event"]["text"]) for e in document["conversation"]] == [
+        ("user", "a grey sofa please"), ("bot", "Here are three.")]
+    assert "Elm" not in json.dumps(document)
+    after = (rows(dbs.store, Customer), rows(dbs.store, Interaction), rows(dbs.store, ConsentEvent))
+    assert before == after  # exporting changes nothing
+
+
+def test_an_export_for_a_sender_nothing_is_stored_about_is_refused(dbs: Databases) -> None:
+    with pytest.raises(NothingStoredError, match="web-unknown"):
+        export_customer(dbs.store, dbs.tracker, "web-unknown", pseudonyms=Pseudonymiser(KEY), retention_days=90)

@@ -1,6 +1,7 @@
 """Privacy by default, on in-memory SQLite and on the real PostgreSQL (127.0.0.1:5432, migrated schema).
 
-Row counts before and after consent, pseudonymous measurement, erasure.
+Row counts before and after consent, pseudonymous measurement, consent history, the export,
+purge by age, erasure.
 """
 
 from __future__ import annotations
@@ -8,11 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.conversations import events
@@ -22,6 +23,9 @@ from store.export import EXPORT_FORMAT, NothingStoredError, export_customer
 from store.models import ConsentEvent, ConsentEventKind, Customer, Interaction, InteractionKind, Profile
 from store.profiles import ProfileStore
 from store.pseudonyms import Pseudonymiser
+from store.retention import purge
+from store.review import ConversationSummary, ConversationTag, ReviewStore
+from store.summaries import sync_summaries
 from tests.production_stack import PG, pg_database, services_available
 
 KEY = b"pseudonym-key-for-tests-0123456789"
@@ -223,3 +227,80 @@ def test_the_export_holds_profile_consent_history_interactions_and_the_conversat
 def test_an_export_for_a_sender_nothing_is_stored_about_is_refused(dbs: Databases) -> None:
     with pytest.raises(NothingStoredError, match="web-unknown"):
         export_customer(dbs.store, dbs.tracker, "web-unknown", pseudonyms=Pseudonymiser(KEY), retention_days=90)
+
+
+DAY = 86_400.0
+
+
+def age(dbs: Databases, sender: str, days: float) -> None:
+    """Make everything of ``sender`` (customer, interactions, tracker events, summary) ``days`` old."""
+    then = datetime.now(UTC) - timedelta(days=days)
+    pseudonym = Pseudonymiser(KEY).pseudonym(sender)
+    with Session(dbs.store) as session, session.begin():
+        ids = session.scalars(select(Customer.id).where(Customer.sender_id == sender)).all()
+        session.execute(update(Customer).where(Customer.id.in_(ids)).values(last_seen_at=then, created_at=then))
+        session.execute(update(Interaction).where(or_(Interaction.customer_id.in_(ids),
+                                                      Interaction.pseudonym == pseudonym)).values(created_at=then))
+        session.execute(update(ConsentEvent).where(ConsentEvent.customer_id.in_(ids)).values(created_at=then))
+        epoch = then.timestamp()
+        session.execute(update(ConversationSummary).where(ConversationSummary.sender_id == sender)
+                        .values(started_at=epoch, last_at=epoch))
+    with dbs.tracker.begin() as connection:
+        connection.execute(update(events).where(events.c.sender_id == sender).values(timestamp=then.timestamp()))
+
+
+def customer_with_everything(profiles: ProfileStore, dbs: Databases, sender: str) -> None:
+    browse_and_like(profiles, sender)  # 4 pseudonymous interactions
+    profiles.mark_consent_asked(sender)
+    profiles.set_consent(sender, True)
+    browse_and_like(profiles, sender)  # 4 linked interactions, a profile
+    store_conversation(dbs.tracker, sender, ["a lamp please", "Here you are.", "thanks", "Bye!"],
+                       at=datetime.now(UTC).timestamp())
+    ReviewStore(dbs.store).add_tag(sender, "follow-up", by="ana")
+
+
+def test_purge_deletes_by_age_everywhere_and_the_dry_run_only_counts(profiles: ProfileStore, dbs: Databases) -> None:
+    for sender in ("web-old", "web-recent"):
+        customer_with_everything(profiles, dbs, sender)
+    sync_summaries(dbs.tracker, dbs.store)
+    age(dbs, "web-old", 91)
+    age(dbs, "web-recent", 89)
+
+    def snapshot() -> tuple[int, ...]:
+        with dbs.tracker.connect() as connection:
+            tracked = int(connection.scalar(select(func.count()).select_from(events)) or 0)
+        return (tracked, rows(dbs.store, Interaction), rows(dbs.store, Customer), rows(dbs.store, Profile),
+                rows(dbs.store, ConsentEvent), rows(dbs.store, ConversationSummary), rows(dbs.store, ConversationTag))
+
+    assert snapshot() == (8, 16, 2, 2, 4, 2, 2)
+    dry = purge(dbs.store, dbs.tracker, retention_days=90, dry_run=True)
+    assert snapshot() == (8, 16, 2, 2, 4, 2, 2)  # nothing deleted
+    expected = {"conversations": 1, "events": 4, "interactions": 8, "summaries": 1, "customers": 1, "profiles": 1,
+                "consent_events": 2}
+    assert {k: v for k, v in dry.as_dict().items() if k in expected} == expected and dry.dry_run
+    real = purge(dbs.store, dbs.tracker, retention_days=90)
+    assert {k: v for k, v in real.as_dict().items() if k in expected} == expected and not real.dry_run
+    assert snapshot() == (4, 8, 1, 1, 2, 1, 1)
+    assert not profiles.snapshot("web-old").known and profiles.snapshot("web-recent").usable
+    with Session(dbs.store) as session:
+        assert set(session.scalars(select(ConversationSummary.sender_id))) == {"web-recent"}
+    assert sync_summaries(dbs.tracker, dbs.store).erased == ()  # the console agrees with the tracker store
+    with pytest.raises(NothingStoredError):
+        export_customer(dbs.store, dbs.tracker, "web-old", pseudonyms=Pseudonymiser(KEY), retention_days=90)
+    # a second run finds nothing left
+    assert purge(dbs.store, dbs.tracker, retention_days=90).as_dict()["interactions"] == 0
+
+
+def test_a_shorter_retention_deletes_more_and_a_conversation_still_going_on_is_kept_whole(
+        profiles: ProfileStore, dbs: Databases) -> None:
+    customer_with_everything(profiles, dbs, "web-a")
+    store_conversation(dbs.tracker, "web-b", ["old first message"], at=datetime.now(UTC).timestamp() - 40 * DAY)
+    store_conversation(dbs.tracker, "web-b", ["and a new one"], at=datetime.now(UTC).timestamp())
+    age(dbs, "web-a", 40)
+    assert purge(dbs.store, dbs.tracker, retention_days=90).customers == 0
+    report = purge(dbs.store, dbs.tracker, retention_days=30)
+    assert (report.customers, report.conversations, report.events) == (1, 1, 4)
+    with dbs.tracker.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(events).where(events.c.sender_id == "web-b")) == 2
+    with pytest.raises(ValueError, match="at least one day"):
+        purge(dbs.store, dbs.tracker, retention_days=0)

@@ -119,7 +119,8 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     for label, value in (("conversations (tracker store)", report.conversations),
                          ("  their events", report.events), ("interactions", report.interactions),
                          ("console summaries", report.summaries), ("customers", report.customers),
-                         ("  profiles", report.profiles), ("  consent history entries", report.consent_events)):
+                         ("  profiles", report.profiles), ("  consent history entries", report.consent_events),
+                         ("console audit entries", report.audit_entries)):
         print(f"  {label:<32} {value:>8}")
     if not tracker_url:
         print("  (no tracker store configured: set SHOPKEEPER_TRACKER_DB_URL or RASA_TRACKER_DB)")

@@ -7,6 +7,7 @@
 * **interactions** logged before the cut-off, under a customer or a pseudonym;
 * **summaries** of the review console (with their tags, notes and audit entries) of those
   conversations, and of any conversation last active before the cut-off;
+* **audit entries** of the console older than the cut-off;
 * **customers** last seen before the cut-off, with their profile, consent history and
   interactions.
 
@@ -52,6 +53,7 @@ class PurgeReport:
     customers: int = 0
     profiles: int = 0
     consent_events: int = 0
+    audit_entries: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (the cut-off as ISO 8601)."""
@@ -85,7 +87,7 @@ def _purge_tracker(tracker: Engine, cutoff_epoch: float, dry_run: bool) -> tuple
 
 
 def _purge_store(session: Session, cutoff: datetime, stale_senders: Sequence[str]) -> dict[str, int]:
-    from store.review import ConversationSummary, ReviewStore  # the console's tables live with it
+    from store.review import ConsoleAccess, ConversationSummary, ReviewStore  # the console's tables live with it
 
     counts: dict[str, int] = {}
     customers = session.scalars(select(Customer.id).where(Customer.last_seen_at < cutoff)).all()
@@ -109,6 +111,7 @@ def _purge_store(session: Session, cutoff: datetime, stale_senders: Sequence[str
     # tags and notes of conversations that are gone from the tracker store but never had a summary
     for chunk in _chunks(list(stale_senders)):
         ReviewStore.forget(session, list(chunk))
+    counts["audit_entries"] = _rowcount(session.execute(delete(ConsoleAccess).where(ConsoleAccess.at < cutoff)))
     return counts
 
 

@@ -257,6 +257,7 @@ def customer_with_everything(profiles: ProfileStore, dbs: Databases, sender: str
     store_conversation(dbs.tracker, sender, ["a lamp please", "Here you are.", "thanks", "Bye!"],
                        at=datetime.now(UTC).timestamp())
     ReviewStore(dbs.store).add_tag(sender, "follow-up", by="ana")
+    ReviewStore(dbs.store).record_access(sender, "opened", by="ana")
 
 
 def test_purge_deletes_by_age_everywhere_and_the_dry_run_only_counts(profiles: ProfileStore, dbs: Databases) -> None:
@@ -285,6 +286,7 @@ def test_purge_deletes_by_age_everywhere_and_the_dry_run_only_counts(profiles: P
     with Session(dbs.store) as session:
         assert set(session.scalars(select(ConversationSummary.sender_id))) == {"web-recent"}
     assert sync_summaries(dbs.tracker, dbs.store).erased == ()  # the console agrees with the tracker store
+    assert [e.sender_id for e in ReviewStore(dbs.store).accesses()] == ["web-recent"]  # audit of the purged: gone
     with pytest.raises(NothingStoredError):
         export_customer(dbs.store, dbs.tracker, "web-old", pseudonyms=Pseudonymiser(KEY), retention_days=90)
     # a second run finds nothing left

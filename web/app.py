@@ -117,7 +117,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         """Liveness probe."""
         return "ok"
 
-    app.include_router(console_router(ConsoleConfig(settings.store_db_url, settings.tracker_db_url, settings.https)))
+    app.include_router(console_router(ConsoleConfig(settings.store_db_url, settings.tracker_db_url, settings.https,
+                                                    retention_days=settings.privacy.retention_days)))
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     if settings.images_dir.is_dir():
         app.mount("/catalog/images", StaticFiles(directory=settings.images_dir), name="catalog-images")

@@ -29,6 +29,7 @@ import numpy.typing as npt
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from store.db import DEFAULT_RETENTION_DAYS
 from store.models import ConsentEvent, ConsentEventKind, Customer, Interaction, InteractionKind, Profile, utcnow
 from store.pseudonyms import Pseudonymiser
 from store.retry import RetryPolicy, retrying
@@ -116,7 +117,7 @@ class ProfileStore:
 
     def __init__(self, engine: Engine, *, variant_of: Callable[[str], str] | None = None,
                  retry_policy: RetryPolicy | None = None, pseudonyms: Pseudonymiser | None = None,
-                 retention_days: int = 90) -> None:
+                 retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
         self.engine = engine
         self.variant_of = variant_of
         self.retry_policy = retry_policy or RetryPolicy()

@@ -55,7 +55,7 @@ export SHOPKEEPER_DB_URL  ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST
 export SHOPKEEPER_TRACKER_DB_URL ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/$(RASA_DB_NAME)
 endif
 
-.PHONY: help setup index model run run-production migrate test lint bench bench-nlu bench-turns bench-load bench-sim bench-conversations catalog catalog-demo lock lock-rasa clean
+.PHONY: help setup index model run run-production migrate purge test lint bench bench-nlu bench-turns bench-load bench-sim bench-conversations catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ serve-production:
 
 migrate: setup ## bring our database (SHOPKEEPER_DB_URL) to the newest schema revision (Alembic)
 	@$(PY) -m store.migrate upgrade
+
+purge: setup ## delete what is older than SHOPKEEPER_RETENTION_DAYS (90) everywhere; DRY_RUN=1 only counts (run daily)
+	@$(VENV)/bin/shopkeeper privacy purge $(if $(DRY_RUN),--dry-run)
 
 catalog: setup ## use another catalog: make catalog CATALOG=file.csv MAPPING=mapping.toml (then make run)
 	@test -n "$(CATALOG)" || { echo "usage: make catalog CATALOG=path/to/catalog.csv [MAPPING=mapping.toml] [NAME=name]"; exit 2; }

@@ -14,7 +14,10 @@ from typing import Literal, TypedDict
 
 from retrieval.recommender import Scored
 
-__all__ = ["RecommendationItem", "RecommendationPayload", "new_request_id", "recommendation_payload"]
+__all__ = [
+    "DataExportPayload", "RecommendationItem", "RecommendationPayload", "data_export_payload", "new_request_id",
+    "recommendation_payload",
+]
 
 
 class RecommendationItem(TypedDict):
@@ -63,3 +66,15 @@ def recommendation_payload(items: Sequence[Scored], request_id: str) -> Recommen
         for s in items
     ]
     return {"type": "recommendations", "request_id": request_id, "items": cards}
+
+
+class DataExportPayload(TypedDict):
+    """A "download my data" button: the widget fetches ``GET /api/chat/export`` with the conversation's token."""
+
+    type: Literal["data_export"]
+    title: str
+
+
+def data_export_payload(title: str) -> DataExportPayload:
+    """The button that downloads the customer's copy of their data."""
+    return {"type": "data_export", "title": title}

@@ -1,4 +1,4 @@
-"""The customer in control of their data: what is known, personalisation, forget me."""
+"""The customer in control of their data: what is known, a copy of it, personalisation, forget me."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import texts
 from actions.base import Events, ShopAction
+from actions.payloads import data_export_payload
 from retrieval.explain import format_price
 from store.profiles import ProfileSnapshot
 
-__all__ = ["ActionDescribeProfile", "ActionForgetMe", "ActionSetPersonalisation", "describe"]
+__all__ = ["ActionDescribeProfile", "ActionExportData", "ActionForgetMe", "ActionSetPersonalisation", "describe"]
 
 logger = logging.getLogger(__name__)
 #: Background erasures still running (kept so they are not garbage-collected).
@@ -101,4 +102,18 @@ class ActionSetPersonalisation(ShopAction):
         enabled = ((tracker.latest_message or {}).get("intent") or {}).get("name") == "personalisation_on"
         self.services.profiles.set_personalisation(tracker.sender_id, enabled)
         dispatcher.utter_message(text=texts.PERSONALISATION_ON if enabled else texts.PERSONALISATION_OFF)
+        return []
+
+
+class ActionExportData(ShopAction):
+    """"Can I get a copy of my data?": offer the download (the widget fetches it with the conversation's token)."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_export_data"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        """Say what the copy holds and send the download button."""
+        dispatcher.utter_message(text=texts.DATA_EXPORT,
+                                 json_message={"data": data_export_payload(texts.DATA_EXPORT_BUTTON)})
         return []

@@ -23,6 +23,7 @@ from store.conversations import ConversationStore
 from store.db import StoreSettings, create_schema, make_engine, tracker_store_url
 from store.experiments import Experiment, active_experiment
 from store.profiles import ProfileStore
+from store.pseudonyms import Pseudonymiser
 
 __all__ = ["Services", "default_services", "retriever"]
 
@@ -84,7 +85,8 @@ def retriever() -> Retriever:
 def default_services() -> Services:
     """The services built from the environment, once per process."""
     retriever_ = retriever()
-    engine = make_engine(StoreSettings.from_env().url)
+    store_settings = StoreSettings.from_env()
+    engine = make_engine(store_settings.url)
     create_schema(engine)
     synonyms = read_nlu_synonyms(sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")))
     url = tracker_store_url()
@@ -94,7 +96,12 @@ def default_services() -> Services:
                     ", ".join(f"{v.name} {v.weight:g}" for v in experiment.variants))
     return Services(
         recommender=Recommender(retriever_),
-        profiles=ProfileStore(engine, variant_of=experiment.label_for if experiment else None),
+        profiles=ProfileStore(
+            engine, variant_of=experiment.label_for if experiment else None,
+            pseudonyms=Pseudonymiser(store_settings.pseudonym_key,
+                                     rotation_days=store_settings.pseudonym_rotation_days),
+            retention_days=store_settings.retention_days,
+        ),
         vocabulary=CatalogVocabulary(retriever_.catalog, synonyms),
         conversations=ConversationStore(make_engine(url)) if url else None,
         experiment=experiment,

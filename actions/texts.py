@@ -127,3 +127,9 @@ REPHRASE_OPTIONS = {
     "forget_me": "Forget me",
     "human_handoff": "Talk to a human",
 }
+
+DATA_EXPORT = (
+    "Here is a copy of everything I have stored about you: your consent choices, your profile if you let me "
+    "keep one, what you liked or chose, and this conversation, as one JSON file."
+)
+DATA_EXPORT_BUTTON = "Download my data"

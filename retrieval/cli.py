@@ -365,9 +365,10 @@ def build_parser() -> argparse.ArgumentParser:
     from web.console.cli import add_console_parser  # the review console's users live with the web app
 
     add_console_parser(commands)
-    from store.cli import add_experiments_parser  # experiments report on our database
+    from store.cli import add_experiments_parser, add_privacy_parser  # commands on our database
 
     add_experiments_parser(commands)
+    add_privacy_parser(commands)
     return parser
 
 

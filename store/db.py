@@ -4,6 +4,11 @@
 (``sqlite:///build/shopkeeper.db``), PostgreSQL in production
 (``postgresql+psycopg://user@host/db``).
 
+``SHOPKEEPER_RETENTION_DAYS`` (90) bounds how long anything about a customer is kept
+(``shopkeeper privacy purge``); ``SHOPKEEPER_PSEUDONYM_KEY`` (a random key kept in
+``build/pseudonym.key``) and ``SHOPKEEPER_PSEUDONYM_ROTATION_DAYS`` (30) make the
+pseudonyms under which customers who did not consent are measured (:mod:`store.pseudonyms`).
+
 Rasa's tracker store (read by the actions, the widget's history and the console)
 is at ``SHOPKEEPER_TRACKER_DB_URL``, else the SQLite file named by ``RASA_TRACKER_DB``
 (the embedded default, the same variable bot/endpoints.yml reads).
@@ -12,8 +17,9 @@ is at ``SHOPKEEPER_TRACKER_DB_URL``, else the SQLite file named by ``RASA_TRACKE
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +28,96 @@ from sqlalchemy.engine import make_url
 
 from store.models import Base
 
-__all__ = ["DEFAULT_DB_URL", "StoreSettings", "create_schema", "make_engine", "tracker_store_url"]
+__all__ = [
+    "DEFAULT_DB_URL",
+    "DEFAULT_RETENTION_DAYS",
+    "SettingsError",
+    "StoreSettings",
+    "create_schema",
+    "make_engine",
+    "secret_from_env",
+    "tracker_store_url",
+]
 
 _ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_URL = f"sqlite:///{_ROOT / 'build' / 'shopkeeper.db'}"
+#: Days a conversation, interaction, summary or profile is kept after its last activity.
+DEFAULT_RETENTION_DAYS = 90
+#: Days between pseudonym rotations.
+DEFAULT_PSEUDONYM_ROTATION_DAYS = 30
+
+
+class SettingsError(ValueError):
+    """A setting from the environment that cannot be used (the message names the variable)."""
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of days, not {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def secret_from_env(env: Mapping[str, str], variable: str, file: Path) -> bytes:
+    """The secret in ``variable``, else a random one kept in ``file`` (created once, mode 0600).
+
+    Raises:
+        SettingsError: when the configured secret is shorter than 16 characters.
+    """
+    configured = env.get(variable)
+    if configured is not None:
+        if len(configured) < 16:
+            raise SettingsError(f"{variable} must be at least 16 characters")
+        return configured.encode()
+    if not file.exists():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return file.read_text().strip().encode()
 
 
 @dataclass(frozen=True)
 class StoreSettings:
-    """Where our data lives."""
+    """Where our data lives, how long it is kept, and how non-consenting customers are pseudonymised.
+
+    Attributes:
+        url: our database.
+        retention_days: ``SHOPKEEPER_RETENTION_DAYS``.
+        pseudonym_key: ``SHOPKEEPER_PSEUDONYM_KEY``; ``None`` means a random key per process.
+        pseudonym_rotation_days: ``SHOPKEEPER_PSEUDONYM_ROTATION_DAYS``.
+    """
 
     url: str = DEFAULT_DB_URL
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    pseudonym_key: bytes | None = field(default=None, repr=False)
+    pseudonym_rotation_days: int = DEFAULT_PSEUDONYM_ROTATION_DAYS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StoreSettings:
-        """Read ``SHOPKEEPER_DB_URL`` (default: the SQLite file in ``build/``)."""
+        """Read the settings (see the module docstring for the variables and defaults).
+
+        Raises:
+            SettingsError: on a retention or rotation that is not a positive number of days, or a short key.
+        """
         env = os.environ if environ is None else environ
-        return cls(url=env.get("SHOPKEEPER_DB_URL") or DEFAULT_DB_URL)
+        return cls(
+            url=env.get("SHOPKEEPER_DB_URL") or DEFAULT_DB_URL,
+            retention_days=_positive_int(env, "SHOPKEEPER_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
+            pseudonym_key=secret_from_env(env, "SHOPKEEPER_PSEUDONYM_KEY", _ROOT / "build" / "pseudonym.key"),
+            pseudonym_rotation_days=_positive_int(env, "SHOPKEEPER_PSEUDONYM_ROTATION_DAYS",
+                                                  DEFAULT_PSEUDONYM_ROTATION_DAYS),
+        )
 
 
 def tracker_store_url(environ: Mapping[str, str] | None = None) -> str | None:

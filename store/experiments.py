@@ -10,6 +10,9 @@ replicas without anything being stored. Every interaction the actions log
 * acceptance: the share of customers shown recommendations who chose an item;
 * satisfaction: the share of "did that solve it?" answers that were yes;
 
+customers who did not agree to be remembered are counted by pseudonym
+(:mod:`store.pseudonyms`), never by sender id;
+
 each with a Wilson 95 % interval and a two-sided two-proportion z-test against
 the first (control) variant.
 
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, distinct, func, select
+from sqlalchemy import Engine, String, and_, cast, distinct, func, select
 from sqlalchemy.orm import aliased
 
 from store.models import Interaction, InteractionKind
@@ -250,6 +253,15 @@ class VariantReport:
                 "acceptance": part(self.acceptance), "satisfaction": part(self.satisfaction)}
 
 
+def _subject() -> Any:
+    """Who an interaction is about: the customer who consented, else the pseudonym it was logged under.
+
+    A pseudonym rotates (:mod:`store.pseudonyms`), so a customer who did not consent and
+    came back in another period counts twice; customers who consented count once.
+    """
+    return func.coalesce(cast(Interaction.customer_id, String), Interaction.pseudonym)
+
+
 def _counts(engine: Engine, label: str) -> dict[str, int]:
     impressions = aliased(Interaction)
     likes = aliased(Interaction)
@@ -265,13 +277,13 @@ def _counts(engine: Engine, label: str) -> dict[str, int]:
             .join(likes, and_(likes.request_id == impressions.request_id, likes.kind == InteractionKind.LIKE))
             .where(impressions.variant == label, impressions.kind == InteractionKind.IMPRESSION)
         )
-        shown_customers = scalar(select(func.count(distinct(Interaction.customer_id))).where(
+        shown_customers = scalar(select(func.count(distinct(_subject()))).where(
             of, Interaction.kind == InteractionKind.IMPRESSION))
-        choosers = scalar(select(func.count(distinct(Interaction.customer_id))).where(
+        choosers = scalar(select(func.count(distinct(_subject()))).where(
             of, Interaction.kind == InteractionKind.CHOICE))
         answers = connection.execute(select(Interaction.detail).where(
             of, Interaction.kind == InteractionKind.SATISFACTION)).scalars().all()
-        customers = scalar(select(func.count(distinct(Interaction.customer_id))).where(of))
+        customers = scalar(select(func.count(distinct(_subject()))).where(of))
     satisfied = sum(1 for detail in answers if isinstance(detail, dict) and detail.get("satisfied") is True)
     return {"lists": lists, "liked_lists": liked_lists, "shown_customers": shown_customers,
             "choosers": min(choosers, shown_customers), "answers": len(answers), "satisfied": satisfied,

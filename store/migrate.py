@@ -9,8 +9,9 @@ upgrade holds a transaction-level advisory lock, so one process migrates and the
 wait, then find nothing left to do.
 
 A database created by ``create_all`` before migrations existed has our tables but no
-``alembic_version``: it is *adopted* (stamped at the initial revision, whose schema
-``create_all`` produced) and then upgraded.
+``alembic_version``: it is *adopted* (stamped at the newest revision when its schema
+already matches the models, else at the initial revision, whose schema ``create_all``
+produced before migrations existed) and then upgraded.
 
 Command line (``--url`` defaults to ``SHOPKEEPER_DB_URL``)::
 
@@ -86,9 +87,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         config = alembic_config(connection)
         before = MigrationContext.configure(connection).get_current_revision()
         if before is None and inspect(connection).has_table("customers"):
-            logger.warning("database has our tables but no migration history: adopting it at revision %s",
-                           INITIAL_REVISION)
-            command.stamp(config, INITIAL_REVISION)
+            # made by create_all: by an older release (the initial schema) or by this one (head)
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            adopted = "head" if not compare_metadata(context, target_metadata()) else INITIAL_REVISION
+            logger.warning("database has our tables but no migration history: adopting it at revision %s", adopted)
+            command.stamp(config, adopted)
         command.upgrade(config, revision)
         after = MigrationContext.configure(connection).get_current_revision()
     if before != after:

@@ -3,11 +3,15 @@
 ::
 
     Customer 1 ── 0..1 Profile        what was learned (only with consent)
+        ├──── * ConsentEvent          consent asked, given, refused, withdrawn; personalisation off/on
         │
         └──── * Interaction           impressions, likes, dislikes, critiques, choices, …
+                                      (only with consent; otherwise under a pseudonym, no customer)
 
-A customer is identified by the chat's sender id. Nothing here knows about
-Rasa or the web; ``store.profiles`` is the service the actions call.
+A customer row exists only once the consent question was put or a privacy choice
+was made; it is identified by the chat's sender id. What every column holds, why
+and for how long is in ``docs/PRIVACY.md``. Nothing here knows about Rasa or the
+web; ``store.profiles`` is the service the actions call.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "Customer", "Interaction", "InteractionKind", "Profile"]
+from store.pseudonyms import PSEUDONYM_LENGTH
+
+__all__ = ["Base", "ConsentEvent", "ConsentEventKind", "Customer", "Interaction", "InteractionKind", "Profile"]
 
 
 def utcnow() -> datetime:
@@ -66,6 +72,35 @@ class Customer(Base):
     interactions: Mapped[list[Interaction]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", passive_deletes=True
     )
+    consent_events: Mapped[list[ConsentEvent]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ConsentEvent.id",
+    )
+
+
+class ConsentEventKind(enum.StrEnum):
+    """One step in a customer's consent history."""
+
+    ASKED = "asked"
+    GIVEN = "given"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    PERSONALISATION_OFF = "personalisation_off"
+    PERSONALISATION_ON = "personalisation_on"
+
+
+class ConsentEvent(Base):
+    """When the consent question was put and answered, and when personalisation was switched."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_customer", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[ConsentEventKind] = mapped_column(Enum(ConsentEventKind, native_enum=False, length=24))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="consent_events")
 
 
 class Profile(Base):
@@ -93,10 +128,15 @@ class Interaction(Base):
     __table_args__ = (
         Index("ix_interactions_customer_created", "customer_id", "created_at"),
         Index("ix_interactions_request", "request_id"),
+        Index("ix_interactions_pseudonym", "pseudonym"),
+        Index("ix_interactions_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    #: The customer, when they consented to be remembered; else ``None`` and ``pseudonym`` is set.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), default=None)
+    #: A rotating keyed hash of the sender id (:mod:`store.pseudonyms`) for customers who did not consent.
+    pseudonym: Mapped[str | None] = mapped_column(String(PSEUDONYM_LENGTH), default=None)
     kind: Mapped[InteractionKind] = mapped_column(Enum(InteractionKind, native_enum=False, length=20))
     item_id: Mapped[str | None] = mapped_column(String(255), default=None)
     request_id: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -105,4 +145,4 @@ class Interaction(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    customer: Mapped[Customer] = relationship(back_populates="interactions")
+    customer: Mapped[Customer | None] = relationship(back_populates="interactions")

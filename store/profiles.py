@@ -1,8 +1,11 @@
 """The profile service: what the actions ask of the data layer.
 
 Every method is one unit of work (``with Session(engine) as s, s.begin():``).
-Learning is gated by consent: without it, interactions are logged for the
-shop's metrics but no profile is built or kept.
+Privacy by default: before a customer says yes to being remembered, nothing is
+stored under their sender id except the consent question's state and their
+privacy choices. Their interactions are logged for the shop's metrics under a
+rotating pseudonym (:mod:`store.pseudonyms`) with no customer row, no visit is
+noted, and no profile is built.
 
 >>> from store.db import make_engine, create_schema
 >>> engine = make_engine("sqlite://"); create_schema(engine)
@@ -18,18 +21,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from store.models import Customer, Interaction, InteractionKind, Profile, utcnow
+from store.db import DEFAULT_RETENTION_DAYS
+from store.models import ConsentEvent, ConsentEventKind, Customer, Interaction, InteractionKind, Profile, utcnow
+from store.pseudonyms import Pseudonymiser
 from store.retry import RetryPolicy, retrying
 
-__all__ = ["AFFINITY_LIMIT", "ForgetReport", "ProfileSnapshot", "ProfileStore"]
+__all__ = ["AFFINITY_LIMIT", "ConsentRecord", "ForgetReport", "ProfileSnapshot", "ProfileStore"]
 
 #: Attribute affinities are clamped to ±this, so one strong opinion cannot dominate.
 AFFINITY_LIMIT = 5.0
@@ -73,12 +78,26 @@ class ProfileSnapshot:
 
 
 @dataclass(frozen=True)
+class ConsentRecord:
+    """One step of a customer's consent history: what happened, and when (UTC)."""
+
+    kind: ConsentEventKind
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ForgetReport:
     """What ``forget`` erased."""
 
     customers: int
     interactions: int
     profiles: int
+    consent_events: int = 0
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite and ``timestamp without time zone`` return it naive)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class ProfileStore:
@@ -92,19 +111,29 @@ class ProfileStore:
             is retried then (a restart, a failover) and raises
             :class:`store.retry.StoreUnavailableError` when the database stays away, so a write
             is saved or reported, never silently dropped.
+        pseudonyms: how customers who did not consent are measured (a random key when ``None``).
+        retention_days: how far back :meth:`forget` looks for a sender's past pseudonyms.
     """
 
     def __init__(self, engine: Engine, *, variant_of: Callable[[str], str] | None = None,
-                 retry_policy: RetryPolicy | None = None) -> None:
+                 retry_policy: RetryPolicy | None = None, pseudonyms: Pseudonymiser | None = None,
+                 retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
         self.engine = engine
         self.variant_of = variant_of
         self.retry_policy = retry_policy or RetryPolicy()
+        self.pseudonyms = pseudonyms or Pseudonymiser()
+        self.retention_days = retention_days
 
     # -- helpers -------------------------------------------------------------------
 
     @staticmethod
+    def _existing(session: Session, sender_id: str) -> Customer | None:
+        return session.scalars(select(Customer).where(Customer.sender_id == sender_id)).one_or_none()
+
+    @staticmethod
     def _customer(session: Session, sender_id: str) -> Customer:
-        customer = session.scalars(select(Customer).where(Customer.sender_id == sender_id)).one_or_none()
+        """The customer row, created for a consent or privacy choice (never for mere activity)."""
+        customer = ProfileStore._existing(session, sender_id)
         if customer is None:
             customer = Customer(sender_id=sender_id)
             session.add(customer)
@@ -159,34 +188,65 @@ class ProfileStore:
 
     @retrying("noting a visit")
     def touch(self, sender_id: str) -> None:
-        """Note that the sender is here now (creates the customer on first visit)."""
+        """Note that a customer who agreed to be remembered is here now (nothing for anyone else)."""
         with Session(self.engine) as session, session.begin():
-            self._customer(session, sender_id).last_seen_at = utcnow()
+            customer = self._existing(session, sender_id)
+            if customer is not None and customer.consent:
+                customer.last_seen_at = utcnow()
 
     @retrying("noting the consent question")
     def mark_consent_asked(self, sender_id: str) -> None:
-        """Note that the consent question was put to this customer."""
+        """Note that the consent question was put to this customer (so it is asked once)."""
         with Session(self.engine) as session, session.begin():
-            self._customer(session, sender_id).consent_asked = True
+            customer = self._customer(session, sender_id)
+            customer.consent_asked = True
+            customer.last_seen_at = utcnow()
+            session.add(ConsentEvent(customer_id=customer.id, kind=ConsentEventKind.ASKED))
 
     @retrying("the consent answer")
     def set_consent(self, sender_id: str, consent: bool) -> None:
         """Record the answer to "may I remember your preferences?".
 
-        Saying no also drops any profile built so far.
+        Saying no also drops any profile built so far, and the interactions kept under the
+        sender id move back under the current pseudonym (still counted, no longer theirs).
         """
         with Session(self.engine) as session, session.begin():
             customer = self._customer(session, sender_id)
+            kind = (ConsentEventKind.GIVEN if consent
+                    else ConsentEventKind.WITHDRAWN if customer.consent else ConsentEventKind.REFUSED)
+            session.add(ConsentEvent(customer_id=customer.id, kind=kind))
             customer.consent = consent
             customer.consent_asked = True
-            if not consent and customer.profile is not None:
-                session.delete(customer.profile)
+            customer.last_seen_at = utcnow()
+            if not consent:
+                if customer.profile is not None:
+                    session.delete(customer.profile)
+                session.execute(
+                    update(Interaction).where(Interaction.customer_id == customer.id)
+                    .values(customer_id=None, pseudonym=self.pseudonyms.pseudonym(sender_id))
+                )
 
     @retrying("the personalisation switch")
     def set_personalisation(self, sender_id: str, enabled: bool) -> None:
         """Switch profile-based ranking on or off (the profile itself is kept)."""
         with Session(self.engine) as session, session.begin():
-            self._customer(session, sender_id).personalisation = enabled
+            customer = self._customer(session, sender_id)
+            customer.personalisation = enabled
+            customer.last_seen_at = utcnow()
+            session.add(ConsentEvent(customer_id=customer.id, kind=ConsentEventKind.PERSONALISATION_ON if enabled
+                                     else ConsentEventKind.PERSONALISATION_OFF))
+
+    @retrying("reading the consent history")
+    def consent_history(self, sender_id: str) -> list[ConsentRecord]:
+        """When consent was asked, given, refused or withdrawn, and personalisation switched, oldest first."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(ConsentEvent.kind, ConsentEvent.created_at)
+                .join(Customer, Customer.id == ConsentEvent.customer_id)
+                .where(Customer.sender_id == sender_id)
+                .order_by(ConsentEvent.created_at, ConsentEvent.id)
+            ).all()
+        return [ConsentRecord(kind, _aware(at)) for kind, at in rows]
 
     def record(
         self,
@@ -215,6 +275,9 @@ class ProfileStore:
     ) -> None:
         """Log several interactions of one request in one transaction (e.g. impressions).
 
+        They are kept under the customer when they agreed to be remembered, else under
+        the sender's current pseudonym with no customer row.
+
         Args:
             sender_id: the customer.
             rows: ``(kind, item_id, rank)`` per interaction.
@@ -225,12 +288,18 @@ class ProfileStore:
         if variant is None and self.variant_of is not None:
             variant = self.variant_of(sender_id)
         with Session(self.engine) as session, session.begin():
-            customer = self._customer(session, sender_id)
-            customer.last_seen_at = utcnow()
+            customer = self._existing(session, sender_id)
+            customer_id: int | None = None
+            pseudonym: str | None = None
+            if customer is not None and customer.consent:
+                customer.last_seen_at = utcnow()
+                customer_id = customer.id
+            else:
+                pseudonym = self.pseudonyms.pseudonym(sender_id)
             for kind, item_id, rank in rows:
                 session.add(Interaction(
-                    customer_id=customer.id, kind=kind, item_id=item_id, request_id=request_id, rank=rank,
-                    variant=variant, detail=dict(detail or {}),
+                    customer_id=customer_id, pseudonym=pseudonym, kind=kind, item_id=item_id,
+                    request_id=request_id, rank=rank, variant=variant, detail=dict(detail or {}),
                 ))
 
     @retrying("a profile update")
@@ -259,8 +328,8 @@ class ProfileStore:
             Whether anything was learned (``False`` without consent).
         """
         with Session(self.engine) as session, session.begin():
-            customer = self._customer(session, sender_id)
-            if not customer.consent:
+            customer = self._existing(session, sender_id)
+            if customer is None or not customer.consent:
                 return False
             profile = customer.profile or Profile(customer_id=customer.id, affinities={})
             if customer.profile is None:
@@ -291,17 +360,23 @@ class ProfileStore:
 
     @retrying("erasing a customer")
     def forget(self, sender_id: str) -> ForgetReport:
-        """Erase the customer, their profile and every interaction."""
+        """Erase the customer, their profile, every interaction, and what was logged under their pseudonyms.
+
+        The pseudonyms of every rotation period within the retention window are recomputed,
+        so measurement rows of a customer who never consented go too.
+        """
+        pseudonyms = self.pseudonyms.pseudonyms_since(sender_id, self.pseudonyms.lookback(self.retention_days))
         with Session(self.engine) as session, session.begin():
             ids = session.scalars(select(Customer.id).where(Customer.sender_id == sender_id)).all()
-            if not ids:
-                return ForgetReport(0, 0, 0)
+            unlinked = session.execute(delete(Interaction).where(Interaction.pseudonym.in_(pseudonyms))).rowcount  # type: ignore[attr-defined]
             counts = [
                 session.execute(delete(model).where(column.in_(ids))).rowcount  # type: ignore[attr-defined]
                 for model, column in (
                     (Interaction, Interaction.customer_id),
                     (Profile, Profile.customer_id),
+                    (ConsentEvent, ConsentEvent.customer_id),
                     (Customer, Customer.id),
                 )
-            ]
-            return ForgetReport(customers=counts[2], interactions=counts[0], profiles=counts[1])
+            ] if ids else [0, 0, 0, 0]
+            return ForgetReport(customers=counts[3], interactions=counts[0] + unlinked, profiles=counts[1],
+                                consent_events=counts[2])

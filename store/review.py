@@ -7,19 +7,21 @@
          │ sender_id
     ConversationReview    reviewed flag and note, kept by the team
     ConversationTag       one row per (conversation, tag)
+    ConsoleAccess         the audit: which console user opened or exported which conversation, when
     SyncState             how far the summaries have read the tracker store
 
 Summaries, reviews and tags share the sender id, not a foreign key: a summary is
 rebuilt from events while the team's notes stay. When a customer is forgotten
-(their events erased) all three disappear together
-(:func:`store.summaries.sync_summaries` calls :meth:`ReviewStore.forget`).
+(their events erased) or purged, all of them, audit entries included, disappear together
+(:func:`store.summaries.sync_summaries` and :func:`store.retention.purge` call
+:meth:`ReviewStore.forget`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Engine, Float, Index, Integer, String, Text, delete, select
@@ -29,6 +31,8 @@ from store.models import Base, utcnow
 
 __all__ = [
     "TAG_PATTERN",
+    "AccessEntry",
+    "ConsoleAccess",
     "ConversationReview",
     "ConversationSummary",
     "ConversationTag",
@@ -125,6 +129,31 @@ class ConversationTag(Base):
 
     sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class ConsoleAccess(Base):
+    """One look at a conversation by a console user (the access audit)."""
+
+    __tablename__ = "console_audit"
+    __table_args__ = (Index("ix_console_audit_at", "at"), Index("ix_console_audit_sender", "sender_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_name: Mapped[str] = mapped_column(String(120))
+    #: ``opened`` (the transcript) or ``exported`` (as a test story).
+    action: Mapped[str] = mapped_column(String(20))
+    sender_id: Mapped[str] = mapped_column(String(255))
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One line of the access audit (``at`` in UTC)."""
+
+    id: int
+    at: datetime
+    user_name: str
+    action: str
+    sender_id: str
 
 
 class SyncState(Base):
@@ -234,12 +263,27 @@ class ReviewStore:
             return set(session.scalars(select(ConversationReview.sender_id).where(
                 ConversationReview.sender_id.in_(sender_ids), ConversationReview.reviewed.is_(True))))
 
+    def record_access(self, sender_id: str, action: str, *, by: str) -> None:
+        """Note in the audit that console user ``by`` opened (or exported) a conversation."""
+        with Session(self.engine) as session, session.begin():
+            session.add(ConsoleAccess(user_name=by[:120], action=action[:20], sender_id=sender_id[:255]))
+
+    def accesses(self, *, limit: int = 200, sender_id: str | None = None) -> list[AccessEntry]:
+        """The newest audit entries first, optionally of one conversation."""
+        query = select(ConsoleAccess).order_by(ConsoleAccess.at.desc(), ConsoleAccess.id.desc()).limit(limit)
+        if sender_id is not None:
+            query = query.where(ConsoleAccess.sender_id == sender_id)
+        with Session(self.engine) as session:
+            return [AccessEntry(r.id, r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC), r.user_name, r.action,
+                                r.sender_id) for r in session.scalars(query)]
+
     @staticmethod
     def forget(session: Session, sender_ids: list[str]) -> None:
-        """Delete the reviews and tags of erased conversations (inside the caller's transaction)."""
+        """Delete the reviews, tags and audit entries of erased conversations (inside the caller's transaction)."""
         if sender_ids:
             session.execute(delete(ConversationTag).where(ConversationTag.sender_id.in_(sender_ids)))
             session.execute(delete(ConversationReview).where(ConversationReview.sender_id.in_(sender_ids)))
+            session.execute(delete(ConsoleAccess).where(ConsoleAccess.sender_id.in_(sender_ids)))
 
     @staticmethod
     def _row(session: Session, sender_id: str) -> ConversationReview:

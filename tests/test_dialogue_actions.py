@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from actions import texts
 from actions.catalog_shop import size_number
@@ -23,7 +23,7 @@ from actions.services import Services
 from actions.shop import ActionShop
 from retrieval.catalog import Product
 from retrieval.explain import format_price
-from store.models import InteractionKind
+from store.models import Interaction, InteractionKind
 from tests.actions_support import (
     cards,
     entity,
@@ -40,6 +40,15 @@ from tests.actions_support import (
 @pytest.fixture
 def services() -> Services:
     return make_services()
+
+
+def pseudonymous(services: Services, kind: InteractionKind, sender: str = "customer-1") -> int:
+    """Interactions of ``kind`` logged under the sender's pseudonym (customers who did not consent)."""
+    with services.profiles.engine.connect() as connection:
+        return int(connection.scalar(
+            select(func.count()).select_from(Interaction).where(
+                Interaction.kind == kind, Interaction.customer_id.is_(None),
+                Interaction.pseudonym == services.profiles.pseudonyms.pseudonym(sender))) or 0)
 
 
 def shown_for(services: Services, category: str, count: int = 3) -> list[str]:
@@ -82,7 +91,9 @@ def test_recommend_obeys_category_budget_and_exclusions(services: Services) -> N
     assert set_slots["shown_items"] == [i["id"] for i in items] == set_slots["seen_items"]
     assert set_slots["shown_reasons"] == [i["reason"] for i in items]
     assert set_slots["request_id"].startswith("r-")
-    assert services.profiles.snapshot("customer-1").known  # impressions were logged
+    # impressions were logged under a pseudonym; nothing is kept under the sender id before consent
+    assert pseudonymous(services, InteractionKind.IMPRESSION) == 3
+    assert not services.profiles.snapshot("customer-1").known
     with services.profiles.engine.connect() as db:
         logged = db.execute(text("SELECT item_id FROM interactions WHERE lower(kind) = 'impression'")).scalars().all()
     assert sorted(logged) == sorted(i["id"] for i in items)
@@ -149,9 +160,9 @@ def test_dislike_button_removes_the_item_and_changes_the_next_list(services: Ser
     assert slots_of(events)["rejected_items"] == [shown[0]] and state.rejected == (shown[0],)
     new = [i["id"] for i in cards(dispatcher)]
     assert len(new) == 3 and shown[0] not in new and new != shown
-    # without consent nothing was learned, but the dislike was logged
+    # without consent nothing was learned, but the dislike was logged under a pseudonym
     snapshot = services.profiles.snapshot("customer-1")
-    assert snapshot.dislikes == 1 and snapshot.affinities == {}
+    assert pseudonymous(services, InteractionKind.DISLIKE) == 1 and snapshot.affinities == {}
     # and the item is never shown again
     more, _, _ = shop(services, "more", "show_more", state=State(need=state.need, rejected=state.rejected))
     assert shown[0] not in [i["id"] for i in cards(more)]
@@ -164,8 +175,8 @@ def test_a_typed_thumb_outranks_a_misread_intent(services: Services, message: st
     shown = shown_for(services, "Lamps")
     _, events, _ = shop(services, message, intent, [entity("ordinal", "second")], showing("Lamps", shown))
     assert slots_of(events)[kept] == [shown[1]]
-    snapshot = services.profiles.snapshot("customer-1")
-    assert (snapshot.likes, snapshot.dislikes) == ((0, 1) if kept == "rejected_items" else (1, 0))
+    counts = (pseudonymous(services, InteractionKind.LIKE), pseudonymous(services, InteractionKind.DISLIKE))
+    assert counts == ((0, 1) if kept == "rejected_items" else (1, 0))
 
 
 def test_first_feedback_asks_for_consent_once(services: Services) -> None:
@@ -317,7 +328,7 @@ def test_choose_confirms_links_and_asks_about_satisfaction(services: Services) -
     assert chosen.url and chosen.url in texts_of(dispatcher)[0]
     assert texts_of(dispatcher)[1] == texts.ASK_SATISFIED and slots_of(events)["awaiting"] == "satisfaction"
     assert state.chosen == (chosen.id,)
-    assert services.profiles.snapshot("customer-1").choices == 1
+    assert pseudonymous(services, InteractionKind.CHOICE) == 1
     dispatcher, events, state = shop(services, "yes", "affirm", state=state, slots={"awaiting": "satisfaction"})
     assert texts_of(dispatcher) == [texts.SATISFIED] and slots_of(events)["awaiting"] is None
     assert state.pending is None

@@ -122,3 +122,44 @@ def test_forget_me_leaves_nothing_behind(servers: Stack) -> None:
                           ).fetchone()[0] == 0
         assert db.execute("SELECT COUNT(*) FROM profiles WHERE customer_id NOT IN (SELECT id FROM customers)"
                           ).fetchone()[0] == 0
+
+
+def test_nothing_is_kept_under_the_sender_id_before_consent_and_the_copy_has_it_all(servers: Stack) -> None:
+    from store.db import StoreSettings, make_engine
+    from store.export import export_customer
+    from store.pseudonyms import Pseudonymiser
+
+    sender = "e2e-privacy"
+    _, payload = converse_until_cards(servers.rasa_url, sender, "i'd like a lamp under 100")
+    first = payload["items"][0]["id"]
+    say(servers.rasa_url, sender, f'/feedback{{"item_id": "{first}", "sentiment": "like"}}')
+    settings = StoreSettings.from_env()  # the action server's pseudonym key: the same file in build/
+    pseudonym = Pseudonymiser(settings.pseudonym_key, rotation_days=settings.pseudonym_rotation_days).pseudonym(sender)
+    with sqlite3.connect(servers.shop_db) as db:
+        # the consent question was put: only its state is kept, nothing of the activity
+        assert db.execute("SELECT consent, consent_asked FROM customers WHERE sender_id = ?",
+                          (sender,)).fetchall() == [(None, 1)]
+        assert db.execute("SELECT COUNT(*) FROM interactions i JOIN customers c ON c.id = i.customer_id "
+                          "WHERE c.sender_id = ?", (sender,)).fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM profiles").fetchone()[0] == 0
+        pseudonymous = db.execute("SELECT COUNT(*) FROM interactions WHERE pseudonym = ? AND customer_id IS NULL",
+                                  (pseudonym,)).fetchone()[0]
+    assert pseudonymous >= len(payload["items"]) + 1  # the cards shown (and those after the like) and the like
+    say(servers.rasa_url, sender, "yes")  # may I remember what you like?
+    with sqlite3.connect(servers.shop_db) as db:
+        assert db.execute("SELECT COUNT(*) FROM profiles p JOIN customers c ON c.id = p.customer_id "
+                          "WHERE c.sender_id = ? AND c.consent = 1", (sender,)).fetchone()[0] == 1
+    reply = say(servers.rasa_url, sender, "what data do you have on me? i'd like a copy to keep")
+    assert [m["custom"]["data"]["type"] for m in reply if "custom" in m] == ["data_export"], reply
+    store, tracker = make_engine(f"sqlite:///{servers.shop_db}"), make_engine(f"sqlite:///{servers.tracker_db}")
+    try:
+        document = export_customer(store, tracker, sender, pseudonyms=Pseudonymiser(
+            settings.pseudonym_key, rotation_days=settings.pseudonym_rotation_days), retention_days=90)
+    finally:
+        store.dispose()
+        tracker.dispose()
+    assert [e["event"] for e in document["consent_history"]] == ["asked", "given"]
+    assert document["profile"] is not None and document["profile"]["affinities"]
+    assert {i["linked_by"] for i in document["interactions"]} == {"pseudonym"}
+    assert any(e["type"] == "user" and e["event"].get("text") == "i'd like a lamp under 100"
+               for e in document["conversation"])

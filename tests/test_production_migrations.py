@@ -120,3 +120,28 @@ def test_sqlite_default_needs_no_setup(tmp_path: object) -> None:
     engine = make_engine("sqlite://")
     create_schema(engine)
     assert set(target_metadata().tables) <= set(inspect(engine).get_table_names())
+
+
+def test_upgrading_an_old_database_unlinks_what_customers_who_did_not_consent_left(empty_pg: Engine) -> None:
+    upgrade(empty_pg, INITIAL_REVISION)
+    with empty_pg.begin() as connection:
+        for sender, consent, asked in (("old-stranger", None, False), ("old-no", False, True), ("old-yes", True, True)):
+            customer = connection.scalar(text(
+                "INSERT INTO customers (sender_id, consent, consent_asked, personalisation, created_at, last_seen_at) "
+                "VALUES (:s, :c, :a, true, now(), now()) RETURNING id"), {"s": sender, "c": consent, "a": asked})
+            for _ in range(2):
+                connection.execute(text(
+                    "INSERT INTO interactions (customer_id, kind, detail, created_at) "
+                    "VALUES (:c, 'IMPRESSION', '{}', now())"), {"c": customer})
+    upgrade(empty_pg)
+    with empty_pg.connect() as connection:
+        assert connection.scalars(text("SELECT sender_id FROM customers ORDER BY sender_id")).all() == [
+            "old-no", "old-yes"]
+        linked = connection.execute(text(
+            "SELECT c.sender_id, count(*) FROM interactions i JOIN customers c ON c.id = i.customer_id "
+            "GROUP BY c.sender_id")).all()
+        assert linked == [("old-yes", 2)]
+        pseudonyms = connection.execute(text(
+            "SELECT pseudonym, count(*) FROM interactions WHERE customer_id IS NULL GROUP BY pseudonym")).all()
+        assert sorted(n for _, n in pseudonyms) == [2, 2]  # still countable per customer, linked to nobody
+    assert schema_diff(empty_pg) == []

@@ -60,6 +60,7 @@ def test_affinities_are_clamped(profiles: ProfileStore) -> None:
 
 
 def test_interactions_are_counted_by_kind(profiles: ProfileStore) -> None:
+    profiles.set_consent("web-1", True)
     profiles.record_many("web-1", [(InteractionKind.IMPRESSION, f"SKU-{i}", i + 1) for i in range(3)],
                          request_id="r-1", variant="A")
     profiles.record("web-1", InteractionKind.LIKE, item_id="SKU-1", request_id="r-1", rank=2)

@@ -1,4 +1,4 @@
-"""The FastAPI application: shop page, widget assets, chat sessions and history, catalog images."""
+"""The FastAPI application: shop page, widget assets, chat sessions, history and data export, catalog images."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from retrieval.settings import PROJECT_ROOT
-from store.db import make_engine
+from store.db import create_schema, make_engine
+from store.export import NothingStoredError, export_customer
+from store.pseudonyms import Pseudonymiser
 from web.chat import ChatSessions, chat_history
 from web.console import console_router
 from web.console.service import ConsoleConfig
@@ -48,6 +50,18 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     def tracker_engine() -> Engine:
         return make_engine(settings.tracker_db_url)
 
+    @functools.cache
+    def store_engine() -> Engine:
+        engine = make_engine(settings.store_db_url)
+        create_schema(engine)
+        return engine
+
+    def own_conversation(sender_id: str, authorization: str | None) -> None:
+        """Refuse (401) unless the bearer token is that conversation's."""
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        if not sessions.verify(sender_id, token):
+            raise HTTPException(status_code=401, detail="this chat session is not yours, or it has expired")
+
     @app.post("/api/chat/sessions")
     def new_chat_session() -> dict[str, str]:
         """A new conversation: the sender id to give Rasa and the token that unlocks its history."""
@@ -57,9 +71,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.get("/api/chat/history")
     def history(sender_id: str, authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         """The messages of one's own conversation (``Authorization: Bearer <token>``), oldest first."""
-        token = (authorization or "").removeprefix("Bearer ").strip()
-        if not sessions.verify(sender_id, token):
-            raise HTTPException(status_code=401, detail="this chat session is not yours, or it has expired")
+        own_conversation(sender_id, authorization)
         try:
             engine = tracker_engine()
             if not inspect(engine).has_table("events"):
@@ -68,6 +80,30 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         except SQLAlchemyError as error:
             logger.error("chat history unavailable: %s", error)
             raise HTTPException(status_code=503, detail="the conversation history is unavailable right now") from None
+
+    @app.get("/api/chat/export")
+    def export(sender_id: str, authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
+        """A copy of everything stored about one's own conversation (``shopkeeper-export/1``, docs/PRIVACY.md).
+
+        Needs ``Authorization: Bearer <token>`` like the history; 404 when nothing is stored.
+        """
+        own_conversation(sender_id, authorization)
+        privacy = settings.privacy
+        try:
+            document = export_customer(
+                store_engine(), tracker_engine(), sender_id,
+                pseudonyms=Pseudonymiser(privacy.pseudonym_key, rotation_days=privacy.pseudonym_rotation_days),
+                retention_days=privacy.retention_days,
+            )
+        except NothingStoredError as error:
+            raise HTTPException(status_code=404, detail=str(error)) from None
+        except SQLAlchemyError as error:
+            logger.error("data export unavailable: %s", error)
+            raise HTTPException(status_code=503, detail="your data cannot be exported right now") from None
+        return JSONResponse(document, headers={
+            "Content-Disposition": f'attachment; filename="shopkeeper-data-{sender_id}.json"',
+            "Cache-Control": "no-store",
+        })
 
     @app.get("/static/vendor/socket.io.min.js", include_in_schema=False)
     def socket_io_client() -> FileResponse:
@@ -81,7 +117,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         """Liveness probe."""
         return "ok"
 
-    app.include_router(console_router(ConsoleConfig(settings.store_db_url, settings.tracker_db_url, settings.https)))
+    app.include_router(console_router(ConsoleConfig(settings.store_db_url, settings.tracker_db_url, settings.https,
+                                                    retention_days=settings.privacy.retention_days)))
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     if settings.images_dir.is_dir():
         app.mount("/catalog/images", StaticFiles(directory=settings.images_dir), name="catalog-images")

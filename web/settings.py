@@ -11,6 +11,7 @@
 | ``SHOPKEEPER_SECRET_KEY`` | a random key kept in ``build/secret.key`` | signs the widget's chat sessions |
 | ``SHOPKEEPER_DB_URL`` | ``build/shopkeeper.db`` | our database: review-console users, sessions, summaries, tags |
 | ``SHOPKEEPER_HTTPS`` | ``0`` | ``1`` when the site is served over HTTPS: console cookies get ``Secure`` |
+| ``SHOPKEEPER_PSEUDONYM_KEY``, ``SHOPKEEPER_RETENTION_DAYS`` | see :mod:`store.db` | what a data export covers |
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.settings import PROJECT_ROOT
-from store.db import DEFAULT_DB_URL, tracker_store_url
+from store.db import DEFAULT_DB_URL, StoreSettings, secret_from_env, tracker_store_url
 
 __all__ = ["WebSettings"]
 
@@ -39,6 +40,8 @@ class WebSettings:
     secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     store_db_url: str = DEFAULT_DB_URL
     https: bool = False
+    #: Retention and pseudonyms, for the data export (:class:`store.db.StoreSettings`).
+    privacy: StoreSettings = field(default_factory=StoreSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebSettings:
@@ -57,6 +60,7 @@ class WebSettings:
             tracker_db_url=tracker_store_url(env) or cls.tracker_db_url, secret_key=_secret_key(env),
             store_db_url=env.get("SHOPKEEPER_DB_URL") or DEFAULT_DB_URL,
             https=env.get("SHOPKEEPER_HTTPS", "").lower() in ("1", "true", "yes"),
+            privacy=StoreSettings.from_env(env),
         )
 
 
@@ -66,19 +70,4 @@ def _secret_key(env: Mapping[str, str]) -> bytes:
     Raises:
         ValueError: when the configured key is shorter than 16 characters.
     """
-    configured = env.get("SHOPKEEPER_SECRET_KEY")
-    if configured is not None:
-        if len(configured) < 16:
-            raise ValueError("SHOPKEEPER_SECRET_KEY must be at least 16 characters")
-        return configured.encode()
-    path = PROJECT_ROOT / "build" / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            pass
-        else:
-            with os.fdopen(descriptor, "w") as file:
-                file.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return secret_from_env(env, "SHOPKEEPER_SECRET_KEY", PROJECT_ROOT / "build" / "secret.key")

@@ -240,6 +240,7 @@ def console_router(config: ConsoleConfig, console: Console | None = None) -> API
         service.sync(check_erasures=not stored)
         if not stored:
             return render(request, "missing.html", {"session": session, "sender_id": id}, status_code=404)
+        service.reviews.record_access(id, "opened", by=session.user_name)
         transcript = build_transcript(id, stored)
         return render(request, "transcript.html", {
             "session": session, "t": transcript, "summary": summary_of(service.store, id),
@@ -250,11 +251,13 @@ def console_router(config: ConsoleConfig, console: Console | None = None) -> API
     @router.get("/conversation/story")
     def export_story(request: Request, id: str = "") -> Response:
         """The conversation as a Rasa test story, downloaded as ``test_<id>.yml``."""
-        if signed_in(request) is None:
+        session = signed_in(request)
+        if session is None:
             return refuse(401, "sign in first")
         stored = service.events_of(id)
         if not stored:
             return refuse(404, "no such conversation (it may have been erased)")
+        service.reviews.record_access(id, "exported", by=session.user_name)
         text = export_test_story(id, stored, featurized_slots=service.story_slots)
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in id)[:80] or "conversation"
         return Response(text, media_type="application/x-yaml; charset=utf-8",
@@ -307,6 +310,16 @@ def console_router(config: ConsoleConfig, console: Console | None = None) -> API
             return checked
         service.reviews.set_reviewed(id, _flag(reviewed), by=checked.user_name)
         return back_to(id)
+
+    @router.get("/audit", response_class=HTMLResponse)
+    def audit(request: Request) -> Response:
+        """Who opened or exported which conversation, and when; erased and purged conversations leave nothing."""
+        session = signed_in(request)
+        if session is None:
+            return to_login(request)
+        service.sync(check_erasures=True)
+        return render(request, "audit.html", {"session": session, "entries": service.reviews.accesses(limit=500),
+                                              "retention_days": config.retention_days})
 
     @router.get("/metrics", response_class=HTMLResponse)
     def metrics_page(request: Request) -> Response:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from store.accounts import AccountStore
-from store.db import create_schema, make_engine
+from store.db import DEFAULT_RETENTION_DAYS, create_schema, make_engine
 from store.review import ReviewStore
 from store.summaries import SyncReport, sync_summaries
 from store.transcripts import TrackerEvent, load_events
@@ -40,6 +40,7 @@ class ConsoleConfig:
         session_seconds: how long a sign-in lasts.
         erasure_check_seconds: look for erased conversations ("forget me") at most this often;
             new conversations are picked up on every page view. ``0``: on every view.
+        retention_days: how long audit entries are kept (``SHOPKEEPER_RETENTION_DAYS``; the purge deletes).
     """
 
     store_url: str
@@ -48,6 +49,7 @@ class ConsoleConfig:
     domain_dir: Path = DOMAIN_DIR
     session_seconds: float = 12 * 3600
     erasure_check_seconds: float = 10.0
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
 
 def featurized_slots(domain_dir: Path) -> frozenset[str]:

@@ -157,6 +157,28 @@
     log.appendChild(row); scroll();
   }
 
+  // "Download my data": fetch the export with the conversation's token and save it as a file.
+  function exportButton(payload) {
+    var row = el("div", "skw-buttons"); row.setAttribute("role", "group");
+    row.setAttribute("aria-label", "Your data");
+    var btn = el("button", "skw-button", payload.title || "Download my data"); btn.type = "button";
+    btn.addEventListener("click", function () {
+      if (!state.session || !state.session.token) { bubble("bot", "Sorry, I can't find this chat's key to fetch your data."); return; }
+      fetch(api + "/api/chat/export?sender_id=" + encodeURIComponent(state.session.sender_id), {
+        headers: { Authorization: "Bearer " + state.session.token }
+      }).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.blob();
+      }).then(function (blob) {
+        var link = el("a"); link.href = URL.createObjectURL(blob);
+        link.download = "shopkeeper-data.json"; document.body.appendChild(link); link.click();
+        setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+      }).catch(function () { bubble("bot", "Sorry, your data couldn't be downloaded just now. Please try again."); });
+    });
+    row.appendChild(btn);
+    log.appendChild(row); scroll();
+  }
+
   // One bot message, in the socket.io channel's shape ({text, quick_replies} or a custom payload)
   // or the REST channel's ({text, buttons, custom: {data}}).
   function show(message) {
@@ -164,6 +186,7 @@
     if (message.text) bubble("bot", message.text);
     var custom = message.custom ? (message.custom.data || message.custom) : message;
     if (custom && custom.type === "recommendations") cards(custom);
+    if (custom && custom.type === "data_export") exportButton(custom);
     var replies = message.quick_replies || message.buttons;
     if (replies && replies.length) buttons(replies);
   }

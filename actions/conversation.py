@@ -394,10 +394,7 @@ def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         return _unknown_kind(state, move, shop)
     if move.unmatched and state.pending in ("budget", *ATTRIBUTES) and not move.states_something:
         return _unusable_answer(state, move, shop)
-    need = _merge(state.need, move, shop)
-    if need.scope != state.need.scope:
-        state = dataclasses.replace(state, lists=(), reasons=(), questions=0)
-    state = dataclasses.replace(state, need=need, pending=None)
+    state = dataclasses.replace(_with_need(state, _merge(state.need, move, shop)), pending=None)
     return _advance(state, shop)
 
 
@@ -464,14 +461,23 @@ def _show(state: State, shop: Shop, *, intro: str = texts.HERE_ARE_SOME, exclude
                            rejected=state.rejected)
     if not cards:
         return _nothing_fits(state, shop, left_out, lines=lines, effects=effects)
-    ids = tuple(s.product.id for s in cards)
     question = texts.ALL_THAT_FITS if available <= len(cards) and len(cards) < ITEMS_PER_TURN else ""
-    new_state = dataclasses.replace(
-        state, lists=(*state.lists, ids)[-MAX_LISTS:], reasons=tuple(s.reason for s in cards),
-        seen=tuple(dict.fromkeys([*state.seen, *ids])), pending=None,
-    )
-    return new_state, Reply("cards", lines=tuple(lines), intro=intro, cards=tuple(cards), question=question,
+    return _listed(state, cards), Reply("cards", lines=tuple(lines), intro=intro, cards=tuple(cards), question=question,
                             effects=tuple(effects))
+
+
+def _listed(state: State, cards: Sequence[Scored]) -> State:
+    """The state once ``cards`` are on screen: a new list, its reasons, all of them seen."""
+    ids = tuple(s.product.id for s in cards)
+    return dataclasses.replace(state, lists=(*state.lists, ids)[-MAX_LISTS:], reasons=tuple(s.reason for s in cards),
+                               seen=tuple(dict.fromkeys([*state.seen, *ids])), pending=None)
+
+
+def _with_need(state: State, need: Need) -> State:
+    """The state with a corrected need; another kind of product starts its lists and questions afresh."""
+    if need.scope != state.need.scope:
+        state = dataclasses.replace(state, lists=(), reasons=(), questions=0)
+    return dataclasses.replace(state, need=need)
 
 
 #: The stated constraints a "nothing fits" answer may offer to relax, in the order they are tried.
@@ -544,11 +550,8 @@ def _on_browse(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     cards = shop.starter(state.need, ITEMS_PER_TURN, [*state.rejected, *state.seen])
     if not cards:
         return _ask(state, "category", shop)
-    ids = tuple(s.product.id for s in cards)
-    return dataclasses.replace(
-        state, lists=(*state.lists, ids)[-MAX_LISTS:], reasons=tuple(s.reason for s in cards),
-        seen=tuple(dict.fromkeys([*state.seen, *ids])), pending=None,
-    ), Reply("cards", intro=texts.STARTER, cards=tuple(cards), question=texts.OR_TELL_ME, buttons=shop.categories())
+    return _listed(state, cards), Reply("cards", intro=texts.STARTER, cards=tuple(cards), question=texts.OR_TELL_ME,
+                                        buttons=shop.categories())
 
 
 def _on_reject_all(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
@@ -561,10 +564,7 @@ def _on_reject_all(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         cheapest = min(listed, key=lambda i: _price(shop, i))
         return _critique(state, dataclasses.replace(move, items=(cheapest,)), shop, effects=effects)
     if move.states_something:
-        need = _merge(state.need, move, shop)
-        if need.scope != state.need.scope:
-            state = dataclasses.replace(state, lists=(), reasons=(), questions=0)
-        state = dataclasses.replace(state, need=need)
+        state = _with_need(state, _merge(state.need, move, shop))
         if not state.lists:
             return _advance(state, shop)
         return _show(state, shop, intro=texts.REFINED, lines=(texts.NOT_THESE,), effects=effects)
@@ -756,11 +756,7 @@ def _on_surprise(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     cards = shop.surprise(state.need, [*state.rejected, *state.seen], k=ITEMS_PER_TURN, seed=len(state.seen))
     if not cards:
         return _nothing_fits(state, shop, [*state.rejected, *state.seen])
-    ids = tuple(s.product.id for s in cards)
-    return dataclasses.replace(
-        state, lists=(*state.lists, ids)[-MAX_LISTS:], reasons=tuple(s.reason for s in cards),
-        seen=tuple(dict.fromkeys([*state.seen, *ids])), pending=None,
-    ), Reply("cards", intro=texts.SURPRISE, cards=tuple(cards))
+    return _listed(state, cards), Reply("cards", intro=texts.SURPRISE, cards=tuple(cards))
 
 
 def _on_yes(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:

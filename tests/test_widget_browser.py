@@ -9,6 +9,7 @@ them to docs/images for the README.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Stack]
     try:
         with running_stack(tmp_path_factory.mktemp("widget"), cors=origin) as stack:
             settings = WebSettings("127.0.0.1", web_port, stack.rasa_url, ROOT / "data" / "catalog" / "images",
-                                   tracker_db_url=f"sqlite:///{stack.tracker_db}", secret_key=b"w" * 32)
+                                   tracker_db_url=f"sqlite:///{stack.tracker_db}", secret_key=b"w" * 32,
+                                   store_db_url=f"sqlite:///{stack.shop_db}")
             with serve(create_app(settings), port=web_port) as url:
                 yield url, stack
     except StackError as exc:
@@ -260,3 +262,19 @@ def test_keyboard_screen_reader_and_phone_width(site: tuple[str, Stack], browser
     page.keyboard.press("Enter")
     assert page.get_attribute(".skw-toggle", "aria-expanded") == "true"
     page.close()
+
+
+def test_download_my_data_saves_a_copy_of_the_conversation(site: tuple[str, Stack], browser: Any) -> None:
+    url, _ = site
+    page = open_shop(browser, url)
+    chat_until_cards(page, "need a reading lamp under 100")
+    before = len(bot_texts(page))
+    send(page, "can u send me a copy of all the data u have on me")
+    wait_for_new_bot_message(page, before)
+    button = page.get_by_role("button", name="Download my data")
+    with page.expect_download(timeout=TURN_MS) as download:
+        button.click()
+    document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert document["format"] == "shopkeeper-export/1"
+    said = [e["event"].get("text") for e in document["conversation"] if e["type"] == "user"]
+    assert "need a reading lamp under 100" in said

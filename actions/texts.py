@@ -17,9 +17,6 @@ HERE_ARE_MORE = "Here are some more:"
 REFINED = "Taking that into account, how about these?"
 MORE_LIKE = "Here are some similar to the {title}:"
 SURPRISE = "Something off your usual path — tell me if any of these click:"
-NOTHING_FOUND = "I couldn't find anything for that. Could you describe it differently?"
-NO_MORE = "That's everything I have that fits. Want to change something — the budget, the colour, the category?"
-RELAXED = "Nothing matched everything you asked for: {notes}."
 SOMETHING_WENT_WRONG = (
     "Sorry, something went wrong on my side. Please try again in a moment, or say \"talk to a human\"."
 )
@@ -34,7 +31,6 @@ ASK_ATTRIBUTE = {
 }
 DONT_MIND = "I don't mind"
 UNKNOWN_CATEGORY = "Sorry, we don't carry \"{value}\". We have: {options}."
-MORE_OPTIONS = "and more"
 UNKNOWN_VALUE = "I don't know {value!r} as a {attribute} here. For example: {options}."
 UNUSABLE_BUDGET = (
     "Sorry, I didn't get a budget from \"{value}\". Try something like \"under 500\", \"between 200 and 300\" "

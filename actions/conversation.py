@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 
 from actions import texts
 from retrieval.catalog import Product
-from retrieval.explain import compare_lines, format_price
+from retrieval.explain import compare_lines, format_price, product_price
 from retrieval.recommender import Scored
 
 __all__ = [
@@ -689,7 +689,7 @@ def _cheapest_already(state: State, reference: Product, shop: Shop, lines: Seque
     cheaper = shop.cheapest(loose, state.rejected) if loose != need else None
     if cheaper is not None and cheaper.price < reference.price:
         text += " " + texts.CHEAPEST_ELSEWHERE.format(
-            title=cheaper.title, price=format_price(cheaper.price, cheaper.currency))
+            title=cheaper.title, price=product_price(cheaper))
     state = dataclasses.replace(state, pending=None)
     return state, Reply("nothing_fits", lines=(*lines, text), question=texts.WHAT_TO_CHANGE, effects=tuple(effects))
 
@@ -741,7 +741,7 @@ def _on_choose(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     if item is None:
         return state, Reply("help", lines=(texts.WHICH_ITEM if state.shown else texts.NOTHING_SHOWN,))
     state = dataclasses.replace(state, chosen=tuple(dict.fromkeys([*state.chosen, item.id])), pending="satisfaction")
-    text = texts.CHOSEN.format(title=item.title, price=format_price(item.price, item.currency),
+    text = texts.CHOSEN.format(title=item.title, price=product_price(item),
                                url=item.url or "our shop")
     return state, Reply("chosen", lines=(text,), question=texts.ASK_SATISFIED, buttons=_YES_NO,
                         effects=(Effect("choose", item_id=item.id),))

@@ -26,6 +26,8 @@ class RecommendationItem(TypedDict):
     id: str
     title: str
     price: float
+    #: the price is the lowest of a range: show "from …"
+    price_from: bool
     currency: str
     category: str
     image_url: str | None
@@ -55,6 +57,7 @@ def recommendation_payload(items: Sequence[Scored], request_id: str) -> Recommen
             "id": s.product.id,
             "title": s.product.title,
             "price": s.product.price,
+            "price_from": s.product.price_from,
             "currency": s.product.currency,
             "category": s.product.category,
             "image_url": s.product.image_url,

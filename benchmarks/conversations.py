@@ -51,6 +51,7 @@ from evaluation.conversations import (  # noqa: E402
     play_suites,
 )
 from evaluation.stack import StackError, running_stack  # noqa: E402
+from retrieval.cli import read_catalog_env  # noqa: E402
 
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 SHARED_CATALOGS = REPO.parent / "shared" / "catalogs"
@@ -69,11 +70,7 @@ class CatalogRun:
 
 def read_env_file(path: Path) -> dict[str, str]:
     """``KEY=value`` lines (``catalog.env``), paths made absolute against the repository."""
-    env = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, value = line.split("=", 1)
-            env[key.strip()] = value.strip()
+    env = read_catalog_env(path)
     for key in ("SHOPKEEPER_CATALOG", "SHOPKEEPER_INDEX_DIR", "SHOPKEEPER_NLU_LOOKUPS", "SHOPKEEPER_RASA_MODEL"):
         if env.get(key) and not Path(env[key]).is_absolute():
             env[key] = str(REPO / env[key])

@@ -42,6 +42,8 @@ class Product:
             (treated as available).
         image_url, url: where the picture and the product page are.
         tags: short keywords.
+        price_from: ``price`` is the lowest of a range (variants at different
+            prices); shown as "from $X".
         extra: any further attributes the catalog carries (from a mapping).
     """
 
@@ -63,6 +65,7 @@ class Product:
     image_url: str | None = None
     url: str | None = None
     tags: tuple[str, ...] = ()
+    price_from: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -100,6 +103,8 @@ class Product:
         data = asdict(self)
         data["tags"] = list(self.tags)
         data["extra"] = dict(self.extra)
+        if not self.price_from:
+            del data["price_from"]
         return {k: v for k, v in data.items() if v not in (None, {}, [])}
 
     @classmethod

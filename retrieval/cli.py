@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -184,6 +186,32 @@ def write_nlu_lookups(catalog: Catalog, out: Path, source: Path, others: list[Pa
     return vocabulary
 
 
+def read_catalog_env(path: Path) -> dict[str, str]:
+    """The variables of a ``catalog.env`` (``KEY=value`` lines, values quoted for the shell that sources it)."""
+    env = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            words = shlex.split(value)
+            env[key.strip()] = words[0] if words else ""
+    return env
+
+
+def _shop_name_from(source: Path) -> str:
+    words = re.sub(r"[_-]+", " ", source.stem).split()
+    return " ".join(w[:1].upper() + w[1:] for w in words) or "Our shop"
+
+
+def shop_tagline(catalog: Catalog, kinds: int = 3) -> str:
+    """What a shop sells, from its biggest categories: "Hobbies, Puzzles and Party Supplies"."""
+    counts = Counter(p.category for p in catalog)
+    biggest = [name for name, _ in counts.most_common(kinds)]
+    if len(biggest) < 2:
+        return biggest[0] if biggest else ""
+    more = " and more" if len(counts) > kinds else ""
+    return (", ".join(biggest[:-1]) + (", " if more else " and ") + biggest[-1] + more)
+
+
 def _cmd_catalog_use(args: argparse.Namespace) -> int:
     active: Path = args.active_file
     if args.demo:
@@ -221,7 +249,11 @@ def _cmd_catalog_use(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{len(v)} {k}" for k, v in vocabulary.lookup_tables().items())
     print(f"    {counts} → {_relative(lookups)}")
 
+    mapping = load_mapping(args.mapping) if args.mapping else None
+    shop_name = args.shop_name or (mapping.shop_name if mapping else "") or _shop_name_from(args.source)
     environment = {
+        "SHOPKEEPER_SHOP_NAME": shop_name,
+        "SHOPKEEPER_SHOP_TAGLINE": shop_tagline(report.catalog),
         "SHOPKEEPER_CATALOG": _relative(jsonl),
         "SHOPKEEPER_CATALOG_MAPPING": "",  # the import is in the native format
         "SHOPKEEPER_INDEX_DIR": _relative(index_dir),
@@ -229,7 +261,7 @@ def _cmd_catalog_use(args: argparse.Namespace) -> int:
         "SHOPKEEPER_RASA_MODEL": _relative(model),
         **({"SHOPKEEPER_ENCODER": settings.encoder} if settings.encoder != "sentence-transformers" else {}),
     }
-    env_text = "".join(f"{key}={value}\n" for key, value in environment.items())
+    env_text = "".join(f"{key}={shlex.quote(value)}\n" for key, value in environment.items())
     (home / "catalog.env").write_text(env_text, encoding="utf-8")
 
     if args.no_train:
@@ -300,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     use.add_argument("--mapping", type=Path, help="TOML column mapping (default: native field names)")
     use.add_argument("--demo", action="store_true", help="switch back to the demo catalog")
     use.add_argument("--name", help="build folder name (default: the file name, e.g. flipkart-sample)")
+    use.add_argument("--shop-name", help="the shop's name on its page (default: the mapping's shop_name, "
+                                         "else from the file name)")
     use.add_argument("--build-dir", type=Path, help="build folder (default build/catalogs/NAME)")
     use.add_argument("--strict", action="store_true", help="fail on any invalid row instead of skipping it")
     use.add_argument("--no-train", action="store_true", help="skip training (make run trains when it starts)")

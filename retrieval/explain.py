@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from retrieval.catalog import Product
 
-__all__ = ["compare_lines", "format_price"]
+__all__ = ["compare_lines", "format_price", "product_price"]
 
 _CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "JPY": "¥"}
 
@@ -23,9 +23,15 @@ def format_price(amount: float, currency: str) -> str:
     return f"{symbol}{number}" if symbol else f"{number} {currency}"
 
 
+def product_price(product: Product) -> str:
+    """An item's price as a shopper reads it: "$699", or "from $74.99" for a range."""
+    shown = format_price(product.price, product.currency)
+    return f"from {shown}" if product.price_from else shown
+
+
 def _value(product: Product, attribute: str) -> str | None:
     if attribute == "price":
-        return format_price(product.price, product.currency)
+        return product_price(product)
     if attribute == "rating":
         return f"{product.rating:.1f}/5 ({product.rating_count} ratings)" if product.rating is not None else None
     return product.attribute(attribute)

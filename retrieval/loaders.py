@@ -12,7 +12,10 @@ Foreign catalogs go through a :class:`~retrieval.mapping.CatalogMapping`::
 
 In **strict** mode any invalid row raises :class:`CatalogValidationError`
 listing every problem; in **lenient** mode invalid rows are skipped and listed
-in :attr:`LoadReport.errors`. Warnings (a blank description, an unreadable
+in :attr:`LoadReport.errors`, and an untidy price ("$6.94 $ 6 . 94", page
+styling pasted after it) is read from its first marked amount, with a warning.
+A price range ("$74.99 - $249.99") is its lower end in both modes
+(:attr:`Product.price_from`). Warnings (a blank description, an unreadable
 optional value that was dropped) never stop a load.
 """
 
@@ -32,7 +35,7 @@ from typing import Any
 from retrieval.catalog import Catalog, Product
 from retrieval.errors import CatalogError, CatalogValidationError, RowError
 from retrieval.mapping import CatalogMapping
-from retrieval.prices import PriceError, parse_price
+from retrieval.prices import PriceError, parse_price, salvage_price
 
 __all__ = ["LoadReport", "load_catalog", "read_records"]
 
@@ -188,7 +191,7 @@ def load_catalog(
         if fmt == "csv" and not checked_header:
             _check_columns(path, mapping, record)
             checked_header = True
-        product, row_errors, row_warnings = _convert(row, record, mapping)
+        product, row_errors, row_warnings = _convert(row, record, mapping, lenient=not strict)
         warnings += row_warnings
         if product is not None and product.id in first_row_of:
             row_errors.append(RowError(row, "id", product.id,
@@ -228,7 +231,7 @@ def _short(value: Any) -> str:
 
 
 def _convert(
-    row: int, record: Mapping[str, Any], mapping: CatalogMapping
+    row: int, record: Mapping[str, Any], mapping: CatalogMapping, *, lenient: bool = False
 ) -> tuple[Product | None, list[RowError], list[RowError]]:
     errors: list[RowError] = []
     warnings: list[RowError] = []
@@ -250,11 +253,22 @@ def _convert(
         errors.append(RowError(row, "price", "", "price is empty"))
     else:
         try:
-            amount, marked = parse_price(price_raw)
-            values["price"] = amount
-            currency = marked or currency
+            price = parse_price(price_raw)
         except PriceError as exc:
-            errors.append(RowError(row, "price", _short(price_raw), str(exc)))
+            price = None
+            if lenient and isinstance(price_raw, str):
+                try:
+                    price = salvage_price(price_raw)
+                    warnings.append(RowError(row, "price", _short(price_raw),
+                                             f"untidy price; read as {price.amount:g}"))
+                except PriceError:
+                    pass  # the parser's own message says more ("negative price")
+            if price is None:
+                errors.append(RowError(row, "price", _short(price_raw), str(exc)))
+        if price is not None:
+            values["price"] = price.amount
+            values["price_from"] = price.lower_bound or _is_true(raw.get("price_from"))
+            currency = price.currency or currency
     if raw.get("currency"):
         currency = _clean_text(raw["currency"]).upper()
     values["currency"] = currency
@@ -297,6 +311,10 @@ def _convert(
     if errors:
         return None, errors, warnings
     return Product(**values), errors, warnings
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")
 
 
 def _number(

@@ -5,6 +5,7 @@ mapping, not code. Example (``data/catalog/mappings/dummyjson.toml``)::
 
     format = "json"          # csv | json | jsonl; default: from the file name
     currency = "USD"         # used when a price carries no currency marker
+    shop_name = "DummyJSON"  # the shop page's title (optional)
 
     [fields]
     id = "id"                # a plain string names the column (or JSON key)
@@ -26,7 +27,10 @@ A field table accepts:
   negative counts from the end.
 * ``spec``: the cell holds key/value pairs (a dict, or a list of
   ``{"key": …, "value": …}``): take the value of the first key listed.
-* ``split``: split a text cell on this separator (for ``tags``).
+* ``split``: split a text cell on this separator, before ``item`` picks an
+  element: ``{ column = "Category", split = "|", item = 1 }`` takes the second
+  level of a path such as ``"Toys & Games | Puzzles | Jigsaw Puzzles"``;
+  without ``item`` the parts become a list (for ``tags``).
 * ``missing``: cell values that mean "not given" (``["0", "0.0", "No rating available"]``).
 * ``transform``: ``"title"``, ``"lower"`` or ``"strip_brackets"``.
 """
@@ -57,7 +61,7 @@ __all__ = [
 PRODUCT_FIELDS: tuple[str, ...] = (
     "id", "title", "price", "currency", "category", "description", "brand", "colour",
     "material", "style", "size", "use", "rating", "rating_count", "stock", "image_url",
-    "url", "tags",
+    "url", "tags", "price_from",
 )
 #: Fields every row must have.
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "title", "price", "category")
@@ -95,6 +99,8 @@ class FieldSpec:
         value = _lookup(record, column)
         if value is None:
             return None
+        if self.split is not None and isinstance(value, str):
+            value = [part.strip() for part in value.split(self.split) if part.strip()]
         if self.item is not None:
             items = _as_list(value)
             if items is None or not -len(items) <= self.item < len(items):
@@ -104,8 +110,6 @@ class FieldSpec:
             value = _spec_value(value, self.spec)
             if value is None:
                 return None
-        if self.split is not None and isinstance(value, str):
-            value = [part.strip() for part in value.split(self.split) if part.strip()]
         if isinstance(value, str):
             value = value.strip()
             if value in self.missing:
@@ -134,6 +138,8 @@ class CatalogMapping:
     format: str | None = None
     records: str = ""
     currency: str = "USD"
+    #: The shop's name for its page; empty: derived from the file name.
+    shop_name: str = ""
     source: str = "<built-in>"
     #: A written mapping names columns on purpose, so each must exist; the
     #: native mapping names every field and only needs the required ones.
@@ -195,7 +201,7 @@ def load_mapping(path: str | Path) -> CatalogMapping:
 
 def mapping_from_dict(data: MappingABC[str, Any], source: str = "<dict>") -> CatalogMapping:
     """Build a mapping from already-parsed TOML data (see :func:`load_mapping`)."""
-    unknown_keys = set(data) - {"format", "records", "currency", "fields", "extra"}
+    unknown_keys = set(data) - {"format", "records", "currency", "shop_name", "fields", "extra"}
     if unknown_keys:
         raise MappingError(f"{source}: unknown top-level key(s) {sorted(unknown_keys)}")
     fmt = data.get("format")
@@ -220,9 +226,12 @@ def mapping_from_dict(data: MappingABC[str, Any], source: str = "<dict>") -> Cat
     currency = data.get("currency", "USD")
     if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
         raise MappingError(f"{source}: currency must be an ISO code like 'USD', not {currency!r}")
+    shop_name = data.get("shop_name", "")
+    if not isinstance(shop_name, str) or len(shop_name) > 80:
+        raise MappingError(f"{source}: shop_name must be a text of at most 80 characters, not {shop_name!r}")
     return CatalogMapping(
         fields=fields, extra=extra, format=fmt, records=str(data.get("records", "")),
-        currency=currency, source=source,
+        currency=currency, shop_name=shop_name.strip(), source=source,
     )
 
 

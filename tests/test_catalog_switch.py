@@ -24,7 +24,7 @@ from actions.conversation import Need, State
 from actions.services import Services
 from actions.shop import ActionShop
 from retrieval.catalog import Catalog
-from retrieval.cli import main
+from retrieval.cli import main, read_catalog_env
 from retrieval.encoder import HashingEncoder
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
@@ -223,8 +223,14 @@ def test_catalog_use_builds_everything_apart_and_switches_back(
     generated = read_nlu_synonyms([home / "catalog_lookups.yml"])
     assert not {t for t in generated if t in taken and taken[t] != generated[t]}
 
-    env = dict(line.split("=", 1) for line in active.read_text().splitlines() if "=" in line and line[0] != "#")
-    assert env == dict(line.split("=", 1) for line in (home / "catalog.env").read_text().splitlines())
+    assert active.read_text().endswith((home / "catalog.env").read_text())
+    env = read_catalog_env(home / "catalog.env")
+    # the file is sourced by scripts/run.sh: the shell must read the same values
+    sourced = subprocess.run(["bash", "-c", f"set -a; . {home / 'catalog.env'}; env -0"], capture_output=True,
+                             check=True).stdout.decode().split("\0")
+    assert env["SHOPKEEPER_SHOP_NAME"] == "Flipkart Sample" and "SHOPKEEPER_SHOP_NAME=Flipkart Sample" in sourced
+    tagline = env["SHOPKEEPER_SHOP_TAGLINE"]
+    assert tagline.startswith("Clothing, ") and tagline.endswith(" and more")
     assert Path(env["SHOPKEEPER_RASA_MODEL"]) == home / "models" / "shopkeeper.tar.gz"
     assert env["SHOPKEEPER_CATALOG_MAPPING"] == "" and env["SHOPKEEPER_ENCODER"] == "hashing"
     # the (dry-run) training used the shared NLU data with this catalog's lookups instead of the demo's

@@ -214,3 +214,72 @@ def test_dummyjson_imports_through_its_mapping(shared_catalogs: Path) -> None:
     assert (mascara.title, mascara.price, mascara.category) == ("Essence Mascara Lash Princess", 9.99, "Beauty")
     assert mascara.stock == 99 and mascara.tags == ("beauty", "mascara")
     assert mascara.extra["warranty"] == "1 week warranty"
+
+
+def test_a_path_is_split_before_a_level_is_taken(tmp_path: Path) -> None:
+    mapping = mapping_from_dict({
+        "shop_name": "Toy Box",
+        "fields": {
+            "id": "sku", "title": "name", "price": "cost",
+            "category": {"column": "path", "split": "|", "item": 1},
+            "tags": {"column": "path", "split": "|"},
+            "image_url": {"column": "pics", "split": "|", "item": 0},
+        },
+    })
+    assert mapping.shop_name == "Toy Box"
+    path = write(tmp_path, "c.csv", "sku,name,cost,path,pics\n"
+                 'A,Kit,$9,Toys & Games | Hobbies | Model Kits,a.jpg|b.jpg\nB,Top,$3,Toys & Games,c.jpg\n')
+    report = load_catalog(path, mapping, strict=False)
+    kit = report.catalog[0]
+    assert (kit.category, kit.image_url) == ("Hobbies", "a.jpg")
+    assert kit.tags == ("toys & games", "hobbies", "model kits")
+    # a path without a second level has no category: skipped and named, not guessed
+    assert [(e.row, e.field) for e in report.errors] == [(3, "category")]
+
+
+def test_price_ranges_and_untidy_prices(tmp_path: Path) -> None:
+    rows = ('R,Range,$74.99 - $249.99,Toys,x\n'
+            'T,Twice,$6.94 $ 6 . 94,Toys,x\n'
+            'S,Styled,"$ 19 99 $39.95 #listPriceLegalMessageText { margin-left: 4px !important; }",Toys,x\n'
+            'N,None,Total price:,Toys,x\n')
+    path = write(tmp_path, "c.csv", HEADER + rows)
+    report = load_catalog(path, mapping_from_dict(MAPPING), strict=False)
+    prices = {p.id: (p.price, p.price_from) for p in report.catalog}
+    assert prices == {"R": (74.99, True), "T": (6.94, False), "S": (19.99, False)}
+    assert [(e.row, e.field) for e in report.errors] == [(5, "price")]
+    assert "not a price" in report.errors[0].message
+    assert sorted(w.row for w in report.warnings if w.field == "price") == [3, 4]
+    # strict: the range is a price, the untidy cells are errors listed with their rows
+    with pytest.raises(CatalogValidationError) as caught:
+        load_catalog(path, mapping_from_dict(MAPPING))
+    assert sorted(e.row for e in caught.value.errors) == [3, 4, 5]
+    # the lower bound survives the native JSONL round trip; a plain price writes no flag
+    out = tmp_path / "out.jsonl"
+    report.catalog.write_jsonl(out)
+    lines = out.read_text().splitlines()
+    assert '"price_from": true' in lines[0] and "price_from" not in lines[1]
+    assert load_catalog(out).catalog.get("R").price_from is True  # type: ignore[union-attr]
+
+
+@pytest.mark.shared
+def test_amazon_sample_imports_through_its_mapping(shared_catalogs: Path) -> None:
+    report = load_catalog(shared_catalogs / "amazon-2020-sample.csv", load_mapping(MAPPINGS / "amazon.toml"),
+                          strict=False)
+    catalog = report.catalog
+    assert report.rows_read == 1000
+    # every row is either kept or listed with its reason
+    assert len(catalog) + len({e.row for e in report.errors}) == 1000
+    reasons = {(e.field, e.message) for e in report.errors}
+    assert reasons == {("category", "category is empty"), ("price", "not a price: 'Total price:'")}
+    assert len(catalog) == 910
+    assert all(p.currency == "USD" and p.price > 0 for p in catalog)
+    # the second level of the path is the kind; every level is searchable
+    assert {"Puzzles", "Stuffed Animals & Plush Toys", "Costumes & Accessories"} <= set(catalog.categories())
+    assert "Toys & Games" not in catalog.categories()
+    swan = catalog.get("167a657569966c53f85837414f11fef0")
+    assert swan is not None and swan.category == "Puzzles" and swan.price == 9.60
+    assert swan.tags == ("toys & games", "puzzles", "brain teasers")
+    assert swan.image_url == "https://images-na.ssl-images-amazon.com/images/I/51KLyY5WdsL.jpg"
+    ranged = [p for p in catalog if p.price_from]
+    assert len(ranged) >= 10 and all(p.price < 1000 for p in ranged)
+    assert sum(1 for w in report.warnings if w.field == "price") >= 5

@@ -30,6 +30,16 @@ def test_rasa_url_is_escaped_into_the_page() -> None:
     assert "&quot;&gt;&lt;script&gt;" in page.text
 
 
+def test_the_page_is_named_after_the_active_catalog_and_escapes_it() -> None:
+    demo = client().get("/").text
+    assert "<h1>Harbour &amp; Home</h1>" in demo and "Furniture, lighting and gear" in demo
+    settings = WebSettings.from_env({"SHOPKEEPER_SHOP_NAME": "Toys <R> Us",
+                                     "SHOPKEEPER_SHOP_TAGLINE": "Hobbies, Puzzles and more"})
+    page = TestClient(create_app(settings)).get("/").text
+    assert "<title>Toys &lt;R&gt; Us — Shopkeeper</title>" in page and "<h1>Toys &lt;R&gt; Us</h1>" in page
+    assert "Hobbies, Puzzles and more" in page and "Harbour" not in page and "{{" not in page
+
+
 def test_widget_assets_and_catalog_images_are_served_locally() -> None:
     web = client()
     assert web.get("/static/widget.js").status_code == 200

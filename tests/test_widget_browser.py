@@ -234,6 +234,42 @@ def test_an_answer_that_comes_with_an_error_status_is_shown(site: tuple[str, Sta
     page.close()
 
 
+def test_cards_of_any_catalog_a_broken_image_a_missing_one_and_a_price_range(
+    site: tuple[str, Stack], browser: Any
+) -> None:
+    url, _ = site
+    card = {"currency": "USD", "category": "Puzzles", "url": None, "rating": None, "reason": "as asked",
+            "price_from": False}
+    items = [
+        {**card, "id": "a", "title": "Swan puzzle", "price": 9.6, "rank": 1, "image_url": "/missing/swan.jpg"},
+        {**card, "id": "b", "title": "Kite", "price": 74.99, "rank": 2, "image_url": None, "price_from": True},
+        {**card, "id": "c", "title": "Bear", "price": 28.99, "rank": 3, "image_url": "/catalog/images/SKU-0001.svg"},
+    ]
+    answer = [{"recipient_id": "x", "text": "Here are three."},
+              {"recipient_id": "x", "custom": {"data": {"type": "recommendations", "request_id": "r-1",
+                                                        "items": items}}}]
+    page = browser.new_page()
+    page.route("**/socket.io.min.js", lambda route: route.abort())
+    page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(
+        status=200, content_type="application/json", headers={"Access-Control-Allow-Origin": "*"},
+        body=json.dumps(answer)))
+    page.goto(url)
+    page.wait_for_selector(".skw[data-transport='rest']")
+    send(page, "a puzzle")
+    page.wait_for_selector(".skw-card >> nth=2")
+    page.wait_for_function("document.querySelectorAll('.skw-card .skw-img-placeholder').length === 2",
+                           timeout=TURN_MS)
+    shapes = page.evaluate("""() => [...document.querySelectorAll('.skw-card')].map(c => ({
+        picture: c.querySelector('img') ? 'img' : (c.querySelector('.skw-img-placeholder') ? 'tile' : 'none'),
+        price: c.querySelector('.skw-price').textContent,
+        height: c.firstElementChild.getBoundingClientRect().height}))""")
+    assert [s["picture"] for s in shapes] == ["tile", "tile", "img"]
+    assert shapes[1]["price"] == "from $74.99" and shapes[0]["price"] == "$9.60"
+    assert all(s["height"] > 50 for s in shapes)  # the tile keeps the card's shape
+    screenshot(page, "widget-cards-placeholder")
+    page.close()
+
+
 def test_keyboard_screen_reader_and_phone_width(site: tuple[str, Stack], browser: Any) -> None:
     url, _ = site
     page = open_shop(browser, url, viewport={"width": 390, "height": 844})

@@ -37,11 +37,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings.from_env()
     app = FastAPI(title="Shopkeeper web", docs_url=None, redoc_url=None)
     page = (_HERE / "templates" / "shop.html").read_text(encoding="utf-8")
-    page = page.replace("{{RASA_URL}}", html.escape(settings.rasa_url, quote=True))
+    for key, value in (("RASA_URL", settings.rasa_url), ("SHOP_NAME", settings.shop_name),
+                       ("SHOP_TAGLINE", settings.shop_tagline)):
+        page = page.replace("{{" + key + "}}", html.escape(value, quote=True))
 
     @app.get("/", response_class=HTMLResponse)
     def shop_page() -> str:
-        """The demo shop page with the widget embedded by one script tag."""
+        """The shop page (named after the active catalog) with the widget embedded by one script tag."""
         return page
 
     sessions = ChatSessions(settings.secret_key)

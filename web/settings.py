@@ -12,6 +12,8 @@
 | ``SHOPKEEPER_DB_URL`` | ``build/shopkeeper.db`` | our database: review-console users, sessions, summaries, tags |
 | ``SHOPKEEPER_HTTPS`` | ``0`` | ``1`` when the site is served over HTTPS: console cookies get ``Secure`` |
 | ``SHOPKEEPER_PSEUDONYM_KEY``, ``SHOPKEEPER_RETENTION_DAYS`` | see :mod:`store.db` | what a data export covers |
+| ``SHOPKEEPER_SHOP_NAME`` | ``Harbour & Home`` | the shop's name on the shop page (``catalog use`` sets it) |
+| ``SHOPKEEPER_SHOP_TAGLINE`` | the demo shop's line | what the shop sells, under its name (``catalog use`` sets it) |
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from pathlib import Path
 from retrieval.settings import PROJECT_ROOT
 from store.db import DEFAULT_DB_URL, StoreSettings, secret_from_env, tracker_store_url
 
-__all__ = ["WebSettings"]
+__all__ = ["DEMO_SHOP_NAME", "DEMO_SHOP_TAGLINE", "WebSettings"]
+
+DEMO_SHOP_NAME = "Harbour & Home"
+DEMO_SHOP_TAGLINE = "Furniture, lighting and gear"
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class WebSettings:
     https: bool = False
     #: Retention and pseudonyms, for the data export (:class:`store.db.StoreSettings`).
     privacy: StoreSettings = field(default_factory=StoreSettings)
+    shop_name: str = DEMO_SHOP_NAME
+    shop_tagline: str = DEMO_SHOP_TAGLINE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebSettings:
@@ -61,6 +68,8 @@ class WebSettings:
             store_db_url=env.get("SHOPKEEPER_DB_URL") or DEFAULT_DB_URL,
             https=env.get("SHOPKEEPER_HTTPS", "").lower() in ("1", "true", "yes"),
             privacy=StoreSettings.from_env(env),
+            shop_name=env.get("SHOPKEEPER_SHOP_NAME", "").strip() or DEMO_SHOP_NAME,
+            shop_tagline=env.get("SHOPKEEPER_SHOP_TAGLINE", "").strip() or DEMO_SHOP_TAGLINE,
         )
 
 

@@ -109,10 +109,16 @@
       var card = el("article", "skw-card"); card.setAttribute("role", "listitem");
       card.setAttribute("aria-label", item.title);
       card.dataset.itemId = item.id;
+      // A neat tile stands in for a missing picture or one that does not load.
+      var placeholder = el("div", "skw-img-placeholder", (item.category || item.title || "?").charAt(0).toUpperCase());
+      placeholder.setAttribute("aria-hidden", "true");
       if (item.image_url) {
         var img = el("img"); img.alt = "";
         img.addEventListener("load", scroll);  // the card grows when its image arrives
+        img.addEventListener("error", function () { if (img.parentNode) img.parentNode.replaceChild(placeholder, img); });
         img.src = new URL(item.image_url, base).href; card.appendChild(img);
+      } else {
+        card.appendChild(placeholder);
       }
       var name = el("h3", "skw-card-title");
       if (item.url) {
@@ -122,7 +128,7 @@
         name.textContent = item.title;
       }
       card.appendChild(name);
-      card.appendChild(el("p", "skw-price", price(item.price, item.currency)
+      card.appendChild(el("p", "skw-price", (item.price_from ? "from " : "") + price(item.price, item.currency)
         + (item.rating ? " · ★ " + Number(item.rating).toFixed(1) : "")));
       if (item.reason) card.appendChild(el("p", "skw-reason", item.reason));
       var actions = el("div", "skw-card-actions");

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 
 from retrieval.catalog import Catalog
-from retrieval.index import VectorIndex
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
 from retrieval.recommender import Recommender
@@ -74,11 +73,10 @@ def retriever() -> Retriever:
     config.limit_serving_threads()
     catalog = _catalog(config)
     encoder = config.make_encoder()
-    index = VectorIndex.load(
-        config.index_dir, expected_model=encoder.name, expected_fingerprint=catalog.fingerprint()
-    )
-    logger.info("loaded %d products and a %s index from %s", len(catalog), index.manifest.kind, config.index_dir)
-    return Retriever(catalog, index, encoder)
+    loaded = Retriever.load(catalog, encoder, config.index_dir)
+    logger.info("loaded %d products, a %s index and its lexical index from %s", len(catalog),
+                loaded.index.manifest.kind, config.index_dir)
+    return loaded
 
 
 @functools.cache

@@ -59,7 +59,6 @@ from actions import texts  # noqa: E402
 from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
 from evaluation.stack import MODEL, Stack, running_stack, say  # noqa: E402
 from retrieval.catalog import Catalog, Product  # noqa: E402
-from retrieval.index import VectorIndex  # noqa: E402
 from retrieval.loaders import load_catalog  # noqa: E402
 from retrieval.search import Retriever  # noqa: E402
 from retrieval.settings import RetrievalSettings  # noqa: E402
@@ -146,14 +145,13 @@ def run_catalog(run: CatalogRun, args: argparse.Namespace, report: Report, trans
     catalog = load_catalog(run.catalog, strict=False).catalog
     settings = RetrievalSettings.from_env({})
     encoder = settings.make_encoder()
-    index = VectorIndex.load(run.index_dir, expected_model=encoder.name, expected_fingerprint=catalog.fingerprint())
-    retriever = Retriever(catalog, index, encoder)
+    retriever = Retriever.load(catalog, encoder, run.index_dir)
     vocabulary = CatalogVocabulary(catalog)
     targets = draw_targets(catalog, args.customers, args.seed, args.min_category)
     log(f"{run.name}: {len(targets)} targets from {len(catalog)} products")
 
     def vector_of(ids: Sequence[str]) -> Any:
-        return index.reconstruct([catalog.position(i) for i in ids])
+        return retriever.index.reconstruct([catalog.position(i) for i in ids])
 
     customers = [SimulatedCustomer(t, catalog, seed=args.seed * 100_000 + i, max_turns=args.max_turns,
                                    question_texts=QUESTION_TEXTS) for i, t in enumerate(targets)]

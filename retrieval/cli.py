@@ -30,7 +30,6 @@ from retrieval.cache import EmbeddingCache
 from retrieval.catalog import Catalog
 from retrieval.errors import RetrievalError, RowError
 from retrieval.filters import Filters
-from retrieval.index import VectorIndex
 from retrieval.loaders import LoadReport, load_catalog
 from retrieval.mapping import load_mapping
 from retrieval.search import Retriever, build_catalog_index
@@ -109,12 +108,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     settings = _settings(args)
     catalog = _catalog_from(settings, args)
     encoder = settings.make_encoder()
-    index = VectorIndex.load(
-        args.index or settings.index_dir,
-        expected_model=encoder.name,
-        expected_fingerprint=catalog.fingerprint(),
-    )
-    retriever = Retriever(catalog, index, encoder)
+    retriever = Retriever.load(catalog, encoder, args.index or settings.index_dir)
     filters = Filters(
         categories=frozenset(args.category or ()),
         min_price=args.min_price,

@@ -210,18 +210,18 @@ class Recommender:
         mask = table.mask(filters)
         if relax and int(mask.sum()) < k:
             needs, filters, mask, relaxed = self._relax(needs, exclude_ids, k)
-        query = self.retriever.embed_query(needs.query_text())
+        text = needs.query_text()
+        query = self.retriever.embed_query(text)
         if like_item is not None and like_item in self.retriever.catalog:
             query = 0.35 * query + 0.65 * self.item_vector(like_item)
             query = (query / max(float(np.linalg.norm(query)), 1e-9)).astype(np.float32)
-        hits = self.retriever.index.search(query, max(self.fetch, 4 * k), allowed=mask)[0]
-        if not hits:
+        found = self.retriever.candidates(query, text, mask, max(self.fetch, 4 * k))
+        if not found.positions:
             return Recommendation([], relaxed, int(mask.sum()))
-        vectors = self.retriever.index.reconstruct([h.position for h in hits])
-        products = [self.retriever.catalog[h.position] for h in hits]
-        semantic = np.array([h.score for h in hits], dtype=np.float64)
+        vectors, semantic = found.vectors, found.semantic
+        products = [self.retriever.catalog[p] for p in found.positions]
         contributions = [self._signals(p, v, needs, preferences) for p, v in zip(products, vectors, strict=True)]
-        scores = semantic + np.array([sum(c.values()) for c in contributions])
+        scores = found.fused + np.array([sum(c.values()) for c in contributions])
         order = mmr(scores, vectors, k, diversity=self.weights.diversity)
         items = [
             Scored(products[i], float(scores[i]), rank, self._reason(products[i], needs, contributions[i]),

@@ -3,7 +3,8 @@
 :func:`build_catalog_index` embeds a catalog (through the embedding cache) and
 saves its index, skipping the work when the saved index already matches.
 :class:`Retriever` answers text queries: embed (cached) → filtered FAISS
-search with over-fetch → MMR → top k.
+search with over-fetch, joined by the best BM25 matches (:mod:`retrieval.lexical`)
+and fused → MMR → top k.
 
 >>> from retrieval.encoder import HashingEncoder
 >>> from retrieval.catalog import Catalog, Product
@@ -30,9 +31,18 @@ from retrieval.encoder import Encoder, Vectors
 from retrieval.errors import IndexMismatchError, IndexNotBuiltError
 from retrieval.filters import Filters, FilterTable
 from retrieval.index import VectorIndex
+from retrieval.lexical import LexicalIndex, fuse
 from retrieval.ranking import mmr
 
-__all__ = ["BuildResult", "Match", "Retriever", "build_catalog_index"]
+__all__ = ["LEXICAL_DIR", "LEXICAL_WEIGHT", "BuildResult", "Candidates", "Match", "Retriever",
+           "build_catalog_index"]
+
+#: Where the lexical index is saved inside an index directory.
+LEXICAL_DIR = "lexical"
+#: How much a full-strength BM25 match adds to the dense similarity (see :func:`retrieval.lexical.fuse`).
+LEXICAL_WEIGHT = 0.2
+#: Search modes: both fused, or one of them alone (for benchmarks and comparisons).
+MODES = ("hybrid", "dense", "lexical")
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ def build_catalog_index(
             index = VectorIndex.load(
                 index_dir, expected_model=encoder.name, expected_fingerprint=fingerprint
             )
+            _ensure_lexical(catalog, Path(index_dir) / LEXICAL_DIR)
             return BuildResult(index, True, 0, 0, time.perf_counter() - started)
         except (IndexNotBuiltError, IndexMismatchError):
             pass  # nothing saved yet, or saved for another catalog/model: build below
@@ -91,7 +102,26 @@ def build_catalog_index(
         vectors, catalog.ids, model=encoder.name, catalog_fingerprint=fingerprint, kind=kind
     )
     index.save(index_dir)
+    LexicalIndex.build(catalog).save(Path(index_dir) / LEXICAL_DIR)
     return BuildResult(index, False, reused, computed, time.perf_counter() - started)
+
+
+def _ensure_lexical(catalog: Catalog, directory: Path) -> None:
+    """Build the lexical index beside a vector index that is up to date, when it is missing or stale."""
+    try:
+        LexicalIndex.load(directory, expected_fingerprint=catalog.fingerprint())
+    except (IndexNotBuiltError, IndexMismatchError):
+        LexicalIndex.build(catalog).save(directory)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Items worth ranking for one query: catalog positions with their dense and fused scores."""
+
+    positions: list[int]
+    semantic: np.ndarray
+    fused: np.ndarray
+    vectors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -120,18 +150,37 @@ class Retriever:
         index: VectorIndex,
         encoder: Encoder,
         *,
+        lexical: LexicalIndex | None = None,
+        lexical_weight: float = LEXICAL_WEIGHT,
         query_cache_size: int = 1024,
     ) -> None:
         if index.ids != catalog.ids:
             raise ValueError("the index was built from another catalog (ids differ)")
         if index.dimension != encoder.dimension:
             raise ValueError(f"index dimension {index.dimension} ≠ encoder dimension {encoder.dimension}")
+        if lexical is not None and lexical.manifest.catalog_fingerprint != index.manifest.catalog_fingerprint:
+            raise ValueError("the lexical index was built from another catalog")
         self.catalog = catalog
         self.index = index
         self.encoder = encoder
+        #: BM25 beside the vectors; built in memory when not loaded (a second for 10,000 items).
+        self.lexical = lexical if lexical is not None else LexicalIndex.build(catalog)
+        self.lexical_weight = lexical_weight
         self.filter_table = FilterTable(catalog)
         self._query_cache: OrderedDict[str, Vectors] = OrderedDict()
         self._query_cache_size = query_cache_size
+
+    @classmethod
+    def load(cls, catalog: Catalog, encoder: Encoder, index_dir: str | Path) -> Retriever:
+        """The saved vector and lexical indexes of a catalog, each refused when it does not match.
+
+        Raises:
+            IndexNotBuiltError, IndexMismatchError: ``shopkeeper index build`` (``make index``) fixes both.
+        """
+        fingerprint = catalog.fingerprint()
+        index = VectorIndex.load(index_dir, expected_model=encoder.name, expected_fingerprint=fingerprint)
+        lexical = LexicalIndex.load(Path(index_dir) / LEXICAL_DIR, expected_fingerprint=fingerprint)
+        return cls(catalog, index, encoder, lexical=lexical)
 
     @classmethod
     def build(cls, catalog: Catalog, encoder: Encoder, *, kind: str = "auto") -> Retriever:
@@ -163,6 +212,7 @@ class Retriever:
         k: int = 3,
         fetch: int | None = None,
         diversity: float = 0.0,
+        mode: str = "hybrid",
     ) -> list[Match]:
         """The ``k`` best items for a query that pass the filters.
 
@@ -173,21 +223,60 @@ class Retriever:
             fetch: candidates fetched before MMR (default ``4 * k`` when
                 ``diversity > 0``, else ``k``).
             diversity: MMR trade-off, 0 = pure relevance.
+            mode: ``"hybrid"`` (dense and BM25 fused), ``"dense"`` or ``"lexical"``.
 
         Returns:
             Matches, best first, ranks from 1.
         """
+        text = query if isinstance(query, str) else ""
         vector = self.embed_query(query) if isinstance(query, str) else np.asarray(query, dtype=np.float32)
         allowed = self.filter_table.mask(filters or Filters())
         fetch = max(k, fetch or (4 * k if diversity > 0 else k))
-        hits = self.index.search(vector, fetch, allowed=allowed)[0]
-        if not hits:
+        found = self.candidates(vector, text, allowed, fetch, mode=mode)
+        if not found.positions:
             return []
-        order = list(range(len(hits)))
-        if diversity > 0 and len(hits) > k:
-            vectors = self.index.reconstruct([h.position for h in hits])
-            order = mmr([h.score for h in hits], vectors, k, diversity=diversity)
+        if diversity > 0 and len(found.positions) > k:
+            order = mmr(found.fused, found.vectors, k, diversity=diversity)
+        else:
+            order = [int(i) for i in np.argsort(-found.fused, kind="stable")[:k]]
         return [
-            Match(self.catalog[hits[i].position], hits[i].score, rank)
+            Match(self.catalog[found.positions[i]], float(found.fused[i]), rank)
             for rank, i in enumerate(order[:k], start=1)
         ]
+
+    def candidates(self, vector: Vectors, text: str, allowed: np.ndarray, fetch: int, *,
+                   mode: str = "hybrid") -> Candidates:
+        """The ``fetch`` nearest allowed items by vector, joined by the ``fetch`` best BM25 matches of ``text``.
+
+        Args:
+            vector: the query's embedding.
+            text: the query's words (empty: dense only).
+            allowed: boolean mask over catalog positions (the hard filters).
+            fetch: candidates wanted from each side.
+            mode: ``"hybrid"`` (fused), ``"dense"`` or ``"lexical"`` (BM25 order, dense breaking ties).
+
+        Returns:
+            The candidates with their dense similarity and the fused score to rank by.
+        """
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        positions: list[int] = []
+        if mode != "lexical":
+            positions = [h.position for h in self.index.search(vector, fetch, allowed=allowed)[0]]
+        lexical = self.lexical.scores(text) if text and mode != "dense" else None
+        if lexical is not None:
+            matching = np.flatnonzero(allowed & (lexical > 0))
+            best = matching[np.argsort(-lexical[matching], kind="stable")[:fetch]]
+            seen = set(positions)
+            positions += [int(p) for p in best if int(p) not in seen]
+        if not positions:
+            return Candidates([], np.zeros(0), np.zeros(0), np.zeros((0, self.index.dimension), dtype=np.float32))
+        vectors = self.index.reconstruct(positions)
+        semantic = (vectors @ np.asarray(vector, dtype=np.float32)).astype(np.float64)
+        if lexical is None:
+            fused = semantic
+        elif mode == "lexical":
+            fused = lexical[positions].astype(np.float64) + 1e-3 * semantic
+        else:
+            fused = fuse(semantic, lexical[positions], self.lexical_weight)
+        return Candidates(positions, semantic, fused, vectors)

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Query benchmark: does a shopper's opening message get the right kind of product?
+
+Run from the repository root, after preparing the foreign catalogs (``make bench-catalogs`` does both)::
+
+    .venv/bin/python benchmarks/queries.py                         # every catalog with a query suite
+    .venv/bin/python benchmarks/queries.py --catalogs amazon-2020-sample --no-dialogue
+    .venv/bin/python benchmarks/queries.py --markdown out.md
+
+The suites are ``benchmarks/queries/<catalog>.yml``: at least 150 queries per catalog, written as
+shoppers type (short, misspelled, brand-, attribute-, use-, gift- and budget-led), each with the
+categories that would be an acceptable answer (see benchmarks/queries/README.md). None of them is
+in the NLU training data (tests/test_query_suites.py checks).
+
+For each query, four systems answer with three items:
+
+* **dense**: the MiniLM vector of the query, nearest items (FAISS);
+* **lexical**: BM25 over the products' words (bm25s);
+* **hybrid**: both fused (:func:`retrieval.lexical.fuse`), as the assistant's search does;
+* **dialogue**: the whole assistant over REST on the catalog's own trained model: the customer sends
+  the query, then answers "I don't mind" to every question until cards come (at most four turns).
+
+hit@3: at least one of the three is of an accepted category; precision@3: the share of the three
+that are (a missing card counts as a miss). The dialogue's "we don't carry" answers are counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_HERE = Path(__file__).resolve().parent
+REPO = _HERE.parent
+# ``python benchmarks/queries.py`` puts benchmarks/ first on sys.path: put the repository root there instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.conversations import CatalogRun, available_runs, rest_sender, servers  # noqa: E402
+from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
+from retrieval.loaders import load_catalog  # noqa: E402
+from retrieval.search import MODES, Retriever  # noqa: E402
+from retrieval.settings import RetrievalSettings  # noqa: E402
+
+QUERIES = REPO / "benchmarks" / "queries"
+K = 3
+MAX_TURNS = 4
+WAIVE = "I don't mind"
+NOT_CARRIED = "we don't carry"
+
+
+@dataclass(frozen=True)
+class Query:
+    """One shopper query and the categories that answer it."""
+
+    text: str
+    style: str
+    accept: frozenset[str]
+
+
+def load_queries(path: Path) -> tuple[str, list[Query]]:
+    """The catalog name and queries of one suite file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    queries = [Query(str(q["text"]), str(q["style"]), frozenset(q["accept"])) for q in data["queries"]]
+    return str(data["catalog"]), queries
+
+
+def scores(categories: Sequence[str], accept: frozenset[str]) -> tuple[float, float]:
+    """hit@3 and precision@3 of the categories of the items shown, best first."""
+    top = list(categories[:K])
+    good = sum(c in accept for c in top)
+    return float(good > 0), good / K
+
+
+@dataclass
+class Tally:
+    """hit@3 and precision@3 summed over queries."""
+
+    hits: float = 0.0
+    precision: float = 0.0
+    count: int = 0
+
+    def add(self, hit: float, precision: float) -> None:
+        self.hits += hit
+        self.precision += precision
+        self.count += 1
+
+    def cells(self) -> tuple[str, str]:
+        n = max(self.count, 1)
+        return f"{self.hits / n:.3f}", f"{self.precision / n:.3f}"
+
+
+def one_shot(retriever: Retriever, queries: Sequence[Query]) -> tuple[dict[str, Tally], dict[str, dict[str, Tally]],
+                                                                       dict[str, float]]:
+    """Every query through each retrieval mode; tallies overall and by style, p95 ms per mode and of embedding."""
+    overall = {mode: Tally() for mode in MODES}
+    by_style: dict[str, dict[str, Tally]] = {mode: defaultdict(Tally) for mode in MODES}
+    timings: dict[str, list[float]] = {mode: [] for mode in (*MODES, "embedding")}
+    for query in queries:
+        started = time.perf_counter()
+        retriever.embed_query(query.text)  # then cached: the modes below time search and fusion only
+        timings["embedding"].append((time.perf_counter() - started) * 1000)
+        for mode in MODES:
+            started = time.perf_counter()
+            matches = retriever.search(query.text, k=K, mode=mode)
+            timings[mode].append((time.perf_counter() - started) * 1000)
+            hit, precision = scores([m.product.category for m in matches], query.accept)
+            overall[mode].add(hit, precision)
+            by_style[mode][query.style].add(hit, precision)
+    p95 = {mode: sorted(t)[int(0.95 * (len(t) - 1))] for mode, t in timings.items()}
+    return overall, by_style, p95
+
+
+def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str, str]
+             ) -> tuple[Tally, dict[str, Tally], int, list[str], float]:
+    """Every query as the opening of a conversation over REST; the first cards shown are scored."""
+    overall, by_style = Tally(), defaultdict(Tally)
+    not_carried, misses, turns = 0, [], 0
+    with tempfile.TemporaryDirectory(prefix=f"queries-{run.name}-") as work, servers(run, Path(work)) as rasa_url:
+        send = rest_sender(rasa_url)
+        for number, query in enumerate(queries, start=1):
+            sender = f"q-{run.name}-{number}"
+            text, cards, said = query.text, [], []
+            for _ in range(MAX_TURNS):
+                turns += 1
+                reply = send(sender, text)
+                said += [str(m.get("text", "")) for m in reply if m.get("text")]
+                cards = [item for m in reply if isinstance(m.get("custom"), dict)
+                         for item in m["custom"].get("data", {}).get("items", [])]
+                if cards:
+                    break
+                text = WAIVE
+            if any(NOT_CARRIED in s.lower() for s in said):
+                not_carried += 1
+            shown = [categories.get(str(c["id"]), str(c.get("category"))) for c in cards]
+            hit, precision = scores(shown, query.accept)
+            overall.add(hit, precision)
+            by_style[query.style].add(hit, precision)
+            if not hit:
+                misses.append(f"{query.text!r} ({query.style}) → {', '.join(shown[:K]) or ' / '.join(said)[:120]}")
+            if number % 25 == 0:
+                log(f"{run.name}: {number}/{len(queries)} queries, hit@3 so far {overall.hits / overall.count:.3f}")
+    return overall, dict(by_style), not_carried, misses, turns / max(len(queries), 1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n", 1)[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--catalogs", help="comma-separated build names (default: every one with a query suite)")
+    parser.add_argument("--no-dialogue", action="store_true", help="one-shot retrieval only (no servers)")
+    parser.add_argument("--markdown", type=Path, help="also write the tables as markdown here")
+    parser.add_argument("--misses", type=int, default=40, help="list at most this many dialogue misses per catalog")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    suites = {name: queries for name, queries in (load_queries(p) for p in sorted(QUERIES.glob("*.yml")))}
+    available = available_runs()
+    names = args.catalogs.split(",") if args.catalogs else [n for n in suites if n in available]
+    problems = [n for n in names if n not in suites or n not in available]
+    if problems or not names:
+        sys.exit(f"no query suite or no prepared catalog for: {', '.join(problems) or '(none prepared)'}; "
+                 "prepare with `make bench-catalogs` (or `shopkeeper catalog use FILE --mapping M --no-activate`)")
+
+    report = Report()
+    options = " ".join(sys.argv[1:] if argv is None else argv)
+    report.line(f"Command: `{' '.join(['.venv/bin/python benchmarks/queries.py', options]).strip()}`")
+    report.line(f"Machine: {cpu_model()}, {os.cpu_count()} cores, {mem_total_gb():.0f} GB RAM; {code_version()}")
+    report.line(f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load_average()} at start")
+
+    summary = Table("hit@3 / precision@3 by catalog and system",
+                    ["catalog", "queries", *[f"{m} hit@3 / P@3" for m in MODES], "dialogue hit@3 / P@3",
+                     "dialogue: we don't carry", "dialogue turns per query"])
+    styles: dict[str, Table] = {}
+    for name in names:
+        run, queries = available[name], suites[name]
+        catalog = load_catalog(run.catalog, strict=False).catalog
+        index_dir = Path(run.env.get("SHOPKEEPER_INDEX_DIR", REPO / "build" / "index"))
+        retriever = Retriever.load(catalog, RetrievalSettings.from_env({}).make_encoder(), index_dir)
+        log(f"{name}: {len(queries)} queries on {len(catalog)} products")
+        overall, by_style, p95 = one_shot(retriever, queries)
+        row: list[Any] = [name, len(queries), *[" / ".join(overall[m].cells()) for m in MODES]]
+        style_table = Table(f"{name}: hit@3 / precision@3 by query style",
+                            ["style", "queries", *MODES, *([] if args.no_dialogue else ["dialogue"])])
+        talk: dict[str, Tally] = {}
+        if args.no_dialogue:
+            row += ["—", "—", "—"]
+        else:
+            categories = {p.id: p.category for p in catalog}
+            said, talk, not_carried, misses, turns = dialogue(run, queries, categories)
+            row += [" / ".join(said.cells()), not_carried, f"{turns:.2f}"]
+            listing = Table(f"{name}: dialogue misses ({len(misses)})", ["query (style) → categories shown"])
+            for line in misses[:args.misses]:
+                listing.add(line)
+            styles[f"{name}-misses"] = listing
+        for style in sorted(by_style["hybrid"]):
+            cells = [" / ".join(by_style[m][style].cells()) for m in MODES]
+            if talk:
+                cells.append(" / ".join(talk[style].cells()))
+            style_table.add(style, by_style["hybrid"][style].count, *cells)
+        style_table.notes.append("p95 per query: embedding the query " + f"{p95['embedding']:.1f} ms; then search "
+                                 + ", ".join(f"{m} {p95[m]:.2f} ms" for m in MODES))
+        styles[name] = style_table
+        summary.add(*row)
+    report.table(summary)
+    for table in styles.values():
+        report.table(table)
+    report.write(args.markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

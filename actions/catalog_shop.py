@@ -9,6 +9,7 @@ with a small catalog and the hashing encoder.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
@@ -37,6 +38,19 @@ HARD_WISHES = ("colour", "material", "style", "brand")
 MAX_CATEGORY_OPTIONS = 12
 #: Relative budgets resolve to these price quantiles of the candidates.
 RELATIVE_BUDGETS = {"cheap": (None, 0.33), "mid": (0.33, 0.66), "premium": (0.66, None)}
+#: Words that name no kind of product, left out before a scope is searched for ("just show me something").
+_NO_KIND = frozenset((
+    "a", "an", "and", "any", "anything", "are", "buy", "can", "could", "do", "find", "for", "get", "give", "got",
+    "have", "hello", "help", "hey", "hi", "i", "i'd", "i'm", "id", "im", "is", "it", "just", "like", "looking",
+    "look", "me", "my", "need", "needs", "now", "pls", "please", "plz", "recommend", "see", "show", "some",
+    "something", "stuff", "suggest", "the", "thing", "things", "to", "u", "want", "wanted", "would", "you",
+    "don't", "dont", "not", "mind", "care", "whatever", "whatevs", "really", "surprise",
+))
+#: Searching for a scope: this many best matches vote for their categories, weighted by rank ...
+SCOPE_VOTERS = 10
+#: ... and a category joins the scope with at least this share of the votes (at most SCOPE_MAX of them).
+SCOPE_SHARE = 0.2
+SCOPE_MAX = 3
 
 
 def size_number(size: str | None) -> float | None:
@@ -116,6 +130,35 @@ class CatalogShop:
 
     def _candidates(self, need: Need, exclude: Sequence[str] = ()) -> list[Product]:
         return [self.catalog[int(i)] for i in np.flatnonzero(self._mask(need, exclude))]
+
+    def scope_of(self, text: str) -> tuple[str, ...]:
+        """The categories the words mean, from the catalog's best matches (dense and BM25 fused).
+
+        The ``SCOPE_VOTERS`` best in-stock matches vote for their categories, the first counting most;
+        categories with a fair share of the votes form the scope, likeliest first. Nothing when the
+        words name no kind of product or the best match is not close: below the encoder's
+        ``related_similarity`` (MiniLM: "a kite" 0.61 and "something to sit on" 0.45 where the shop has
+        them, "a spaceship" 0.31, "what is your return policy" 0.16). An encoder without that threshold
+        (the hashing one of the tests) cannot tell near from far: then only named categories scope a need.
+        """
+        words = " ".join(w for w in re.findall(r"[\w'&-]+", text.lower()) if w not in _NO_KIND)
+        if not re.search(r"[^\W\d_]{3,}", words):
+            return ()
+        retriever = self.recommender.retriever
+        threshold = getattr(retriever.encoder, "related_similarity", None)
+        if threshold is None:
+            return ()
+        allowed = self._table.mask(Filters())
+        found = retriever.candidates(retriever.embed_query(words), words, allowed, SCOPE_VOTERS)
+        if not found.positions or float(found.semantic.max()) < threshold:
+            return ()
+        votes: dict[str, float] = defaultdict(float)
+        for rank, i in enumerate(np.argsort(-found.fused, kind="stable")[:SCOPE_VOTERS]):
+            votes[self.catalog[found.positions[int(i)]].category] += 1.0 / (rank + 1)
+        total = sum(votes.values())
+        likeliest = sorted(votes.items(), key=lambda cv: -cv[1])[:SCOPE_MAX]
+        # votes spread thin ("something to keep a 3 year old busy on a flight"): the likeliest few together
+        return tuple(c for c, v in likeliest if v / total >= SCOPE_SHARE) or tuple(c for c, _ in likeliest)
 
     def product(self, item_id: str) -> Product | None:
         """The product with this id, or ``None``."""

@@ -50,7 +50,7 @@ PRICE_STEP = 0.9
 
 MoveKind = Literal[
     "state", "dont_mind", "reject_all", "feedback", "critique", "show_more", "more_like", "compare", "why",
-    "choose", "start_over", "browse", "surprise", "yes", "no", "unclear",
+    "choose", "start_over", "browse", "surprise", "yes", "no", "unclear", "out_of_scope",
 ]
 Critique = Literal["cheaper", "pricier", "bigger", "smaller", "different"]
 
@@ -319,6 +319,12 @@ class Shop(Protocol):
     def categories(self) -> tuple[tuple[str, str], ...]:
         """Category buttons ``(title, payload)``, most relevant first."""
 
+    def scope_of(self, text: str) -> tuple[str, ...]:
+        """The categories words mean that name none ("a kite", "something to sit on"), by searching the catalog.
+
+        Empty when nothing in the shop is close.
+        """
+
     def describe(self, need: Need) -> str:
         """The need in a few words ("grey sofas under $800")."""
 
@@ -389,11 +395,24 @@ def _merge(need: Need, move: Move, shop: Shop) -> Need:
     return merged
 
 
+def _searched(move: Move, shop: Shop, words: str) -> Move | None:
+    """The move with the scope the catalog gives ``words``, or ``None`` when nothing in the shop is close."""
+    scope = shop.scope_of(words) if words.strip() else ()
+    if not scope:
+        return None
+    return dataclasses.replace(move, kind="state", scope=scope, scope_words="", text=move.text or words)
+
+
 def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     if move.scope_words and not move.scope:
-        return _unknown_kind(state, move, shop)
+        searched = _searched(move, shop, move.text or move.scope_words)
+        if searched is None:
+            return _unknown_kind(state, move, shop)  # "we don't carry" only when nothing is close
+        move = searched
     if move.unmatched and state.pending in ("budget", *ATTRIBUTES) and not move.states_something:
         return _unusable_answer(state, move, shop)
+    if not move.scope and not state.need.scope and move.text and state.pending in (None, "category"):
+        move = _searched(move, shop, move.text) or move  # "for a 30th birthday, under 30": what kind, from the words
     state = dataclasses.replace(_with_need(state, _merge(state.need, move, shop)), pending=None)
     return _advance(state, shop)
 
@@ -540,10 +559,14 @@ def _on_dont_mind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         return _show(dataclasses.replace(state, need=need, pending=None), shop)
     if state.lists:
         return _show(dataclasses.replace(state, pending=None), shop, intro=texts.HERE_ARE_MORE, exclude=state.seen)
-    return _on_browse(state, move, shop)
+    return _on_browse(state, move, shop)  # with the words, if any: "anything to chew on, she's teething"
 
 
 def _on_browse(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
+    if not state.need.scope and move.text:
+        searched = _searched(move, shop, move.text)  # "a kite", "something for a two-year-old"
+        if searched is not None:
+            return _on_state(state, searched, shop)
     if state.need.scope:
         return _show(state, shop, intro=texts.HERE_ARE_MORE if state.lists else texts.HERE_ARE_SOME,
                      exclude=state.seen)
@@ -794,6 +817,10 @@ def _on_no(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
 
 
 def _on_unclear(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
+    if state.pending is None and move.text:
+        searched = _searched(move, shop, move.text)  # words the NLU could not place that name something we sell
+        if searched is not None:
+            return _on_state(state, searched, shop)
     if state.unclear < MAX_REPHRASES:
         options = [o for o in move.options if o in texts.REPHRASE_OPTIONS][:3]
         if "human_handoff" not in options:
@@ -808,6 +835,14 @@ def _on_unclear(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
                                               buttons=reply.buttons or ((texts.HUMAN, "/human_handoff"),))
     return dataclasses.replace(state, pending="category"), Reply(
         "question", lines=(texts.STILL_UNCLEAR,), buttons=(*shop.categories(), (texts.HUMAN, "/human_handoff")))
+
+
+def _on_out_of_scope(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
+    """Words the NLU placed outside the shop: the catalog has the last word ("a bike for a 5 year old")."""
+    searched = _searched(move, shop, move.text)
+    if searched is not None:
+        return _on_state(dataclasses.replace(state, pending=None), searched, shop)
+    return state, Reply("out_of_scope", lines=(texts.OUT_OF_SCOPE,), buttons=shop.categories()[:6])
 
 
 _HANDLERS = {
@@ -827,4 +862,5 @@ _HANDLERS = {
     "yes": _on_yes,
     "no": _on_no,
     "unclear": _on_unclear,
+    "out_of_scope": _on_out_of_scope,
 }

@@ -81,7 +81,13 @@ _WORDS_BACK_UP = ("colour", "material")
 #: Intents whose message may state a wish without the NLU tagging it.
 _UNTAGGED_INTENTS = ("inform", "request_recommendation", "nlu_fallback", "")
 #: Words that make a message a description of what is wanted (its text enriches the query).
-_DESCRIBING_INTENTS = ("request_recommendation", "inform", "reject_all")
+_DESCRIBING_INTENTS = ("request_recommendation", "inform", "reject_all", "browse")
+#: Words pointing at an item on screen ("i like the first", "is it leather?").
+_POINTS_AT = re.compile(r"\b(it|its|this|that|these|those|them|they|one|ones|first|second|third|last|"
+                        r"1st|2nd|3rd|#\d)\b|👍|👎", re.IGNORECASE)
+#: Intents that are about the items on screen.
+_ABOUT_THE_LIST = ("critique_cheaper", "critique_pricier", "critique_bigger", "critique_smaller", "critique_different",
+                   "like", "dislike", "feedback", "more_like", "compare", "ask_why", "choose_item", "show_more")
 
 
 def _text(message: Message) -> str:
@@ -256,8 +262,18 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
     options = tuple(str(r.get("name")) for r in message.get("intent_ranking") or [] if r.get("name"))
     yes_no_pending = state.pending is not None and (state.pending in ("consent", "satisfaction")
                                                     or state.pending.startswith("relax:"))
+    if intent == "out_of_scope":
+        return Move("out_of_scope", text=text.strip())
     if intent == "nlu_fallback" or not intent:
         intent = _rescue(text, state, constraints)
+        if intent in _DESCRIBING_INTENTS:  # read again as a description: its words say what is wanted
+            constraints = _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
+    if intent in _ABOUT_THE_LIST and not state.shown and not state.need.scope and not _POINTS_AT.search(text) \
+            and not entity_values(message, "ordinal"):
+        # Nothing on screen to be about: "growth chart" (read as "bigger"), "barbie accessories" ("pricier")
+        # are the opening request, in the words of a shop the NLU was not trained on.
+        intent = "request_recommendation"
+        constraints = _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
     if _START_OVER.search(text) and intent not in ("forget_me",):
         return Move("start_over")
     if intent == "affirm":
@@ -285,7 +301,11 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
         if state.pending is None and not constraints.get("drop") and _WHOLE_LIST.search(text) and state.shown:
             return Move("reject_all")
         waived = {k: v for k, v in _without_text(constraints).items() if not (k == "no_budget" and state.pending)}
-        return Move("dont_mind", **waived)  # "no budget" answering the budget question waives it
+        opening = state.pending is None and not state.shown and not state.need.scope
+        # "no budget" answering the budget question waives it; "anything to chew on?" opening a chat is a request
+        return Move("dont_mind", **waived, text=text.strip() if opening else "")
+    if intent == "browse" and not state.need.scope:
+        intent = "request_recommendation"  # "a growth chart", "stuff for the pool": browsing that names a kind
     if intent in _SIMPLE:
         return Move(_SIMPLE[intent], items=items)  # type: ignore[arg-type]
     if intent in ("request_recommendation", "inform"):
@@ -293,10 +313,11 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
                 and not _DONT_MIND.search(text):
             return Move("state", unmatched=text.strip())  # an answer that fits none of the catalog's values
         if not any(k != "text" for k in constraints):
-            return Move("browse") if intent == "request_recommendation" and not state.need.scope \
-                else Move("show_more") if state.shown else Move("browse")
+            words = str(constraints.get("text", ""))  # "a kite": the catalog is searched for what it means
+            return Move("browse", text=words) if intent == "request_recommendation" and not state.need.scope \
+                else Move("show_more") if state.shown else Move("browse", text=words)
         return Move("state", **constraints)
-    return Move("unclear", options=options)
+    return Move("unclear", options=options, text=text.strip() if intent == "nlu_fallback" else "")
 
 
 def _without_text(constraints: Mapping[str, Any]) -> dict[str, Any]:

@@ -109,6 +109,8 @@ HANDOFF = (
     "you here. Is there anything I can do meanwhile?"
 )
 REPHRASE = "Sorry, I'm not sure I understood. Did you mean one of these?"
+OUT_OF_SCOPE = ("That's outside what I can help with, I'm afraid — I'm here to help you find things in this shop. "
+                "What are you looking for?")
 REPHRASE_OPTIONS = {
     "request_recommendation": "Find me something",
     "inform": "Update what I'm looking for",

@@ -95,6 +95,10 @@ def bundled_model_path() -> Path:
     return path
 
 
+#: See :attr:`SentenceTransformerEncoder.related_similarity`.
+RELATED_SIMILARITY = 0.4
+
+
 class SentenceTransformerEncoder:
     """all-MiniLM-L6-v2 (or another local sentence-transformers model), offline.
 
@@ -119,6 +123,9 @@ class SentenceTransformerEncoder:
     ) -> None:
         self._path = Path(model_path) if model_path else None
         self.name = name or (DEFAULT_MODEL_NAME if model_path is None else str(model_path))
+        #: Cosine similarity above which a text and an item are about the same thing, for the bundled
+        #: all-MiniLM-L6-v2 ("a kite" / a kite 0.61, "a spaceship" / a model kit 0.35); unknown for another model.
+        self.related_similarity: float | None = RELATED_SIMILARITY if model_path is None else None
         self.batch_size = batch_size
         self.device = device
         self._model: SentenceTransformer | None = None
@@ -193,6 +200,8 @@ class HashingEncoder:
     def __init__(self, dimension: int = 384) -> None:
         self.dimension = dimension
         self.name = f"hashing-{dimension}"
+        #: Hash collisions make any similarity possible between unrelated texts: no threshold means anything.
+        self.related_similarity: float | None = None
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
         """Embed texts by feature hashing (see :meth:`Encoder.encode`)."""

@@ -471,3 +471,75 @@ def test_the_state_survives_the_slot_round_trip() -> None:
 def test_a_damaged_slot_gives_a_fresh_state() -> None:
     assert State.from_dict({"lists": 5}) == State()
     assert State.from_dict("nonsense") == State()  # type: ignore[arg-type]
+
+
+class SearchingShop(CatalogShop):
+    """The test shop, with a fixed answer to what words mean (the real search needs the MiniLM encoder)."""
+
+    def __init__(self, meanings: dict[str, tuple[str, ...]]) -> None:
+        super().__init__(SERVICES.recommender, SERVICES.vocabulary)
+        self.meanings = meanings
+        self.searched: list[str] = []
+
+    def scope_of(self, text: str) -> tuple[str, ...]:
+        self.searched.append(text)
+        return self.meanings.get(text, ())
+
+
+def test_words_that_name_no_category_are_searched_for_their_scope() -> None:
+    shop = SearchingShop({"something to read by": ("Lamps",)})
+    after, reply = apply(State(), Move("browse", text="something to read by"), shop)
+    assert after.need.scope == ("Lamps",) and after.need.text == "something to read by"
+    assert reply.kind in ("question", "cards") and reply.kind != "unknown_kind"
+    assert all(c.product.category == "Lamps" for c in reply.cards)
+    # nothing close in the shop: the starter list, as for "just show me something"
+    after, reply = apply(State(), Move("browse", text="a spaceship"), shop)
+    assert reply.kind == "cards" and reply.intro == texts.STARTER and not after.need.scope
+
+
+def test_we_do_not_carry_only_when_the_search_finds_nothing_close() -> None:
+    shop = SearchingShop({"couch thing": ("Sofas",)})
+    after, reply = apply(State(), Move("state", scope_words="couch thing", budget_max=900.0), shop)
+    assert reply.kind == "cards" and after.need.scope == ("Sofas",) and after.need.budget_max == 900.0
+    assert all(c.product.price <= 900 for c in reply.cards)
+    _, reply = apply(State(), Move("state", scope_words="spaceship"), shop)
+    assert reply.kind == "unknown_kind" and "we don't carry" in _said(reply)
+
+
+def test_out_of_scope_words_that_name_something_we_sell_are_a_request() -> None:
+    shop = SearchingShop({"a rug for my kid's room": ("Rugs",)})
+    after, reply = apply(State(), Move("out_of_scope", text="a rug for my kid's room"), shop)
+    assert after.need.scope == ("Rugs",) and reply.kind in ("question", "cards")
+    state = listed(LAMPS)
+    after, reply = apply(state, Move("out_of_scope", text="what's the weather like"), shop)
+    assert reply.kind == "out_of_scope" and reply.lines == (texts.OUT_OF_SCOPE,)
+    assert reply.buttons and all(payload.startswith("/") for _, payload in reply.buttons)
+    assert after == state  # nothing the customer said is lost
+
+
+def test_an_unclear_message_is_searched_only_when_no_question_is_pending() -> None:
+    shop = SearchingShop({"reading light thingy": ("Lamps",)})
+    after, _ = apply(State(), Move("unclear", text="reading light thingy"), shop)
+    assert after.need.scope == ("Lamps",)
+    asking_colour = asking("colour")()
+    after, reply = apply(asking_colour, Move("unclear", text="reading light thingy"), shop)
+    assert reply.kind == "rephrase" and shop.searched == ["reading light thingy"]
+
+
+def test_the_catalog_search_scopes_by_the_votes_of_the_best_matches() -> None:
+    from retrieval.encoder import HashingEncoder
+    from retrieval.recommender import Recommender
+    from retrieval.search import Retriever
+    from retrieval.vocabulary import CatalogVocabulary
+
+    encoder = HashingEncoder(256)
+    encoder.related_similarity = 0.3  # the hashing encoder has none: the search is off without one
+    retriever = Retriever.build(CATALOG, encoder)
+    shop = CatalogShop(Recommender(retriever), CatalogVocabulary(CATALOG))
+    lamp = next(p for p in CATALOG if p.category == "Lamps")
+    lamp_words = " ".join(lamp.title.lower().split()[:3])
+    assert shop.scope_of(f"i want a {lamp_words} please")[0] == "Lamps"
+    assert shop.scope_of("just show me something please") == ()  # words that name no kind are not searched
+    assert shop.scope_of("zeppelin quasar") == ()  # nothing close
+    assert CatalogShop(Recommender(Retriever.build(CATALOG, HashingEncoder(256))),
+                       CatalogVocabulary(CATALOG)).scope_of(f"a {lamp_words}") == ()

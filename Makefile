@@ -55,7 +55,7 @@ export SHOPKEEPER_DB_URL  ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST
 export SHOPKEEPER_TRACKER_DB_URL ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/$(RASA_DB_NAME)
 endif
 
-.PHONY: help setup index model run run-production migrate purge test lint bench bench-nlu bench-turns bench-load bench-sim bench-conversations catalog catalog-demo lock lock-rasa clean
+.PHONY: help setup index model run run-production migrate purge test lint bench bench-nlu bench-turns bench-load bench-sim bench-conversations bench-catalogs foreign-catalogs catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -117,14 +117,23 @@ bench-sim: index model ## simulated customers on the demo and Flipkart catalogs 
 		--mapping data/catalog/mappings/flipkart.toml --no-activate --quiet
 	@$(PY) benchmarks/simulator.py
 
-bench-conversations: index model ## the conversation suites over REST on the demo, Flipkart and DummyJSON catalogs (about an hour)
-	@if [ -d ../shared/catalogs ]; then \
-		$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/flipkart-sample.csv \
-			--mapping data/catalog/mappings/flipkart.toml --no-activate --quiet && \
-		$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/dummyjson-products.json \
-			--mapping data/catalog/mappings/dummyjson.toml --no-activate --quiet; \
+bench-conversations: index model ## the conversation suites over REST on the demo and the three foreign catalogs (about 80 minutes)
+	@if [ -d ../shared/catalogs ]; then $(MAKE) --no-print-directory foreign-catalogs; \
 	else echo "../shared/catalogs is absent: the demo catalog only"; fi
 	@$(PY) benchmarks/conversations.py
+
+bench-catalogs: index model foreign-catalogs ## query benchmark and exact-target simulator on the three foreign catalogs (about an hour)
+	@$(PY) benchmarks/queries.py
+	@$(PY) benchmarks/simulator.py --catalogs flipkart-sample,dummyjson-products,amazon-2020-sample --protocol exact
+
+foreign-catalogs: setup ## import, index and train the three catalogs in ../shared/catalogs (skipped when up to date)
+	@test -d ../shared/catalogs || { echo "../shared/catalogs is absent (clone with ../shared beside the repo)"; exit 2; }
+	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/flipkart-sample.csv \
+		--mapping data/catalog/mappings/flipkart.toml --no-activate --quiet
+	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/dummyjson-products.json \
+		--mapping data/catalog/mappings/dummyjson.toml --no-activate --quiet
+	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/amazon-2020-sample.csv \
+		--mapping data/catalog/mappings/amazon.toml --no-activate --quiet
 
 lock: ## re-resolve requirements.lock from pyproject.toml (needs network)
 	@scripts/lock.sh app

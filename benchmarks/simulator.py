@@ -24,7 +24,9 @@ customer's rules):
    the opening names (as our vocabulary reads it; the whole catalog when it names none), shown three
    per turn. **Semantic one-shot**: the opening message embedded and searched once (same model and
    index as ours, no filters but stock), shown three per turn. Both get the same targets and openings.
-4. Measures: SR@5/10/15 (a close-enough card shown within that many turns), how often the target
+4. Protocols (``--protocol``): **lenient**, a card close enough to the target is a hit; **exact**, only
+   the target itself, the customer opening from its category and title words (EAR, CRM, UNICORN).
+5. Measures: SR@5/10/15 (a hit shown within that many turns), how often the target
    itself was shown, average turns (failures count as the maximum), rank of the first hit among all
    cards shown, questions asked, intra-list diversity (mean pairwise 1 − cos of each shown list's
    embeddings), catalog coverage (share of the catalog ever shown), novelty (mean −log2 p(i) of shown
@@ -74,6 +76,8 @@ from retrieval.simulation import (  # noqa: E402
 from retrieval.vocabulary import CatalogVocabulary  # noqa: E402
 
 CUTOFFS = (5, 10, 15)
+#: The protocols a run may use (``--protocol``).
+PROTOCOLS = {"lenient": ("lenient",), "exact": ("exact",), "both": ("lenient", "exact")}
 QUESTION_TEXTS = {
     "category": texts.ASK_CATEGORY,
     "budget": texts.ASK_BUDGET.split("{", 1)[0],
@@ -153,44 +157,55 @@ def run_catalog(run: CatalogRun, args: argparse.Namespace, report: Report, trans
     def vector_of(ids: Sequence[str]) -> Any:
         return retriever.index.reconstruct([catalog.position(i) for i in ids])
 
-    customers = [SimulatedCustomer(t, catalog, seed=args.seed * 100_000 + i, max_turns=args.max_turns,
-                                   question_texts=QUESTION_TEXTS) for i, t in enumerate(targets)]
     pages = args.max_turns * CARDS_PER_TURN
-    popular = [baseline_conversation(c.target, c.conversation.opening,
-                                     popularity_ranking(catalog, vocabulary.match("category", c.conversation.opening)),
-                                     catalog, max_turns=args.max_turns) for c in customers]
-    semantic = [baseline_conversation(c.target, c.conversation.opening,
-                                      [m.product.id for m in retriever.search(c.conversation.opening, k=pages)],
-                                      catalog, max_turns=args.max_turns) for c in customers]
-
     started = time.perf_counter()
     env = {"SHOPKEEPER_CATALOG": str(run.catalog), "SHOPKEEPER_CATALOG_MAPPING": "",
            "SHOPKEEPER_INDEX_DIR": str(run.index_dir)}
-    ours: list[Conversation] = []
+    results: dict[str, dict[str, list[Conversation]]] = {}
     with tempfile.TemporaryDirectory(prefix=f"sim-{run.name}-") as work, \
             running_stack(Path(work), extra_env=env, model=run.model) as stack:
         log(f"{run.name}: servers up after {time.perf_counter() - started:.0f}s")
-        for number, customer in enumerate(customers, start=1):
-            conversation = converse(stack, customer, f"sim-{run.name}-{args.seed}-{number}")
-            ours.append(conversation)
-            outcome = f"hit at turn {conversation.success_turn}" if conversation.success_turn else "no hit"
-            log(f"{run.name} {number}/{len(customers)}: {conversation.turns} turns, {outcome}")
-            transcripts.append({"catalog": run.name, "target": conversation.target.id,
-                                "target_title": conversation.target.title, "success_turn": conversation.success_turn,
-                                "transcript": conversation.transcript})
+        for protocol in PROTOCOLS[args.protocol]:
+            exact = protocol == "exact"
+            customers = [SimulatedCustomer(t, catalog, seed=args.seed * 100_000 + i, max_turns=args.max_turns,
+                                           question_texts=QUESTION_TEXTS, exact=exact)
+                         for i, t in enumerate(targets)]
+            popular = [baseline_conversation(
+                c.target, c.conversation.opening,
+                popularity_ranking(catalog, vocabulary.match("category", c.conversation.opening)),
+                catalog, max_turns=args.max_turns, exact=exact) for c in customers]
+            semantic = [baseline_conversation(
+                c.target, c.conversation.opening,
+                [m.product.id for m in retriever.search(c.conversation.opening, k=pages)],
+                catalog, max_turns=args.max_turns, exact=exact) for c in customers]
+            ours: list[Conversation] = []
+            for number, customer in enumerate(customers, start=1):
+                conversation = converse(stack, customer, f"sim-{run.name}-{protocol}-{args.seed}-{number}")
+                ours.append(conversation)
+                outcome = f"hit at turn {conversation.success_turn}" if conversation.success_turn else "no hit"
+                log(f"{run.name} {protocol} {number}/{len(customers)}: {conversation.turns} turns, {outcome}")
+                transcripts.append({"catalog": run.name, "protocol": protocol, "target": conversation.target.id,
+                                    "target_title": conversation.target.title,
+                                    "success_turn": conversation.success_turn,
+                                    "transcript": conversation.transcript})
+            results[protocol] = {"Shopkeeper (ours, over REST)": ours, "popularity in stated category": popular,
+                                 "semantic search (hybrid), one shot": semantic}
     minutes = (time.perf_counter() - started) / 60
 
     table = Table(
         f"{run.name}: {len(targets)} simulated customers, at most {args.max_turns} turns, seed {args.seed}",
-        ["system", *(f"SR@{c}" for c in CUTOFFS), "target itself", "avg turns", "first hit rank (mean / median)",
-         "questions", "ILD", "coverage", "novelty (bits)"],
+        ["protocol", "system", *(f"SR@{c}" for c in CUTOFFS), "target itself", "avg turns",
+         "first hit rank (mean / median)", "questions", "ILD", "coverage", "novelty (bits)"],
     )
-    for name, conversations in (("Shopkeeper (ours, over REST)", ours), ("popularity in stated category", popular),
-                                ("semantic search, one shot", semantic)):
-        m = RunMeasures.of(conversations, catalog, cutoffs=CUTOFFS, max_turns=args.max_turns, vector_of=vector_of)
-        table.add(name, *(f"{m.success_at[c]:.2f}" for c in CUTOFFS), f"{m.exact_at_max:.2f}",
-                  f"{m.average_turns:.1f}", f"{m.mean_first_rank:.1f} / {m.median_first_rank:.0f}",
-                  f"{m.questions:.1f}", f"{m.diversity:.3f}", f"{m.coverage:.3f}", f"{m.novelty:.2f}")
+    for protocol, systems in results.items():
+        for name, conversations in systems.items():
+            m = RunMeasures.of(conversations, catalog, cutoffs=CUTOFFS, max_turns=args.max_turns,
+                               vector_of=vector_of)
+            table.add(protocol, name, *(f"{m.success_at[c]:.2f}" for c in CUTOFFS), f"{m.exact_at_max:.2f}",
+                      f"{m.average_turns:.1f}", f"{m.mean_first_rank:.1f} / {m.median_first_rank:.0f}",
+                      f"{m.questions:.1f}", f"{m.diversity:.3f}", f"{m.coverage:.3f}", f"{m.novelty:.2f}")
+    table.notes.append("lenient: a card close enough to the target (same category, colour and material, price "
+                       "within ×1.3) is a hit; exact: only the target itself (EAR/CRM/UNICORN protocol).")
     table.notes.append(f"Catalog {run.catalog.relative_to(REPO)} ({len(catalog)} products); our conversations took "
                        f"{minutes:.1f} min over REST.")
     report.table(table)
@@ -206,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-turns", type=int, default=15, help="customer messages before giving up (default 15)")
     parser.add_argument("--seed", type=int, default=7, help="target draw and customer wording (default 7)")
     parser.add_argument("--min-category", type=int, default=5, help="targets only from categories this big")
+    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="both",
+                        help="lenient (a close-enough card), exact (the target itself) or both (default)")
     parser.add_argument("--startup-seconds", type=int, default=900, help="wait this long for each server")
     parser.add_argument("--markdown", type=Path, help="also write the tables as markdown here")
     parser.add_argument("--transcripts", type=Path, help="write every conversation as JSON lines here")

@@ -10,6 +10,13 @@ gives up after ``max_turns`` messages. It speaks the assistant's client protocol
 (Rasa REST messages: ``text``, ``buttons``, ``custom.data`` with the cards) but
 knows nothing of how the assistant works inside.
 
+With ``exact=True`` the customer follows the **exact-target** protocol of the
+conversational recommendation literature (EAR, CRM, UNICORN): success is the target
+product itself among the cards, nothing else; the opening names the target's category
+and a few words of its title, as a shopper who knows what they are after would; answers
+come from its attributes; a card of the right kind that is not it gets "more like this"
+(the card's button), and every third miss the customer restates the title in more words.
+
 The baselines need no dialogue: :func:`popularity_ranking` and a one-shot
 semantic search produce a ranked list that is shown three items per turn, and
 :func:`first_hit` finds where the target's match lands in it.
@@ -194,6 +201,7 @@ class Conversation:
         turns: messages they sent.
         success_turn: the turn whose reply first showed a hit, or ``None``.
         exact_turn: the turn whose reply first showed the target itself, or ``None``.
+        exact: the exact-target protocol: only the target itself counts as a hit.
         first_rank: position of the first hit among all cards shown (1-based), or ``None``.
         questions: needs questions the assistant asked.
         lists: the card lists shown, in order.
@@ -209,6 +217,7 @@ class Conversation:
     questions: int = 0
     lists: list[list[str]] = field(default_factory=list)
     transcript: list[tuple[str, str]] = field(default_factory=list)
+    exact: bool = False
 
     def record_cards(self, turn: int, ids: Sequence[str], catalog: Catalog) -> None:
         """Note a shown list and whether it holds a hit or the target."""
@@ -218,7 +227,8 @@ class Conversation:
             product = catalog.get(item_id)
             if product is None:
                 continue
-            if self.success_turn is None and close_enough(self.target, product):
+            hit = item_id == self.target.id if self.exact else close_enough(self.target, product)
+            if self.success_turn is None and hit:
                 self.success_turn, self.first_rank = turn, shown_before + position
             if self.exact_turn is None and item_id == self.target.id:
                 self.exact_turn = turn
@@ -233,19 +243,22 @@ class SimulatedCustomer:
         seed: makes their wording and choices reproducible.
         max_turns: they give up after this many messages.
         question_texts: slot → start of the assistant's question text (see :func:`detect_question`).
+        exact: follow the exact-target protocol (see the module docstring).
     """
 
     def __init__(self, target: Product, catalog: Catalog, *, seed: int, max_turns: int = 15,
-                 question_texts: Mapping[str, str] | None = None) -> None:
+                 question_texts: Mapping[str, str] | None = None, exact: bool = False) -> None:
         self.target = target
         self.catalog = catalog
         self.max_turns = max_turns
         self.question_texts = dict(question_texts or {})
+        self.exact = exact
         self._rng = random.Random(seed)
         self._asked_for: set[str] = set()
         self._critiques = 0
         self._last_question: str | None = None
-        self.conversation = Conversation(target, self.opening_need())
+        self._more_like: set[str] = set()
+        self.conversation = Conversation(target, self.opening_need(), exact=exact)
 
     # -- what they say -------------------------------------------------------------
 
@@ -253,8 +266,20 @@ class SimulatedCustomer:
         """The target's category in plain words ("sofas", "kitchen dining")."""
         return _spoken(self.target.category)
 
+    def title_words(self, count: int) -> str:
+        """The first ``count`` words of the target's title that say what it is (no sizes, codes or marks)."""
+        words = [w for w in re.findall(r"[^\W\d_][\w'&-]*", self.target.title.lower()) if len(w) > 1]
+        return " ".join(words[:count])
+
     def opening_need(self) -> str:
-        """The first message: the category, and half the time the colour or material too."""
+        """The first message: the category, and half the time the colour or material too.
+
+        An exact-target customer names the category and a few title words ("i need kuma chan bear
+        plush, stuffed animals").
+        """
+        if self.exact:
+            need = f"{self.title_words(self._rng.choice((2, 3, 4)))}, {self.category_words()}"
+            return self._rng.choice(_OPENINGS).format(need=need)
         need = self.category_words()
         detail = self.target.colour or self.target.material
         if detail and self._rng.random() < 0.5:
@@ -283,6 +308,14 @@ class SimulatedCustomer:
         """
         target = self.target
         self._critiques += 1
+        if self.exact and self._critiques % 3 == 0:
+            return f"i'm after the {self.title_words(6)}"  # restating what it is, in more words
+        if self.exact:
+            near = next((p for p in shown if p.category == target.category and p.id not in self._more_like
+                         and close_enough(target, p)), None)
+            if near is not None:
+                self._more_like.add(near.id)
+                return f'/more_like{{"item_id": "{near.id}"}}'  # the card's "More like this" button
         if shown and all(p.category != target.category for p in shown) and "category" not in self._asked_for:
             self._asked_for.add("category")
             return f"actually i want {self.category_words()}"
@@ -360,7 +393,8 @@ class SimulatedCustomer:
             text = "no"  # "may I remember you?" — keeps the run free of profiles
         else:
             # Nothing to go on (a rephrase prompt, "that's everything that fits"): restate the need.
-            text = f"i'm looking for {self.category_words()}"
+            text = (f"i'm looking for {self.title_words(4)}, {self.category_words()}" if self.exact
+                    else f"i'm looking for {self.category_words()}")
         conversation.turns = turn + 1
         conversation.transcript.append(("customer", text))
         return text
@@ -385,19 +419,19 @@ def popularity_ranking(catalog: Catalog, category: str | None = None) -> list[st
     return [p.id for p in sorted(items, key=lambda p: -popularity(p))]
 
 
-def first_hit(target: Product, ranking: Sequence[str], catalog: Catalog) -> int | None:
-    """1-based rank of the first item in ``ranking`` that is :func:`close_enough` to the target."""
+def first_hit(target: Product, ranking: Sequence[str], catalog: Catalog, *, exact: bool = False) -> int | None:
+    """1-based rank of the first item in ``ranking`` that is :func:`close_enough` to the target (or is it)."""
     for rank, item_id in enumerate(ranking, start=1):
         product = catalog.get(item_id)
-        if product is not None and close_enough(target, product):
+        if product is not None and (item_id == target.id if exact else close_enough(target, product)):
             return rank
     return None
 
 
 def baseline_conversation(target: Product, opening: str, ranking: Sequence[str], catalog: Catalog, *,
-                          max_turns: int) -> Conversation:
-    """A ranking shown :data:`CARDS_PER_TURN` items per turn, until a hit or ``max_turns``."""
-    conversation = Conversation(target, opening)
+                          max_turns: int, exact: bool = False) -> Conversation:
+    """A ranking shown :data:`CARDS_PER_TURN` per turn, until a hit (the target, if ``exact``) or ``max_turns``."""
+    conversation = Conversation(target, opening, exact=exact)
     for turn in range(1, max_turns + 1):
         page = list(ranking[(turn - 1) * CARDS_PER_TURN: turn * CARDS_PER_TURN])
         conversation.turns = turn

@@ -211,3 +211,30 @@ def test_novelty_coverage_and_success_rates(catalog: Catalog) -> None:
     assert measures.average_turns == pytest.approx((1 + 7 + 15) / 3)
     assert measures.mean_first_rank == pytest.approx((3 + 21) / 2)
     assert measures.coverage == pytest.approx(3 / 6)
+
+
+def test_the_exact_target_customer_wants_the_target_itself(catalog: Catalog) -> None:
+    target = catalog.get("t")
+    customer = SimulatedCustomer(target, catalog, seed=2, max_turns=8, exact=True)  # type: ignore[arg-type]
+    opening = customer.first_message()
+    assert "halden grey" in opening and "sofas" in opening  # its title words and its category
+    # a close-enough twin is not it: the customer asks for more like it, through the card's button
+    said = customer.next_message(cards_reply("twin", "desk", "blue"))
+    assert said == '/more_like{"item_id": "twin"}'
+    assert customer.conversation.success_turn is None
+    said = customer.next_message(cards_reply("pricey", "leather", "blue"))
+    assert said is not None and not said.startswith("/more_like{\"item_id\": \"twin\"")
+    said = customer.next_message(cards_reply("blue", "desk", "leather"))
+    assert said == "i'm after the halden grey linen sofa"  # every third miss: the title in more words
+    assert customer.next_message(cards_reply("desk", "t", "blue")) is None
+    conversation = customer.conversation
+    assert conversation.success_turn == conversation.exact_turn == 4 and conversation.first_rank == 11
+
+
+def test_exact_baselines_count_only_the_target(catalog: Catalog) -> None:
+    ranking = ["twin", "pricey", "blue", "t"]
+    lenient = baseline_conversation(catalog.get("t"), "sofas", ranking, catalog, max_turns=5)  # type: ignore[arg-type]
+    exact = baseline_conversation(catalog.get("t"), "sofas", ranking, catalog, max_turns=5,  # type: ignore[arg-type]
+                                  exact=True)
+    assert (lenient.success_turn, exact.success_turn) == (1, 2)
+    assert first_hit(catalog.get("t"), ranking, catalog, exact=True) == 4  # type: ignore[arg-type]

@@ -202,6 +202,8 @@ class Move:
         kind: what the message does.
         scope, scope_words: a scope the message names (``scope_words`` alone: a kind of product
             the catalog does not have).
+        scope_guessed: the scope came from a word that often names it ("building" → Building Toys),
+            not from its name: the catalog is asked whether the whole message agrees.
         budget_min, budget_max: a budget the message states; ``no_budget`` drops it.
         relative_budget: "cheap", "mid" or "premium" when only words were given.
         wishes, exclusions: attribute values wished for or ruled out.
@@ -217,6 +219,7 @@ class Move:
     kind: MoveKind
     scope: tuple[str, ...] = ()
     scope_words: str = ""
+    scope_guessed: bool = False
     budget_min: float | None = None
     budget_max: float | None = None
     no_budget: bool = False
@@ -413,6 +416,11 @@ def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         return _unusable_answer(state, move, shop)
     if not move.scope and not state.need.scope and move.text and state.pending in (None, "category"):
         move = _searched(move, shop, move.text) or move  # "for a 30th birthday, under 30": what kind, from the words
+    elif move.scope_guessed and move.text:
+        # "a deck building game": "building" names Building Toys, but the catalog says Games
+        searched = _searched(move, shop, move.text)
+        if searched is not None and not set(searched.scope) & set(move.scope):
+            move = dataclasses.replace(move, scope=searched.scope)
     state = dataclasses.replace(_with_need(state, _merge(state.need, move, shop)), pending=None)
     return _advance(state, shop)
 

@@ -193,9 +193,10 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
     candidates = [*categories, text] if categories or pending == "category" or _intent(message) in \
         _DESCRIBING_INTENTS else []
     for candidate in candidates:
-        match = vocabulary.match("category", candidate)
+        match, how = vocabulary.match_how("category", candidate)
         if match:
             found["scope"], found["scope_words"] = (match,), candidate.lower() if candidate in categories else ""
+            found["scope_guessed"] = how == "alias"
             break
     else:
         # A word the NLU took for a category that the shop does not have: "we don't carry" only when the

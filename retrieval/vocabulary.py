@@ -248,21 +248,27 @@ class CatalogVocabulary:
         the catalog's category tree or a title word that only that category
         uses ("a ring" → "Jewellery" on a catalog whose categories are broad).
         """
+        return self.match_how(attribute, text)[0]
+
+    def match_how(self, attribute: str, text: str) -> tuple[str | None, str]:
+        """:meth:`match`, and how the value was found (``"name"`` or ``"alias"``).
+
+        ``"name"``: the value, a synonym or a deeper level of the category tree. ``"alias"``: a word
+        of a many-word category name, or a title word ("building" of "Building Toys" in "a deck
+        building game") — worth checking against the catalog.
+        """
         words = [w.lower() for w in _WORD.findall(text)]
         indexes = [self._index.get(attribute, {})]
         if attribute == "category":
             indexes += self.category_aliases
-        for index in indexes:
-            found = self._longest(index, words)
-            if found is not None:
-                return found
-        corrected = [self._corrected(attribute, w) for w in words]
-        if corrected != words:
-            for index in indexes:
-                found = self._longest(index, corrected)
+        for candidate in (words, [self._corrected(attribute, w) for w in words]):
+            if candidate is not words and candidate == words:
+                break
+            for tier, index in enumerate(indexes):
+                found = self._longest(index, candidate)
                 if found is not None:
-                    return found
-        return None
+                    return found, "name" if tier < 2 else "alias"
+        return None, ""
 
     def _corrected(self, attribute: str, word: str) -> str:
         """The catalog word a typo stands for ("sofaa", "lmap", "bookcse"), or the word itself.

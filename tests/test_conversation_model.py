@@ -543,3 +543,23 @@ def test_the_catalog_search_scopes_by_the_votes_of_the_best_matches() -> None:
     assert shop.scope_of("zeppelin quasar") == ()  # nothing close
     assert CatalogShop(Recommender(Retriever.build(CATALOG, HashingEncoder(256))),
                        CatalogVocabulary(CATALOG)).scope_of(f"a {lamp_words}") == ()
+
+
+def test_a_scope_guessed_from_one_word_gives_way_to_what_the_catalog_says() -> None:
+    vocabulary = SERVICES.vocabulary
+    assert vocabulary.match_how("category", "a sofa") == ("Sofas", "name")
+    assert vocabulary.match_how("category", "sofaa") == ("Sofas", "name")  # a typo of the name is still the name
+    assert vocabulary.match_how("category", "something for my office") == ("Office Chairs", "alias")
+    shop = SearchingShop({"something to light my office": ("Lamps",), "a sofa": ("Sofas",),
+                          "a chair for my office": ("Office Chairs", "Armchairs")})
+    guessed = Move("state", scope=("Office Chairs",), scope_guessed=True, text="something to light my office")
+    after, _ = apply(State(), guessed, shop)
+    assert after.need.scope == ("Lamps",)
+    # the catalog agrees, or has nothing to say: the guess stands
+    agreed = replace(guessed, text="a chair for my office")
+    assert apply(State(), agreed, shop)[0].need.scope == ("Office Chairs",)
+    silent = replace(guessed, text="office")
+    assert apply(State(), silent, shop)[0].need.scope == ("Office Chairs",)
+    # a category named by its name is never second-guessed
+    named = Move("state", scope=("Office Chairs",), text="something to light my office")
+    assert apply(State(), named, shop)[0].need.scope == ("Office Chairs",)

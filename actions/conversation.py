@@ -348,7 +348,11 @@ def apply(state: State, move: Move, shop: Shop, *, consent_askable: bool = False
     Returns:
         The new state and the reply.
     """
-    understood = state if move.kind == "unclear" else dataclasses.replace(state, unclear=0)
+    # A misunderstanding in a row ends with a message that was understood. A bare "ok" or "no" with
+    # nothing asked is not one: it carries nothing, and counts towards offering options and a person.
+    idle = move.kind in ("yes", "no") and state.pending is None and not state.shown
+    understood = state if move.kind == "unclear" else dataclasses.replace(
+        state, unclear=state.unclear + 1 if idle else 0)
     handler = _HANDLERS[move.kind]
     new_state, reply = handler(understood, move, shop)
     ruled_out = tuple(e for e in new_state.need.exclusions if e not in state.need.exclusions)
@@ -803,6 +807,8 @@ def _on_yes(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         return _show(dataclasses.replace(state, need=need), shop)
     if pending in ("category", "budget", *ATTRIBUTES):
         return _on_dont_mind(dataclasses.replace(state, pending=pending), move, shop)
+    if state.shown:
+        return _on_show_more(state, move, shop)  # "fine by me, go on" after a list: keep them coming
     return state, Reply("ack", lines=(texts.NOTHING_PENDING_YES,), buttons=() if state.need.scope
                         else shop.categories())
 

@@ -277,6 +277,11 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
         constraints = _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
     if _START_OVER.search(text) and intent not in ("forget_me",):
         return Move("start_over")
+    if intent in ("affirm", "show_more", "no_preference") and state.need.scope:
+        named = vocabulary.match("category", text)
+        if named and named not in state.need.scope:  # "cool. now grocery stuff": another kind, a new need
+            intent = "request_recommendation"
+            constraints = _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
     if intent == "affirm":
         return Move("yes")
     if intent == "deny":
@@ -291,8 +296,11 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
                     critique="cheaper" if too_expensive else None)
     if intent == "critique_cheaper" and not items and state.shown and _WHOLE_LIST.search(text):
         return Move("reject_all", critique="cheaper", **constraints)  # "they're all too expensive"
-    if intent in ("critique_cheaper", "critique_different") and _PRICIER.search(text) and not _CHEAPER.search(text):
+    if intent in ("critique_cheaper", "critique_different", "more_like") and _PRICIER.search(text) \
+            and not _CHEAPER.search(text):
         intent = "critique_pricier"  # "something a bit fancier than the third", "nicer, price isn't an issue"
+    elif intent == "more_like" and _CHEAPER.search(text) and not _PRICIER.search(text):
+        intent = "critique_cheaper"  # "like the second but cheaper": the price is the point
     if intent in _CRITIQUES:
         attribute = next(iter(entity_values(message, "attribute")), None)
         value_name, value = next(((k, v) for k, v in (constraints.get("wishes") or {}).items()), (None, None))

@@ -563,3 +563,22 @@ def test_a_scope_guessed_from_one_word_gives_way_to_what_the_catalog_says() -> N
     # a category named by its name is never second-guessed
     named = Move("state", scope=("Office Chairs",), text="something to light my office")
     assert apply(State(), named, shop)[0].need.scope == ("Office Chairs",)
+
+
+def test_an_ok_to_nothing_counts_towards_the_options_and_a_person() -> None:
+    state, reply = apply(State(), Move("yes"), SHOP)  # "k", nothing asked
+    assert reply.kind == "ack" and state.unclear == 1
+    state, reply = apply(state, Move("unclear"), SHOP)  # "j"
+    assert reply.kind == "rephrase"
+    state, reply = apply(state, Move("unclear"), SHOP)  # "x": no third rephrase prompt in a row
+    assert reply.kind != "rephrase" and any(p == "/human_handoff" for _, p in reply.buttons)
+    # a yes that answers something is understood, and starts the count again
+    asked = replace(listed(LAMPS), pending="consent", unclear=1)
+    assert apply(asked, Move("yes"), SHOP)[0].unclear == 0
+
+
+def test_a_yes_after_a_list_with_nothing_asked_shows_more() -> None:
+    state = listed(LAMPS)
+    after, reply = apply(state, Move("yes"), SHOP)  # "fine by me, go on"
+    assert reply.kind == "cards" and not set(c.product.id for c in reply.cards) & set(state.seen)
+    assert all(c.product.category == "Lamps" for c in reply.cards) and after.unclear == 0

@@ -141,7 +141,8 @@ class CatalogShop:
         them, "a spaceship" 0.31, "what is your return policy" 0.16). An encoder without that threshold
         (the hashing one of the tests) cannot tell near from far: then only named categories scope a need.
         """
-        words = " ".join(w for w in re.findall(r"[\w'&-]+", text.lower()) if w not in _NO_KIND)
+        words = " ".join(w for w in re.findall(r"[\w'&-]+", self.vocabulary.spelled(text).lower())
+                         if w not in _NO_KIND)
         if not re.search(r"[^\W\d_]{3,}", words):
             return ()
         retriever = self.recommender.retriever
@@ -210,7 +211,7 @@ class CatalogShop:
             max_price=need.budget_max,
             preferences={k: v for k, v in need.wishes.items() if k in SOFT_ATTRIBUTES},
             exclusions=need.exclusions,
-            text=need.text,
+            text=self.vocabulary.spelled(need.text) if need.text else "",
         )
 
     def preferences(self, liked: Sequence[str], rejected: Sequence[str]) -> Preferences:

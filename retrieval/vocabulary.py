@@ -157,6 +157,8 @@ class CatalogVocabulary:
                         self._index[name].setdefault(form, canonical)
         self._catalog = catalog
         self._single_words: dict[str, list[str]] = {}
+        self._known_words: frozenset[str] | None = None
+        self._words_by_letter: dict[str, list[str]] = {}
         self.category_counts: dict[str, int] = dict(Counter(p.category for p in catalog))
         #: Words that name a category without being its name, most reliable first: deeper levels
         #: of the category tree ("rings" → "Jewellery"), then title words ("dress" → "Clothing").
@@ -269,6 +271,42 @@ class CatalogVocabulary:
                 if found is not None:
                     return found, "name" if tier < 2 else "alias"
         return None, ""
+
+    def spelled(self, text: str) -> str:
+        """The text with each word the catalog never uses replaced by the catalog word it is a typo of.
+
+        "acton figures" → "action figures", "stikers for kids" → "stickers for kids": for searching
+        the catalog, where a misspelt word matches nothing. Known words, short words and words with
+        no close catalog word stay as they are; the rules of closeness are :meth:`_corrected`'s,
+        against every word of the titles, tags, categories and attribute values used at least twice.
+        """
+        known = self._catalog_words()
+        out = []
+        for word in _WORD.findall(text):
+            lower = word.lower()
+            if lower in known or len(lower) < 4 or not lower.isalpha():
+                out.append(word)
+                continue
+            limit = 1 if len(lower) < 8 else 2
+            candidates = [w for w in self._words_by_letter.get(lower[0], ()) if abs(len(w) - len(lower)) <= limit]
+            best = process.extractOne(lower, candidates, scorer=OSA.distance, score_cutoff=limit)
+            out.append(str(best[0]) if best is not None else word)
+        return " ".join(out)
+
+    def _catalog_words(self) -> frozenset[str]:
+        if self._known_words is None:
+            counts: Counter[str] = Counter()
+            for product in self._catalog:
+                described = [product.attribute(name) for name in ("brand", "colour", "material", "style", "use")]
+                texts = [product.title, product.category, *product.tags, *(v for v in described if v)]
+                counts.update({w.lower() for t in texts for w in _WORD.findall(t)})
+            self._known_words = frozenset(counts)
+            by_letter: dict[str, list[str]] = {}
+            for word, count in counts.items():
+                if count >= 2 and len(word) >= 4 and word.isalpha():
+                    by_letter.setdefault(word[0], []).append(word)
+            self._words_by_letter = {k: sorted(v) for k, v in by_letter.items()}
+        return self._known_words
 
     def _corrected(self, attribute: str, word: str) -> str:
         """The catalog word a typo stands for ("sofaa", "lmap", "bookcse"), or the word itself.

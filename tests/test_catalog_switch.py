@@ -35,7 +35,7 @@ from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms, value_key
 from store.db import create_schema, make_engine
 from store.profiles import ProfileStore
 from tests.actions_support import cards, entity, run, shop_tracker, state_of, texts_of
-from tests.conftest import MAPPINGS, ROOT, SHARED_CATALOGS
+from tests.conftest import MAPPINGS, ROOT, SHARED_CATALOGS, make_product
 
 FLIPKART = "flipkart-sample.csv"
 
@@ -267,3 +267,19 @@ def test_a_wrong_answer_is_explained_with_the_values_there_are(services: Service
     assert explained, texts_of(said)
     listed = explained[0].split("For example: ", 1)[1]
     assert "; " in listed and ("Men, Boys" in listed or "Boys, Men" in listed)  # values holding commas stay whole
+
+
+def test_words_the_catalog_never_uses_are_read_as_the_catalog_words_they_misspell() -> None:
+    catalog = Catalog([
+        make_product("a", "Action figure, space ranger", "Toy Figures", 12, tags=("stickers",)),
+        make_product("b", "Action figure, knight", "Toy Figures", 14, tags=("stickers",)),
+        make_product("c", "Wooden dollhouse with furniture", "Dolls", 80),
+        make_product("d", "Dollhouse furniture set", "Dolls", 25),
+    ])
+    vocabulary = CatalogVocabulary(catalog)
+    assert vocabulary.spelled("acton figures") == "action figures"
+    assert vocabulary.spelled("stikers for the kids") == "stickers for the kids"
+    assert vocabulary.spelled("dolhouse furnture") == "dollhouse furniture"
+    # known words, short words, numbers and words with nothing close stay as typed
+    assert vocabulary.spelled("a knight for 12 bucks") == "a knight for 12 bucks"
+    assert vocabulary.spelled("zeppelin") == "zeppelin"

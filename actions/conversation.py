@@ -831,7 +831,7 @@ def _on_no(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
 
 
 def _on_unclear(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
-    if state.pending is None and move.text:
+    if state.pending is None and move.text and not state.need.scope:  # a guess may start a need, never switch one
         searched = _searched(move, shop, move.text)  # words the NLU could not place that name something we sell
         if searched is not None:
             return _on_state(state, searched, shop)

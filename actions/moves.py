@@ -190,11 +190,12 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
     pending = state.pending
     found: dict[str, Any] = {}
     categories = entity_values(message, "category")
-    candidates = [*categories, text] if categories or pending == "category" or _intent(message) in \
+    unsure = _intent(message) in ("nlu_fallback", "")
+    candidates = [*categories, text] if categories or pending == "category" or unsure or _intent(message) in \
         _DESCRIBING_INTENTS else []
     for candidate in candidates:
         match, how = vocabulary.match_how("category", candidate)
-        if match:
+        if match and (how == "name" or not unsure):  # the classifier unsure: only a category's own name counts
             found["scope"], found["scope_words"] = (match,), candidate.lower() if candidate in categories else ""
             found["scope_guessed"] = how == "alias"
             break
@@ -278,8 +279,8 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
     if _START_OVER.search(text) and intent not in ("forget_me",):
         return Move("start_over")
     if intent in ("affirm", "show_more", "no_preference") and state.need.scope:
-        named = vocabulary.match("category", text)
-        if named and named not in state.need.scope:  # "cool. now grocery stuff": another kind, a new need
+        named, how = vocabulary.match_how("category", text)
+        if named and how == "name" and named not in state.need.scope:  # "cool. now grocery stuff": a new need
             intent = "request_recommendation"
             constraints = _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
     if intent == "affirm":

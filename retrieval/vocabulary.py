@@ -123,12 +123,17 @@ def variants(value: str, *, inflect: bool = True) -> set[str]:
     ['office chair', 'office chairs']
     """
     text = " ".join(value.lower().split())
+    # "Games & Accessories" is also matched as the words a message splits into ("games accessories")
+    # and as "games and accessories".
+    spellings = {text, " ".join(_WORD.findall(text)), " ".join(_WORD.findall(text.replace("&", " and ")))}
+    spellings = {s for s in spellings if s}
     if not inflect:
-        return {text} if text else set()
-    head, _, last = text.rpartition(" ")
-    forms = {text}
-    for form in (_singular(last), _plural(_singular(last))):
-        forms.add(f"{head} {form}".strip())
+        return spellings
+    forms = set(spellings)
+    for spelling in spellings:
+        head, _, last = spelling.rpartition(" ")
+        for form in (_singular(last), _plural(_singular(last))):
+            forms.add(f"{head} {form}".strip())
     return {f for f in forms if f}
 
 

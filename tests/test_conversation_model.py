@@ -521,6 +521,10 @@ def test_an_unclear_message_is_searched_only_when_no_question_is_pending() -> No
     shop = SearchingShop({"reading light thingy": ("Lamps",)})
     after, _ = apply(State(), Move("unclear", text="reading light thingy"), shop)
     assert after.need.scope == ("Lamps",)
+    during = listed(LAMPS)  # a need on the go: an unclear message is not searched into another one
+    after, reply = apply(during, Move("unclear", text="something to sit on"), SearchingShop(
+        {"something to sit on": ("Sofas",)}))
+    assert reply.kind == "rephrase" and after.need.scope == ("Lamps",)
     asking_colour = asking("colour")()
     after, reply = apply(asking_colour, Move("unclear", text="reading light thingy"), shop)
     assert reply.kind == "rephrase" and shop.searched == ["reading light thingy"]

@@ -96,6 +96,9 @@ def entity(name: str, value: str, role: str | None = None, *, text: str = "") ->
     ("i like the first", "like", [entity("ordinal", "first")], State(), "feedback", {"sentiment": "like"}),
     ("growth chart", "critique_bigger", [], LISTED, "critique", {"critique": "bigger"}),
     ("cool. now sofas", "affirm", [], LISTED, "state", {"scope": ("Sofas",)}),
+    ("on second thoughts a sofa", "nlu_fallback", [], LISTED, "state", {"scope": ("Sofas",)}),
+    ("on second thoughts my office", "nlu_fallback", [], LISTED, "unclear", {}),
+    ("ok, something for my office", "affirm", [], LISTED, "yes", {}),  # a word that only hints at a kind
     ("more of those lamps", "show_more", [], LISTED, "show_more", {}),
     ("kite under 25", "nlu_fallback", [entity("budget", "under 25")], State(), "state",
      {"budget_max": 25.0, "text": "kite under 25"}),

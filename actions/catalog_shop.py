@@ -51,6 +51,12 @@ SCOPE_VOTERS = 10
 #: ... and a category joins the scope with at least this share of the votes (at most SCOPE_MAX of them).
 SCOPE_SHARE = 0.2
 SCOPE_MAX = 3
+#: A message that shares a word with the catalog ("heels", "football") is close enough at this share of
+#: the encoder's ``related_similarity``: terse titles ("Pampi Shoes") sit far from any sentence.
+SCOPE_SHARED_WORD = 0.75
+#: Words a catalog may well use that say nothing of what is wanted.
+_NOT_TELLING = frozenset(("the", "and", "for", "with", "from", "this", "that", "your", "our", "new", "all", "one",
+                          "get", "set", "pack", "piece", "size", "best", "good", "great", "nice", "time", "day"))
 
 
 def size_number(size: str | None) -> float | None:
@@ -138,11 +144,13 @@ class CatalogShop:
         categories with a fair share of the votes form the scope, likeliest first. Nothing when the
         words name no kind of product or the best match is not close: below the encoder's
         ``related_similarity`` (MiniLM: "a kite" 0.61 and "something to sit on" 0.45 where the shop has
-        them, "a spaceship" 0.31, "what is your return policy" 0.16). An encoder without that threshold
-        (the hashing one of the tests) cannot tell near from far: then only named categories scope a need.
+        them, "a spaceship" 0.31, "what is your return policy" 0.16), or below three quarters of it when
+        no word of the message is one the catalog uses ("high heels" among terse shoe titles). Misspelt
+        words are read as the catalog words they misspell first. An encoder without that threshold (the
+        hashing one of the tests) cannot tell near from far: then only named categories scope a need.
         """
-        words = " ".join(w for w in re.findall(r"[\w'&-]+", self.vocabulary.spelled(text).lower())
-                         if w not in _NO_KIND)
+        kept = [w for w in re.findall(r"[\w'&-]+", text.lower()) if w not in _NO_KIND]
+        words = self.vocabulary.spelled(" ".join(kept)).lower()
         if not re.search(r"[^\W\d_]{3,}", words):
             return ()
         retriever = self.recommender.retriever
@@ -151,7 +159,9 @@ class CatalogShop:
             return ()
         allowed = self._table.mask(Filters())
         found = retriever.candidates(retriever.embed_query(words), words, allowed, SCOPE_VOTERS)
-        if not found.positions or float(found.semantic.max()) < threshold:
+        best = float(found.semantic.max()) if found.positions else 0.0
+        shared = any(len(w) >= 3 and w not in _NOT_TELLING and self.vocabulary.uses(w) for w in words.split())
+        if best < threshold and not (shared and best >= SCOPE_SHARED_WORD * threshold):
             return ()
         votes: dict[str, float] = defaultdict(float)
         for rank, i in enumerate(np.argsort(-found.fused, kind="stable")[:SCOPE_VOTERS]):

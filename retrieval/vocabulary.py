@@ -53,6 +53,14 @@ _POSSESSIVE = re.compile(r"['’]s\b")
 _PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s*%\s*")
 _LIST_SEPARATOR = re.compile(r"\s*(?:,|/|;|\band\b|&)\s*")
 #: Words too common in product titles to name a category on their own.
+#: Words of a request that are spelled right whatever the catalog says: "show" is not a typo of "shoe".
+_PLAIN_WORDS = frozenset((
+    "show", "just", "want", "need", "like", "look", "looking", "some", "something", "anything", "please", "thanks",
+    "what", "when", "where", "which", "have", "give", "find", "help", "make", "more", "less", "much", "very",
+    "really", "also", "only", "maybe", "mind", "care", "sure", "okay", "fine", "good", "nice", "cool", "thing",
+    "stuff", "else", "other", "again", "there", "here", "them", "they", "this", "that", "these", "those", "with",
+    "from", "your", "mine", "cheap", "cheaper", "price", "budget", "under", "over", "about", "around",
+))
 _TITLE_STOPWORDS = frozenset({
     "for", "with", "and", "the", "set", "pack", "of", "in", "on", "by", "to", "from", "new", "combo", "piece",
     "pcs", "free", "size", "women", "men", "girl", "boy", "kid", "baby", "unisex", "plus", "inch", "cm", "mm",
@@ -277,6 +285,12 @@ class CatalogVocabulary:
                     return found, "name" if tier < 2 else "alias"
         return None, ""
 
+    def uses(self, word: str) -> bool:
+        """Whether the word (or its singular or plural) is one the catalog's titles, tags, categories or values use."""
+        known = self._catalog_words()
+        lower = word.lower()
+        return lower in known or _singular(lower) in known or _plural(lower) in known
+
     def spelled(self, text: str) -> str:
         """The text with each word the catalog never uses replaced by the catalog word it is a typo of.
 
@@ -289,7 +303,7 @@ class CatalogVocabulary:
         out = []
         for word in _WORD.findall(text):
             lower = word.lower()
-            if lower in known or len(lower) < 4 or not lower.isalpha():
+            if lower in known or len(lower) < 4 or not lower.isalpha() or lower in _PLAIN_WORDS:
                 out.append(word)
                 continue
             limit = 1 if len(lower) < 8 else 2
@@ -320,8 +334,8 @@ class CatalogVocabulary:
         first letter must agree, so that "hair" does not become "chair". rapidfuzz's optimal string
         alignment distance does the comparing.
         """
-        if len(word) < 4 or not word.isalpha():
-            return word
+        if len(word) < 4 or not word.isalpha() or word in _PLAIN_WORDS or word in self._catalog_words():
+            return word  # a word the catalog uses is no typo: "table" is not "tablet"
         forms = self._single_words.get(attribute)
         if forms is None:
             # Names and the category tree only: title words ("allen" of a brand) are too loose to correct towards.

@@ -283,3 +283,9 @@ def test_words_the_catalog_never_uses_are_read_as_the_catalog_words_they_misspel
     # known words, short words, numbers and words with nothing close stay as typed
     assert vocabulary.spelled("a knight for 12 bucks") == "a knight for 12 bucks"
     assert vocabulary.spelled("zeppelin") == "zeppelin"
+    assert vocabulary.spelled("just show me") == "just show me"  # the words of a request are no typos
+    # a word the catalog uses is not "corrected" into a category's name: "table" is not "tablet"
+    tablets = CatalogVocabulary(Catalog([make_product("t", "Tablet 10 inch", "Tablets", 300),
+                                         make_product("u", "Oak side table", "Furniture", 90)]))
+    assert tablets.match("category", "a bedside table") is None
+    assert tablets.match("category", "a tabelt") == "Tablets"

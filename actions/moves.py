@@ -278,7 +278,7 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
         constraints = _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
     if _START_OVER.search(text) and intent not in ("forget_me",):
         return Move("start_over")
-    if intent in ("affirm", "show_more", "no_preference") and state.need.scope:
+    if intent in ("affirm", "show_more", "no_preference", "browse") and state.need.scope:
         named, how = vocabulary.match_how("category", text)
         if named and how == "name" and named not in state.need.scope:  # "cool. now grocery stuff": a new need
             intent = "request_recommendation"

@@ -52,6 +52,12 @@ _NO_LIMIT = re.compile(
     r"\b(no (budget|limit|max(imum)?)|money is no object|(i )?(don'?t|do not) (mind|care)|whatever|"
     r"any (price|budget)|doesn'?t matter|not (important|fussed)|no preference|unlimited|sky'?s the limit)\b"
 )
+#: Of those, the ones that are about the price whatever else the message says ...
+_NO_LIMIT_EXPLICIT = re.compile(r"\b(no (budget|limit|max(imum)?)|money is no object|any (price|budget)|unlimited|"
+                                r"sky'?s the limit)\b")
+#: ... and the ones that may be about something else ("whatever colour").
+_NO_LIMIT_VAGUE = re.compile(r"\b((i )?(don'?t|do not) (mind|care)|whatever|doesn'?t matter|not (important|fussed)|"
+                             r"no preference)\b")
 _CHEAP = re.compile(r"\b(cheap(est|er)?|inexpensive|affordable|budget|low[- ]cost|bargain|not (too|very|that) "
                     r"(expensive|pricey|dear)|on a (tight )?budget|economical)\b")
 _PREMIUM = re.compile(r"\b(premium|luxury|luxurious|high[- ]end|top of the range|expensive|splurge|fancy)\b")
@@ -122,9 +128,10 @@ def parse_budget(text: str) -> Budget | None:
         The budget, or ``None`` when the text holds no usable budget.
     """
     lowered = text.lower().replace("’", "'")
-    if _NO_LIMIT.search(lowered):
-        return Budget(no_limit=True)
     numbers = _numbers(lowered)
+    if _NO_LIMIT.search(lowered) and not (numbers and re.search(r"\d", lowered) and _NO_LIMIT_VAGUE.search(lowered)
+                                          and not _NO_LIMIT_EXPLICIT.search(lowered)):
+        return Budget(no_limit=True)  # but "up to 24, whatever colour" has a budget: the amount wins
     if len(numbers) >= 2 and (re.search(r"\bbetween\b|\bfrom\b.*\bto\b|\d\s*(-|–|to)\s*\$?\d", lowered)):
         low, high = sorted(numbers[:2])
         if re.search(r"\bhundred\b", lowered) and high >= 100 > low:
@@ -136,7 +143,8 @@ def parse_budget(text: str) -> Budget | None:
         amount = numbers[0]
         if amount <= 0:
             return None
-        if re.search(rf"(\b|^)({_AROUND_WORDS})(\b|$)", lowered):
+        # "around 100", "100ish" — an "about" elsewhere ("under 300, don't care about colour") is no approximation
+        if re.search(rf"(\b|^)({_AROUND_WORDS})\s*(\$|£|€|₹|rs\.?)?\s*\d|\d\s*-?\s*(ish|~)\b", lowered):
             return Budget(minimum=round(amount * 0.75, 2), maximum=round(amount * 1.15, 2))
         # Ceilings first: "no more than" contains the floor phrase "more than".
         if re.search(rf"(\b|^)({_MAX_WORDS})(\b|$)", lowered):

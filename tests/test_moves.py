@@ -100,6 +100,8 @@ def entity(name: str, value: str, role: str | None = None, *, text: str = "") ->
     ("on second thoughts my office", "nlu_fallback", [], LISTED, "unclear", {}),
     ("ok, something for my office", "affirm", [], LISTED, "yes", {}),  # a word that only hints at a kind
     ("more of those lamps", "show_more", [], LISTED, "show_more", {}),
+    ("actually show me sofas instead", "browse", [entity("category", "sofas")], LISTED, "state",
+     {"scope": ("Sofas",)}),
     ("kite under 25", "nlu_fallback", [entity("budget", "under 25")], State(), "state",
      {"budget_max": 25.0, "text": "kite under 25"}),
     ("my baby is teething, anything to chew on", "no_preference", [], State(), "dont_mind",

@@ -45,9 +45,20 @@ def test_budgets_in_words(text: str, relative: str) -> None:
     assert parse_budget(text) == Budget(relative=relative)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("text", ["no budget", "money is no object", "i don't mind", "doesn't matter"])
+@pytest.mark.parametrize("text", ["no budget", "money is no object", "i don't mind", "doesn't matter",
+                                  "no budget, even over 500"])
 def test_no_budget(text: str) -> None:
     assert parse_budget(text) == Budget(no_limit=True)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("show me hobby up to 24 whatever colour", Budget(maximum=24.0)),  # "whatever" is about the colour
+    ("under 300 i dont care about colour", Budget(maximum=300.0)),  # and "about" is not "around"
+    ("about 100", Budget(minimum=75.0, maximum=115.0)),
+    ("100ish", Budget(minimum=75.0, maximum=115.0)),
+])
+def test_an_amount_wins_over_words_about_something_else(text: str, expected: Budget) -> None:
+    assert parse_budget(text) == expected
 
 
 @pytest.mark.parametrize("text", ["a lot", "under", "something for my home office", "", "0", "soon"])

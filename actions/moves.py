@@ -208,8 +208,10 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
             elif pending == "category" and text.strip() and not _DONT_MIND.search(text):
                 found["scope_words"] = text.strip()
     budget = None
-    for candidate in entity_values(message, "budget") + ([text] if pending == "budget" or
-                                                        _BUDGET_CUE.search(text) else []):
+    whole = parse_budget(text) if pending == "budget" or _BUDGET_CUE.search(text) else None
+    if whole is not None and whole.minimum is not None and whole.maximum is not None:
+        budget = whole  # "between 4 and 9": the range, even when the NLU tagged only "4"
+    for candidate in [] if budget else entity_values(message, "budget") + ([text] if whole is not None else []):
         budget = parse_budget(candidate)
         if budget is not None:
             break

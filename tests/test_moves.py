@@ -49,6 +49,8 @@ def entity(name: str, value: str, role: str | None = None, *, text: str = "") ->
     ("gray", "nlu_fallback", [], State(need=Need(scope=("Sofas",)), pending="colour"), "state",
      {"wishes": {"colour": "grey"}}),
     ("500", "inform", [], State(need=Need(scope=("Sofas",)), pending="budget"), "state", {"budget_max": 500.0}),
+    ("between 4 and 9", "inform", [entity("budget", "4")], State(need=Need(scope=("Sofas",)), pending="budget"),
+     "state", {"budget_min": 4.0, "budget_max": 9.0}),
     ("dont care", "no_preference", [], State(need=Need(scope=("Sofas",)), pending="colour"), "dont_mind", {}),
     ("whatever u think", "nlu_fallback", [], State(need=Need(scope=("Sofas",)), pending="colour"), "dont_mind", {}),
     ("any colour is fine", "no_preference", [entity("attribute", "colour")], LISTED, "dont_mind",

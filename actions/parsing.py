@@ -63,6 +63,9 @@ _CHEAP = re.compile(r"\b(cheap(est|er)?|inexpensive|affordable|budget|low[- ]cos
 _PREMIUM = re.compile(r"\b(premium|luxury|luxurious|high[- ]end|top of the range|expensive|splurge|fancy)\b")
 _MID = re.compile(r"\b(mid[- ]?range|moderate(ly priced)?|middle of the range|reasonable|average price)\b")
 
+#: Letters glued to an amount that keep it an amount ("500rs", "20usd", "100ish").
+_MONEY_SUFFIXES = frozenset(("rs", "inr", "usd", "eur", "gbp", "aed", "dhs", "dollars", "dollar", "bucks", "quid",
+                             "euros", "euro", "pounds", "rupees", "k", "ish"))
 _NUMBER_TOKEN = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*k\b)?"
 _WORD_NUMBER = (r"\b(?:(?:" + "|".join([*_UNITS, *_TENS, *_SCALES, "and"]) + r")(?:[\s-]+|$))+")
 _MAX_WORDS = (r"under|below|less than|max(?:imum)?|at most|up to|no more than|not more than|within|tops|or less|<|"
@@ -95,6 +98,12 @@ def _numbers(text: str) -> list[float]:
     """Every amount in the text, digits or words, in order ("1.5k" → 1500)."""
     found: list[tuple[int, float]] = []
     for match in re.finditer(_NUMBER_TOKEN, text):
+        before, after_char = text[max(0, match.start() - 1):match.start()], text[match.end():match.end() + 1]
+        glued = re.match(r"[a-z]+", text[match.end():])
+        money = glued is not None and glued.group(0) in _MONEY_SUFFIXES
+        if (before.isalpha() or (after_char.isalpha() and not money) or (after_char and after_char in "%\"'×")) \
+                and not match.group(0).rstrip().endswith("k"):
+            continue  # part of a name or a measure: "wq18", "z800", "100% rayon", 15" — but "500rs" is money
         raw = match.group(0).replace(",", "").strip()
         scale = 1000.0 if raw.endswith("k") else 1.0
         value = float(raw.rstrip("k").strip()) * scale

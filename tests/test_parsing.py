@@ -61,6 +61,17 @@ def test_an_amount_wins_over_words_about_something_else(text: str, expected: Bud
     assert parse_budget(text) == expected
 
 
+@pytest.mark.parametrize("text", ["do you have alfajr wq18 qibla, watches?", "100% rayon", "kawasaki z800",
+                                  'a 15" screen'])
+def test_model_numbers_and_measures_are_no_budget(text: str) -> None:
+    assert parse_budget(text) is None
+
+
+@pytest.mark.parametrize(("text", "maximum"), [("500rs", 500.0), ("20usd max", 20.0), ("samsung s8 under 300", 300.0)])
+def test_money_glued_to_its_currency_is_still_money(text: str, maximum: float) -> None:
+    assert parse_budget(text) == Budget(maximum=maximum)
+
+
 @pytest.mark.parametrize("text", ["a lot", "under", "something for my home office", "", "0", "soon"])
 def test_unusable_budgets_are_none(text: str) -> None:
     assert parse_budget(text) is None

@@ -76,6 +76,9 @@ _SIMPLE = {"show_more": "show_more", "more_like": "more_like", "compare": "compa
            "choose_item": "choose", "start_over": "start_over", "browse": "browse", "surprise_me": "surprise"}
 #: A budget may be in the words: digits, spoken amounts, "cheap".
 _BUDGET_CUE = re.compile(r"\d|\b(budget|cheap|hundred|thousand|grand|bucks|dollars|quid)\b", re.IGNORECASE)
+#: Words and marks that make a number a price.
+_MONEY_CUE = re.compile(r"[$₹€£]|\b(under|below|over|max|budget|less than|up to|between|at most|rs|inr|usd|bucks|"
+                        r"dollars|quid|euros|pounds|rupees|cheap|price)\b|\d\s*k\b", re.IGNORECASE)
 #: Attributes whose catalog values are read from the words when the NLU tagged none.
 _WORDS_BACK_UP = ("colour", "material")
 #: Intents whose message may state a wish without the NLU tagging it.
@@ -193,12 +196,15 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
     unsure = _intent(message) in ("nlu_fallback", "")
     candidates = [*categories, text] if categories or pending == "category" or unsure or _intent(message) in \
         _DESCRIBING_INTENTS else []
-    for candidate in candidates:
-        match, how = vocabulary.match_how("category", candidate)
-        if match and (how == "name" or not unsure):  # the classifier unsure: only a category's own name counts
-            found["scope"], found["scope_words"] = (match,), candidate.lower() if candidate in categories else ""
-            found["scope_guessed"] = how == "alias"
-            break
+    matches = [(candidate, *vocabulary.match_how("category", candidate)) for candidate in candidates]
+    # A category's own name first ("casual" hints at one category, "clothing" names another); the classifier
+    # unsure, only a name counts.
+    best = next((m for m in matches if m[1] and m[2] == "name"), None) or \
+        (None if unsure else next((m for m in matches if m[1]), None))
+    if best is not None:
+        candidate, match, how = best
+        found["scope"], found["scope_words"] = (match,), candidate.lower() if candidate in categories else ""
+        found["scope_guessed"] = how == "alias"
     else:
         # A word the NLU took for a category that the shop does not have: "we don't carry" only when the
         # kind of product is the question — a stray one ("for boys") never derails another question.
@@ -208,7 +214,9 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
             elif pending == "category" and text.strip() and not _DONT_MIND.search(text):
                 found["scope_words"] = text.strip()
     budget = None
-    whole = parse_budget(text) if pending == "budget" or _BUDGET_CUE.search(text) else None
+    # An answer to an attribute question is read for a budget only when it speaks of money ("44,maroon" is a colour)
+    money = _BUDGET_CUE.search(text) and (pending not in ATTRIBUTES or _MONEY_CUE.search(text))
+    whole = parse_budget(text) if pending == "budget" or money else None
     if whole is not None and whole.minimum is not None and whole.maximum is not None:
         budget = whole  # "between 4 and 9": the range, even when the NLU tagged only "4"
     for candidate in [] if budget else entity_values(message, "budget") + ([text] if whole is not None else []):

@@ -109,7 +109,11 @@ class CatalogShop:
             low = None
         avoid: dict[str, set[str]] = {}
         for attribute, value in need.avoid:
-            avoid.setdefault(attribute, set()).add(value)
+            avoid.setdefault(attribute, set()).update(self.vocabulary.covers(attribute, value))
+        for word in need.exclusions:  # "not wooden": oak and pine go too, whatever their titles say
+            family = self.vocabulary.family_of(word)
+            if family is not None:
+                avoid.setdefault(family[0], set()).update(family[1])
         ids = set(exclude)
         if need.size is not None:
             ids.update(self.size_exclusions(need.size[0], need.size[1] == "bigger"))
@@ -118,7 +122,7 @@ class CatalogShop:
             min_price=low,
             max_price=high,
             exclude_terms=need.exclusions,
-            require_attributes={k: frozenset({v}) for k, v in need.wishes.items() if k in HARD_WISHES},
+            require_attributes={k: self.vocabulary.covers(k, v) for k, v in need.wishes.items() if k in HARD_WISHES},
             exclude_attributes={k: frozenset(v) for k, v in avoid.items()},
             exclude_ids=frozenset(ids),
         )

@@ -242,7 +242,7 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
                 and not _NEGATION_CUE.search(text):
             values = [text]  # "in gold if u have it": the catalog's own colour, untagged by the NLU
         for value in values:
-            match = vocabulary.match(name, value)
+            match = vocabulary.match_how(name, value, answer=pending == name)[0]
             if match:
                 wishes[name] = match
                 break

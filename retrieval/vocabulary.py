@@ -30,6 +30,7 @@ from retrieval.catalog import Catalog, Product
 
 __all__ = [
     "LOOKUP_ATTRIBUTES",
+    "VALUE_FAMILIES",
     "CatalogVocabulary",
     "read_nlu_synonyms",
     "singular_phrase",
@@ -61,6 +62,44 @@ _PLAIN_WORDS = frozenset((
     "stuff", "else", "other", "again", "there", "here", "them", "they", "this", "that", "these", "those", "with",
     "from", "your", "mine", "cheap", "cheaper", "price", "budget", "under", "over", "about", "around",
 ))
+#: Everyday words for a family of attribute values: "wooden" is oak, walnut or pine, whichever the catalog
+#: has; "dark colours" black, charcoal, navy. Each family lists what it covers; a catalog value is covered
+#: when one of these (or the family word itself: "Dark Brown") is among its words.
+VALUE_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "material": {
+        "wooden": ("wood", "wooden", "solid wood", "oak", "walnut", "pine", "teak", "beech", "birch", "ash",
+                   "maple", "mango", "acacia", "sheesham", "rosewood", "mahogany", "cherry", "bamboo", "plywood",
+                   "timber", "engineered wood", "rubberwood"),
+        "metal": ("metal", "metallic", "steel", "stainless steel", "iron", "cast iron", "aluminium", "aluminum",
+                  "brass", "copper", "chrome", "zinc", "alloy", "bronze", "titanium", "tin"),
+        "fabric": ("fabric", "cotton", "linen", "velvet", "wool", "bouclé", "boucle", "polyester", "nylon",
+                   "canvas", "jute", "knit", "silk", "denim", "chenille", "tweed", "felt", "microfiber", "fleece",
+                   "satin", "rayon", "viscose", "georgette", "chiffon", "crepe"),
+    },
+    "colour": {
+        "dark": ("black", "charcoal", "navy", "dark grey", "dark blue", "dark green", "dark brown", "espresso",
+                 "maroon", "burgundy", "chocolate", "wine"),
+        "light": ("white", "cream", "ivory", "beige", "off-white", "sand", "natural", "light grey", "light blue",
+                  "light pink", "pastel"),
+        "neutral": ("beige", "cream", "ivory", "white", "off-white", "grey", "sand", "natural", "tan", "taupe",
+                    "stone", "oatmeal"),
+        "bright": ("red", "yellow", "orange", "pink", "mustard", "teal", "turquoise", "lime", "fuchsia", "magenta",
+                   "neon", "multicolour"),
+        "pastel": ("blush", "sage", "mint", "lavender", "lilac", "peach", "baby blue", "light pink", "pastel"),
+    },
+}
+#: How customers say each family (lower case) → the family.
+_FAMILY_WORDS: dict[str, dict[str, str]] = {
+    "material": {"wooden": "wooden", "wood": "wooden", "timber": "wooden", "metal": "metal",
+                 "metallic": "metal", "fabric": "fabric", "upholstered": "fabric", "cloth": "fabric"},
+    "colour": {"dark": "dark", "darker": "dark", "light": "light", "lighter": "light", "pale": "light",
+               "neutral": "neutral", "neutrals": "neutral", "bright": "bright", "brighter": "bright",
+               "colourful": "bright", "colorful": "bright", "pastel": "pastel", "pastels": "pastel"},
+}
+#: Family words that mean other things too ("a desk light", "glow in the dark"): taken only beside a word
+#: of colour ("light colours", "something dark-toned") or as the answer to the colour question.
+_AMBIGUOUS_FAMILY_WORDS = frozenset({"dark", "darker", "light", "lighter", "bright", "brighter", "pale"})
+_COLOUR_CUE = re.compile(r"\b(colou?rs?|colou?red|tones?|toned|shades?|hues?)\b", re.IGNORECASE)
 _TITLE_STOPWORDS = frozenset({
     "for", "with", "and", "the", "set", "pack", "of", "in", "on", "by", "to", "from", "new", "combo", "piece",
     "pcs", "free", "size", "women", "men", "girl", "boy", "kid", "baby", "unisex", "plus", "inch", "cm", "mm",
@@ -168,6 +207,13 @@ class CatalogVocabulary:
                 if canonical is not None:
                     for form in variants(text, inflect=name == "category"):
                         self._index[name].setdefault(form, canonical)
+        #: Per attribute, each everyday family word's catalog values ("wooden" → oak, pine), when it has any.
+        self.families: dict[str, dict[str, frozenset[str]]] = {
+            name: {family: covered for family, members in families.items()
+                   if (covered := frozenset(v for v in self.values.get(name, [])
+                                            if any(value_matches(m, v) for m in (family, *members))))}
+            for name, families in VALUE_FAMILIES.items()
+        }
         self._catalog = catalog
         self._single_words: dict[str, list[str]] = {}
         self._known_words: frozenset[str] | None = None
@@ -265,14 +311,23 @@ class CatalogVocabulary:
         """
         return self.match_how(attribute, text)[0]
 
-    def match_how(self, attribute: str, text: str) -> tuple[str | None, str]:
-        """:meth:`match`, and how the value was found (``"name"`` or ``"alias"``).
+    def match_how(self, attribute: str, text: str, *, answer: bool = False) -> tuple[str | None, str]:
+        """:meth:`match`, and how the value was found (``"name"``, ``"alias"`` or ``"family"``).
 
         ``"name"``: the value, a synonym or a deeper level of the category tree. ``"alias"``: a word
         of a many-word category name, or a title word ("building" of "Building Toys" in "a deck
-        building game") — worth checking against the catalog.
+        building game") — worth checking against the catalog. ``"family"``: an everyday word for
+        several of the catalog's values ("wooden", "dark colours"); :meth:`covers` lists them.
+        ``answer``: the text answers a question about ``attribute``, so "dark" alone is a colour.
         """
         words = [w.lower() for w in _WORD.findall(text)]
+        family = self._family(attribute, words, text, answer=answer)
+        if family is not None:
+            exact = self._longest(self._index.get(attribute, {}), words)
+            # A value named outright wins ("dark grey" is charcoal), unless it is the family word itself:
+            # "metal" on a catalog with aluminium and brass means all three.
+            if exact is None or exact.casefold() in _FAMILY_WORDS[attribute]:
+                return family, "family"
         indexes = [self._index.get(attribute, {})]
         if attribute == "category":
             indexes += self.category_aliases
@@ -284,6 +339,39 @@ class CatalogVocabulary:
                 if found is not None:
                     return found, "name" if tier < 2 else "alias"
         return None, ""
+
+    def covers(self, attribute: str, value: str) -> frozenset[str]:
+        """The catalog values a wished value stands for: a family's members, else the value itself.
+
+        >>> from retrieval.catalog import Catalog, Product
+        >>> shop = Catalog([Product(str(i), "Desk", 1.0, "USD", "Desks", material=m)
+        ...                 for i, m in enumerate(("oak", "Walnut", "glass"))])
+        >>> vocab = CatalogVocabulary(shop)
+        >>> vocab.match_how("material", "a wooden desk")
+        ('wooden', 'family')
+        >>> sorted(vocab.covers("material", "wooden")), sorted(vocab.covers("material", "glass"))
+        (['Walnut', 'oak'], ['glass'])
+        """
+        return self.families.get(attribute, {}).get(value) or frozenset({value})
+
+    def family_of(self, word: str) -> tuple[str, frozenset[str]] | None:
+        """The attribute and catalog values an everyday family word covers ("wooden"), if the catalog has any."""
+        for attribute, words in _FAMILY_WORDS.items():
+            family = words.get(word.casefold())
+            if family is not None and family in self.families.get(attribute, {}):
+                return attribute, self.families[attribute][family]
+        return None
+
+    def _family(self, attribute: str, words: list[str], text: str, *, answer: bool) -> str | None:
+        spoken = _FAMILY_WORDS.get(attribute, {})
+        for word in words:
+            family = spoken.get(word)
+            if family is None or family not in self.families.get(attribute, {}):
+                continue
+            if word in _AMBIGUOUS_FAMILY_WORDS and not (answer or _COLOUR_CUE.search(text)):
+                continue
+            return family
+        return None
 
     def uses(self, word: str) -> bool:
         """Whether the word (or its singular or plural) is one the catalog's titles, tags, categories or values use."""

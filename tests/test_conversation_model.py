@@ -586,3 +586,22 @@ def test_a_yes_after_a_list_with_nothing_asked_shows_more() -> None:
     after, reply = apply(state, Move("yes"), SHOP)  # "fine by me, go on"
     assert reply.kind == "cards" and not set(c.product.id for c in reply.cards) & set(state.seen)
     assert all(c.product.category == "Lamps" for c in reply.cards) and after.unclear == 0
+
+
+def test_everyday_words_stand_for_the_catalog_values_they_cover() -> None:
+    """"Wooden" is oak, walnut, pine or bamboo here; "not wooden" rules all of them out, whatever the titles say."""
+    wood = {"oak", "walnut", "pine", "bamboo"}
+    assert SHOP.vocabulary.covers("material", "wooden") == frozenset(wood)
+    state = State(need=Need(scope=("Desks",), scope_words="desk", settled=("budget", "colour", "style")),
+                  pending="material")
+    _, reply = apply(state, Move("state", wishes={"material": "wooden"}), SHOP)
+    assert reply.kind == "cards" and reply.cards
+    assert {c.product.material for c in reply.cards} <= wood
+    desks = [p for p in CATALOG if p.category == "Desks" and p.in_stock]
+    need = Need(scope=("Desks",), wishes={"material": "wooden"})
+    assert SHOP.count(need, ()) == sum(p.material in wood for p in desks)
+    need = Need(scope=("Desks",), exclusions=("wooden",))
+    assert SHOP.count(need, ()) == sum(p.material not in wood for p in desks) > 0
+    need = Need(scope=("Sofas",), wishes={"colour": "dark"})
+    assert 0 < SHOP.count(need, ()) == sum(p.colour in {"black", "charcoal", "navy"} for p in CATALOG
+                                           if p.category == "Sofas" and p.in_stock)

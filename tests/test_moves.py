@@ -119,6 +119,16 @@ def entity(name: str, value: str, role: str | None = None, *, text: str = "") ->
      {"items": (LAMPS[0], LAMPS[2])}),
     ("do you have it in black?", "inform", [entity("colour", "black", "exclude")], LISTED, "state",
      {"wishes": {"colour": "black"}}),
+    # Everyday words for several of the catalog's values: the conversation keeps the customer's word.
+    ("a wooden desk", "request_recommendation", [entity("category", "desk")], State(), "state",
+     {"scope": ("Desks",), "wishes": {"material": "wooden"}}),
+    ("sofa in dark colours", "request_recommendation", [entity("category", "sofa")], State(), "state",
+     {"scope": ("Sofas",), "wishes": {"colour": "dark"}}),
+    ("dark", "inform", [], State(need=Need(scope=("Sofas",)), pending="colour"), "state",
+     {"wishes": {"colour": "dark"}}),
+    ("dark grey", "inform", [], State(need=Need(scope=("Sofas",)), pending="colour"), "state",
+     {"wishes": {"colour": "grey"}}),  # a value named outright beats its family
+    ("a light for my desk", "request_recommendation", [], State(), "state", {"wishes": {}}),
 ])
 def test_move_from(text: str, intent: str, entities: list[dict[str, Any]], state: State, kind: str,
                    fields: dict[str, Any]) -> None:

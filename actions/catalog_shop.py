@@ -30,6 +30,8 @@ __all__ = ["ATTRIBUTE_QUESTIONS", "HARD_WISHES", "MAX_QUESTIONS", "CatalogShop",
 MAX_QUESTIONS = 2
 #: Stop asking once this few candidates fit.
 ENOUGH_CANDIDATES = 6
+#: A scope of several categories is worth a "which kind?" question when its candidates split at least this well.
+KIND_MIN_BITS = 0.8
 #: Attributes the needs questions may ask about.
 ATTRIBUTE_QUESTIONS = ("colour", "material", "style", "use")
 #: Wished values that filter; a wished use ("for a small flat") only ranks, since uses are loosely worded.
@@ -302,6 +304,9 @@ class CatalogShop:
         candidates = self._candidates(need)
         if len(candidates) <= ENOUGH_CANDIDATES:
             return None
+        splits = len(need.scope) > 1 and answer_entropy(candidates, "category") >= KIND_MIN_BITS
+        if splits and "kind" not in need.settled:
+            return "kind"  # "sofa" on a catalog with corner sofas and sofa beds: which kind first
         if "budget" not in need.settled and need.budget_max is None and need.budget_min is None \
                 and answer_entropy(candidates, "budget") >= 0.5:
             return "budget"
@@ -324,9 +329,20 @@ class CatalogShop:
         dont_mind = (texts.DONT_MIND, "/no_preference")
         if attribute == "budget":
             return self._budget_question(need)
+        if attribute == "kind":
+            return self._kind_question(need)
         top = self.vocabulary.popular_values(attribute, 5, self._candidates(need))
         buttons = tuple((v, f'/inform{{"{attribute}": "{v}"}}') for v in top)
         return texts.ASK_ATTRIBUTE[attribute], (*buttons, dont_mind)
+
+    def _kind_question(self, need: Need) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """Which of the scope's categories, in the scope's order (the closest to the customer's words first)."""
+        counts = self.vocabulary.category_counts
+        kinds = [c for c in need.scope if counts.get(c)]
+        names = [c.lower() for c in kinds]
+        options = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else "".join(names)
+        buttons = tuple((c, f'/inform{{"category": "{c}"}}') for c in kinds)
+        return texts.ASK_KIND.format(options=options), (*buttons, (texts.ANY_KIND, "/no_preference"))
 
     def _budget_question(self, need: Need) -> tuple[str, tuple[tuple[str, str], ...]]:
         prices = sorted(p.price for p in self._candidates(need))

@@ -45,6 +45,8 @@ MAX_REPHRASES = 2
 MAX_LISTS = 12
 #: Attributes a customer may wish for or rule out.
 ATTRIBUTES: tuple[str, ...] = ("colour", "material", "style", "brand", "use")
+#: Questions about a need whose scope is known: which of its kinds, the budget, the attributes.
+_DETAIL_QUESTIONS: tuple[str, ...] = ("kind", "budget", *ATTRIBUTES)
 #: "Cheaper" looks this far below the reference price first.
 PRICE_STEP = 0.9
 
@@ -370,7 +372,7 @@ _YES_NO = ((texts.YES, "/affirm"), (texts.NO, "/deny"))
 
 def _merge(need: Need, move: Move, shop: Shop) -> Need:
     """The need corrected by what the move states (a new scope starts a new need)."""
-    if move.scope and need.scope and set(move.scope) != set(need.scope):
+    if move.scope and need.scope and not set(move.scope) <= set(need.scope):
         need = Need()  # another kind of product: the old budget, wishes and exclusions do not carry over
     changes: dict[str, Any] = {}
     if move.scope:
@@ -475,6 +477,8 @@ def _only_the_kind(need: Need) -> bool:
 def _ask(state: State, attribute: str, shop: Shop) -> tuple[State, Reply]:
     text, buttons = shop.question(state.need, attribute)
     asked = state.questions + (0 if attribute == "category" else 1)
+    if attribute == "kind":  # asked once: an answer that names no kind ("the cheap ones") does not bring it back
+        state = _with_need(state, dataclasses.replace(state.need, settled=(*state.need.settled, "kind")))
     return dataclasses.replace(state, pending=attribute, questions=asked), Reply(
         "question", lines=(text,), buttons=buttons)
 
@@ -507,7 +511,8 @@ def _listed(state: State, cards: Sequence[Scored]) -> State:
 def _with_need(state: State, need: Need) -> State:
     """The state with a corrected need; another kind of product starts its lists and questions afresh."""
     if need.scope != state.need.scope:
-        state = dataclasses.replace(state, lists=(), reasons=(), questions=0)
+        narrowed = bool(need.scope) and set(need.scope) < set(state.need.scope)  # "which kind?" answered
+        state = dataclasses.replace(state, lists=(), reasons=(), questions=state.questions if narrowed else 0)
     return dataclasses.replace(state, need=need)
 
 
@@ -566,8 +571,8 @@ def _on_dont_mind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         return _on_yes(state, move, shop)  # "shall I show other colours?" — "I don't mind"
     if pending == "category":
         return _on_browse(dataclasses.replace(state, pending=None), move, shop)
-    if pending in ("budget", *ATTRIBUTES):  # a question waived: no more questions, a list to react to
-        need = dataclasses.replace(state.need, settled=(*state.need.settled, pending))
+    if pending in _DETAIL_QUESTIONS:  # a question waived: no more questions, a list to react to
+        need = dataclasses.replace(state.need, settled=tuple(dict.fromkeys((*state.need.settled, pending))))
         return _show(dataclasses.replace(state, need=need, pending=None), shop)
     if state.lists:
         return _show(dataclasses.replace(state, pending=None), shop, intro=texts.HERE_ARE_MORE, exclude=state.seen)
@@ -805,7 +810,7 @@ def _on_yes(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         constraint = pending.split(":", 1)[1]
         need = state.need.without(constraint)
         return _show(dataclasses.replace(state, need=need), shop)
-    if pending in ("category", "budget", *ATTRIBUTES):
+    if pending in ("category", *_DETAIL_QUESTIONS):
         return _on_dont_mind(dataclasses.replace(state, pending=pending), move, shop)
     if state.shown:
         return _on_show_more(state, move, shop)  # "fine by me, go on" after a list: keep them coming
@@ -823,7 +828,7 @@ def _on_no(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
             "ack", lines=(texts.NOT_SATISFIED,), effects=(Effect("satisfied", value=False),))
     if pending.startswith("relax:"):
         return dataclasses.replace(state, pending=None), Reply("help", lines=(texts.KEEP_IT,))
-    if pending in ("category", "budget", *ATTRIBUTES):
+    if pending in ("category", *_DETAIL_QUESTIONS):
         return _on_dont_mind(state, move, shop)
     if state.shown:
         return _on_reject_all(state, move, shop)

@@ -30,6 +30,8 @@ ASK_ATTRIBUTE = {
     "use": "Who or what is it for?",
 }
 DONT_MIND = "I don't mind"
+ASK_KIND = "Which kind — {options}?"
+ANY_KIND = "Any of these"
 UNKNOWN_CATEGORY = "Sorry, we don't carry \"{value}\". We have: {options}."
 UNKNOWN_VALUE = "I don't know {value!r} as a {attribute} here. For example: {options}."
 UNUSABLE_BUDGET = (

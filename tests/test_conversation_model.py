@@ -605,3 +605,23 @@ def test_everyday_words_stand_for_the_catalog_values_they_cover() -> None:
     need = Need(scope=("Sofas",), wishes={"colour": "dark"})
     assert 0 < SHOP.count(need, ()) == sum(p.colour in {"black", "charcoal", "navy"} for p in CATALOG
                                            if p.category == "Sofas" and p.in_stock)
+
+
+def test_a_scope_of_several_kinds_asks_which_kind_first() -> None:
+    """"Somewhere to sit" may be an armchair or a sofa: the shopkeeper asks which, once, and keeps the rest."""
+    shop = SearchingShop({"somewhere comfy to sit": ("Armchairs", "Sofas")})
+    after, reply = apply(State(), Move("browse", text="somewhere comfy to sit"), shop)
+    assert after.pending == "kind" and after.need.scope == ("Armchairs", "Sofas")
+    assert reply.kind == "question" and reply.lines == ("Which kind — armchairs or sofas?",)
+    assert reply.buttons == (("Armchairs", '/inform{"category": "Armchairs"}'),
+                             ("Sofas", '/inform{"category": "Sofas"}'), (texts.ANY_KIND, "/no_preference"))
+    # the answer narrows the need: the budget said on the way is kept, and only a budget/detail question follows
+    budgeted = replace(after, need=replace(after.need, budget_max=900.0, settled=(*after.need.settled, "budget")))
+    narrowed, reply = apply(budgeted, Move("state", scope=("Sofas",)), shop)
+    assert narrowed.need.scope == ("Sofas",) and narrowed.need.budget_max == 900.0
+    assert narrowed.pending != "kind" and narrowed.questions <= 2
+    assert all(c.product.category == "Sofas" and c.product.price <= 900 for c in reply.cards)
+    # "any of these": cards from both kinds, and the question is not asked again
+    waived, reply = apply(after, Move("dont_mind"), shop)
+    assert reply.kind == "cards" and waived.pending is None and "kind" in waived.need.settled
+    assert {c.product.category for c in reply.cards} <= {"Armchairs", "Sofas"}

@@ -17,6 +17,11 @@ styling pasted after it) is read from its first marked amount, with a warning.
 A price range ("$74.99 - $249.99") is its lower end in both modes
 (:attr:`Product.price_from`). Warnings (a blank description, an unreadable
 optional value that was dropped) never stop a load.
+
+A mapping's ``infer`` attributes (by default the colour and material when it
+has no column for them) are read from the title and description of the rows
+that have no value of their own (:mod:`retrieval.attributes`), and counted in
+:attr:`LoadReport.inferred`. The native format is read as it is.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from retrieval.attributes import infer_attributes
 from retrieval.catalog import Catalog, Product
 from retrieval.errors import CatalogError, CatalogValidationError, RowError
 from retrieval.mapping import CatalogMapping
@@ -54,19 +60,26 @@ class LoadReport:
         errors: rows skipped (lenient mode) with the reason.
         warnings: rows kept with a field dropped or defaulted.
         rows_read: source rows seen.
+        inferred: for each attribute the mapping infers, how many products got
+            their value from their title or description; empty when none is inferred.
     """
 
     catalog: Catalog
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     rows_read: int = 0
+    inferred: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
-        """One line for people: kept, skipped and warned counts."""
-        return (
+        """One line for people: kept, skipped and warned counts, and what was read from the text."""
+        line = (
             f"{len(self.catalog)} product(s) loaded from {self.rows_read} row(s); "
             f"{len(self.errors)} row(s) skipped, {len(self.warnings)} warning(s)"
         )
+        if self.inferred:
+            counts = ", ".join(f"{name} for {count}" for name, count in self.inferred.items())
+            line += f"; read from titles and descriptions: {counts}"
+        return line
 
 
 def read_records(path: Path, fmt: str, records_path: str = "") -> Iterator[tuple[int, Mapping[str, Any]]]:
@@ -184,6 +197,7 @@ def load_catalog(
     errors: list[RowError] = []
     warnings: list[RowError] = []
     first_row_of: dict[str, int] = {}
+    inferred = dict.fromkeys(mapping.infer, 0)
     rows_read = 0
     checked_header = False
     for row, record in read_records(path, fmt, mapping.records):
@@ -200,13 +214,29 @@ def load_catalog(
             errors += row_errors
             continue
         first_row_of[product.id] = row
+        if mapping.infer:
+            product = _with_inferred(product, mapping.infer, inferred)
         products.append(product)
     if strict and errors:
         raise CatalogValidationError(str(path), errors)
     if not products:
         detail = f": {errors[0]}" if errors else ""
         raise CatalogError(f"{path}: no valid products{detail}")
-    return LoadReport(Catalog(products), errors, warnings, rows_read)
+    return LoadReport(Catalog(products), errors, warnings, rows_read, inferred)
+
+
+def _with_inferred(product: Product, attributes: tuple[str, ...], counts: dict[str, int]) -> Product:
+    """The product with the attributes it lacks read from its words; a catalog's own value is kept."""
+    missing = [name for name in attributes if not getattr(product, name)]
+    if not missing:
+        return product
+    found = infer_attributes(product.title, product.description, brand=product.brand, attributes=missing)
+    for name in found:
+        counts[name] += 1
+    if not found:
+        return product
+    return replace(product, colour=found.get("colour", product.colour),
+                   material=found.get("material", product.material))
 
 
 def _check_columns(path: Path, mapping: CatalogMapping, record: Mapping[str, Any]) -> None:

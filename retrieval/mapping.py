@@ -6,6 +6,8 @@ mapping, not code. Example (``data/catalog/mappings/dummyjson.toml``)::
     format = "json"          # csv | json | jsonl; default: from the file name
     currency = "USD"         # used when a price carries no currency marker
     shop_name = "DummyJSON"  # the shop page's title (optional)
+    infer = ["colour", "material"]   # read from title and description where a row has none;
+                                     # the default here, since [fields] maps neither
 
     [fields]
     id = "id"                # a plain string names the column (or JSON key)
@@ -33,6 +35,12 @@ A field table accepts:
   without ``item`` the parts become a list (for ``tags``).
 * ``missing``: cell values that mean "not given" (``["0", "0.0", "No rating available"]``).
 * ``transform``: ``"title"``, ``"lower"`` or ``"strip_brackets"``.
+
+``infer`` lists the attributes (``"colour"``, ``"material"``) to read from a
+row's title and description when the row has no value of its own
+(:mod:`retrieval.attributes`; a value the catalog gives is never replaced).
+Without the key, a mapping infers those of the two that ``[fields]`` does not
+map; ``infer = []`` turns it off. The native format never infers.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from retrieval.attributes import INFERABLE_ATTRIBUTES
 from retrieval.errors import MappingError
 
 __all__ = [
@@ -140,6 +149,9 @@ class CatalogMapping:
     currency: str = "USD"
     #: The shop's name for its page; empty: derived from the file name.
     shop_name: str = ""
+    #: Attributes read from the title and description where a row has none
+    #: (:data:`~retrieval.attributes.INFERABLE_ATTRIBUTES`); empty: none.
+    infer: tuple[str, ...] = ()
     source: str = "<built-in>"
     #: A written mapping names columns on purpose, so each must exist; the
     #: native mapping names every field and only needs the required ones.
@@ -201,7 +213,7 @@ def load_mapping(path: str | Path) -> CatalogMapping:
 
 def mapping_from_dict(data: MappingABC[str, Any], source: str = "<dict>") -> CatalogMapping:
     """Build a mapping from already-parsed TOML data (see :func:`load_mapping`)."""
-    unknown_keys = set(data) - {"format", "records", "currency", "shop_name", "fields", "extra"}
+    unknown_keys = set(data) - {"format", "records", "currency", "shop_name", "infer", "fields", "extra"}
     if unknown_keys:
         raise MappingError(f"{source}: unknown top-level key(s) {sorted(unknown_keys)}")
     fmt = data.get("format")
@@ -231,8 +243,25 @@ def mapping_from_dict(data: MappingABC[str, Any], source: str = "<dict>") -> Cat
         raise MappingError(f"{source}: shop_name must be a text of at most 80 characters, not {shop_name!r}")
     return CatalogMapping(
         fields=fields, extra=extra, format=fmt, records=str(data.get("records", "")),
-        currency=currency, shop_name=shop_name.strip(), source=source,
+        currency=currency, shop_name=shop_name.strip(), infer=_infer(data, fields, source), source=source,
     )
+
+
+def _infer(data: MappingABC[str, Any], fields: MappingABC[str, FieldSpec], source: str) -> tuple[str, ...]:
+    """The attributes to read from the text: as listed, or by default those the mapping has no column for."""
+    if "infer" not in data:
+        return tuple(name for name in INFERABLE_ATTRIBUTES if name not in fields)
+    listed = data["infer"]
+    if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
+        raise MappingError(
+            f"{source}: infer must be a list of attribute names such as [\"colour\", \"material\"], not {listed!r}"
+        )
+    unknown = sorted(set(listed) - set(INFERABLE_ATTRIBUTES))
+    if unknown:
+        raise MappingError(
+            f"{source}: infer names {unknown}; only {', '.join(INFERABLE_ATTRIBUTES)} can be read from the text"
+        )
+    return tuple(name for name in INFERABLE_ATTRIBUTES if name in listed)
 
 
 def _field_spec(name: str, raw: Any, source: str) -> FieldSpec:

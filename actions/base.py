@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from contextvars import ContextVar
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,6 +21,8 @@ __all__ = ["Events", "ShopAction"]
 
 logger = logging.getLogger(__name__)
 Events = list[dict[str, Any]]
+#: The action server's event loop, seen from the worker thread an action runs in.
+_SERVER_LOOP: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("server_loop", default=None)
 
 
 class ShopAction(Action, ABC):
@@ -46,10 +51,28 @@ class ShopAction(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
-        """Run :meth:`act`, turning any error into a polite answer."""
+        """Run :meth:`act` in a worker thread, turning any error into a polite answer.
+
+        The model, FAISS and the database block; off the event loop, one customer's slow
+        database call (or retry pause) does not hold up another customer's turn.
+        """
+        _SERVER_LOOP.set(asyncio.get_running_loop())  # to_thread copies the context into the worker
         try:
-            return self.act(dispatcher, tracker, domain)
+            return await asyncio.to_thread(self.act, dispatcher, tracker, domain)
         except Exception:
             logger.exception("%s failed for sender %s", self.name(), tracker.sender_id)
             dispatcher.utter_message(text=texts.SOMETHING_WENT_WRONG)
             return []
+
+    @staticmethod
+    def later(coroutine: Coroutine[Any, Any, Any]) -> Future[Any]:
+        """Run a coroutine on the action server's event loop after this turn (from :meth:`act`'s thread).
+
+        Raises:
+            RuntimeError: outside :meth:`run` (no event loop to run it on).
+        """
+        loop = _SERVER_LOOP.get()
+        if loop is None:
+            coroutine.close()
+            raise RuntimeError("later() is for an action run by run(): there is no event loop here")
+        return asyncio.run_coroutine_threadsafe(coroutine, loop)

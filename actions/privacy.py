@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from concurrent.futures import Future
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -21,7 +21,7 @@ __all__ = ["ActionDescribeProfile", "ActionExportData", "ActionForgetMe", "Actio
 
 logger = logging.getLogger(__name__)
 #: Background erasures still running (kept so they are not garbage-collected).
-_PENDING: set[asyncio.Task[int]] = set()
+_PENDING: set[Future[int]] = set()
 
 
 def describe(snapshot: ProfileSnapshot, titles: dict[str, str], currency: str) -> list[str]:
@@ -81,9 +81,7 @@ class ActionForgetMe(ShopAction):
         logger.info("forgot a customer: %s", report)
         conversations = self.services.conversations
         if conversations is not None:
-            task = asyncio.get_running_loop().create_task(
-                conversations.erase_after_turn(tracker.sender_id, self.name(), started)
-            )
+            task = self.later(conversations.erase_after_turn(tracker.sender_id, self.name(), started))
             _PENDING.add(task)
             task.add_done_callback(_PENDING.discard)
         dispatcher.utter_message(text=texts.FORGOTTEN)

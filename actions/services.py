@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from dataclasses import dataclass
 
 from retrieval.catalog import Catalog
@@ -27,6 +28,8 @@ from store.pseudonyms import Pseudonymiser
 __all__ = ["Services", "default_services", "retriever"]
 
 logger = logging.getLogger(__name__)
+#: Actions run in worker threads: the first ones to arrive together build the services once.
+_BUILDING = threading.RLock()
 
 
 @dataclass
@@ -61,7 +64,6 @@ def _catalog(config: RetrievalSettings) -> Catalog:
     return report.catalog
 
 
-@functools.cache
 def retriever() -> Retriever:
     """The catalog retriever (catalog + saved index + encoder), loaded once.
 
@@ -69,6 +71,12 @@ def retriever() -> Retriever:
         CatalogError, IndexNotBuiltError, IndexMismatchError: when the catalog
             or its index is missing or out of date (``make index`` fixes it).
     """
+    with _BUILDING:
+        return _retriever()
+
+
+@functools.cache
+def _retriever() -> Retriever:
     config = RetrievalSettings.from_env()
     config.limit_serving_threads()
     catalog = _catalog(config)
@@ -79,9 +87,14 @@ def retriever() -> Retriever:
     return loaded
 
 
-@functools.cache
 def default_services() -> Services:
     """The services built from the environment, once per process."""
+    with _BUILDING:
+        return _default_services()
+
+
+@functools.cache
+def _default_services() -> Services:
     retriever_ = retriever()
     store_settings = StoreSettings.from_env()
     engine = make_engine(store_settings.url)

@@ -18,6 +18,7 @@ and fused → MMR → top k.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -169,6 +170,7 @@ class Retriever:
         self.filter_table = FilterTable(catalog)
         self._query_cache: OrderedDict[str, Vectors] = OrderedDict()
         self._query_cache_size = query_cache_size
+        self._query_cache_lock = threading.Lock()  # actions search from worker threads
 
     @classmethod
     def load(cls, catalog: Catalog, encoder: Encoder, index_dir: str | Path) -> Retriever:
@@ -194,15 +196,17 @@ class Retriever:
     def embed_query(self, text: str) -> Vectors:
         """The query's vector ``(d,)``, from the cache when it was asked before."""
         key = " ".join(text.split()).casefold()
-        vector = self._query_cache.get(key)
-        if vector is None:
-            vector = self.encoder.encode([key])[0]
-            self._query_cache[key] = vector
+        with self._query_cache_lock:
+            vector = self._query_cache.get(key)
+            if vector is not None:
+                self._query_cache.move_to_end(key)
+                return vector
+        embedded: Vectors = self.encoder.encode([key])[0]  # outside the lock: two customers embed at once
+        with self._query_cache_lock:
+            self._query_cache[key] = embedded
             if len(self._query_cache) > self._query_cache_size:
                 self._query_cache.popitem(last=False)
-        else:
-            self._query_cache.move_to_end(key)
-        return vector
+        return embedded
 
     def search(
         self,

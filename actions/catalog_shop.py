@@ -155,8 +155,7 @@ class CatalogShop:
         words are read as the catalog words they misspell first. An encoder without that threshold (the
         hashing one of the tests) cannot tell near from far: then only named categories scope a need.
         """
-        kept = [w for w in re.findall(r"[\w'&-]+", text.lower()) if w not in _NO_KIND]
-        words = self.vocabulary.spelled(" ".join(kept)).lower()
+        words = self._telling_words(text)
         if not re.search(r"[^\W\d_]{3,}", words):
             return ()
         retriever = self.recommender.retriever
@@ -166,7 +165,7 @@ class CatalogShop:
         allowed = self._table.mask(Filters())
         found = retriever.candidates(retriever.embed_query(words), words, allowed, SCOPE_VOTERS)
         best = float(found.semantic.max()) if found.positions else 0.0
-        shared = any(len(w) >= 3 and w not in _NOT_TELLING and self.vocabulary.uses(w) for w in words.split())
+        shared = self._shares_a_word(words)
         if best < threshold and not (shared and best >= SCOPE_SHARED_WORD * threshold):
             return ()
         votes: dict[str, float] = defaultdict(float)
@@ -176,6 +175,30 @@ class CatalogShop:
         likeliest = sorted(votes.items(), key=lambda cv: -cv[1])[:SCOPE_MAX]
         # votes spread thin ("something to keep a 3 year old busy on a flight"): the likeliest few together
         return tuple(c for c, v in likeliest if v / total >= SCOPE_SHARE) or tuple(c for c, _ in likeliest)
+
+    def _telling_words(self, text: str) -> str:
+        """The words that may say what is wanted, misspellings read as the catalog words they misspell."""
+        kept = [w for w in re.findall(r"[\w'&-]+", text.lower()) if w not in _NO_KIND]
+        return self.vocabulary.spelled(" ".join(kept)).lower()
+
+    def _shares_a_word(self, words: str) -> bool:
+        return any(len(w) >= 3 and w not in _NOT_TELLING and self.vocabulary.uses(w) for w in words.split())
+
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
+        """What a search box would show for words that name no kind ("make my room smell nice").
+
+        The best matches of the words within the need's budget and exclusions — only when a word of
+        the message is one the catalog uses, so that "asdfgh" or "a spaceship" in a furniture shop
+        still get the starter list or the categories.
+        """
+        words = self._telling_words(text)
+        if not self._shares_a_word(words):
+            return []
+        limits = Need(budget_min=need.budget_min, budget_max=need.budget_max, exclusions=need.exclusions, text=words)
+        result = self.recommender.recommend(self._needs(limits), self.preferences((), ()), k=k,
+                                            exclude_ids=list(exclude), filters=self.filters(limits, exclude),
+                                            relax=False)
+        return result.items
 
     def product(self, item_id: str) -> Product | None:
         """The product with this id, or ``None``."""

@@ -45,6 +45,8 @@ MAX_REPHRASES = 2
 MAX_LISTS = 12
 #: Attributes a customer may wish for or rule out.
 ATTRIBUTES: tuple[str, ...] = ("colour", "material", "style", "brand", "use")
+#: All the wished and ruled-out details of a need together, relaxed when no one of them alone is enough.
+DETAILS = "details"
 #: Questions about a need whose scope is known: which of its kinds, the budget, the attributes.
 _DETAIL_QUESTIONS: tuple[str, ...] = ("kind", "budget", *ATTRIBUTES)
 #: "Cheaper" looks this far below the reference price first.
@@ -102,6 +104,8 @@ class Need:
             return dataclasses.replace(self, exclusions=())
         if constraint == "scope":
             return dataclasses.replace(self, scope=(), scope_words="")
+        if constraint == DETAILS:
+            return dataclasses.replace(self, wishes={}, avoid=(), exclusions=())
         return dataclasses.replace(self, wishes={k: v for k, v in self.wishes.items() if k != constraint},
                                    avoid=tuple(a for a in self.avoid if a[0] != constraint))
 
@@ -303,6 +307,9 @@ class Shop(Protocol):
     def starter(self, need: Need, k: int, exclude: Sequence[str]) -> list[Scored]:
         """Well-rated items from the biggest categories within the need's limits, for a customer with no kind yet."""
 
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
+        """The best matches of words that name no kind, or nothing when no word is one the catalog uses."""
+
     def surprise(self, need: Need, exclude: Sequence[str], *, k: int, seed: int) -> list[Scored]:
         """Well-rated items away from what the customer already saw."""
 
@@ -451,12 +458,22 @@ def _unknown_kind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         "unknown_kind", lines=(text,), buttons=shop.categories())
 
 
+def _closest(state: State, shop: Shop) -> tuple[State, Reply] | None:
+    """The search box's answer to the need's words when they name no kind we can tell, if the catalog has them."""
+    cards = shop.closest(state.need, state.need.text, ITEMS_PER_TURN, [*state.rejected, *state.seen])
+    if not cards:
+        return None
+    return _listed(state, cards), Reply("cards", intro=texts.CLOSEST, cards=tuple(cards), question=texts.OR_TELL_ME,
+                                        buttons=shop.categories())
+
+
 def _advance(state: State, shop: Shop, *, intro: str = texts.HERE_ARE_SOME) -> tuple[State, Reply]:
     """Ask the next useful question, or show the list."""
     need = state.need
     if not state.lists:
         if not need.scope and "category" not in need.settled:
-            return _ask(state, "category", shop)
+            closest = _closest(state, shop) if need.text else None  # "for my morning chai, under 500"
+            return closest or _ask(state, "category", shop)
         # Questions only for a customer who named just a kind of product, and only while they answer them.
         ask = state.questions > 0 or _only_the_kind(need)
         question = shop.next_question(need, state.questions) if ask else None
@@ -529,6 +546,8 @@ def _constraint_phrase(need: Need, constraint: str, currency: str) -> str:
         return f"with {' or '.join(need.exclusions)}"
     if constraint in need.wishes:
         return f"in other {constraint}s than {need.wishes[constraint]}" if constraint != "use" else "for other uses"
+    if constraint == DETAILS:
+        return "that differ in those details"
     return f"in any {constraint}"
 
 
@@ -551,6 +570,10 @@ def _nothing_fits(state: State, shop: Shop, left_out: Sequence[str], *, lines: S
             freed = shop.count(need.without(constraint), left_out)
             if freed:
                 options.append((freed, constraint))
+    if not options and len(need.wishes) + len(need.avoid) + bool(need.exclusions) > 1:
+        freed = shop.count(need.without(DETAILS), left_out)  # "black leather belt for men": no one detail is enough
+        if freed:
+            options.append((freed, DETAILS))
     text = texts.NOTHING_FITS.format(need=described)
     if not options:
         return dataclasses.replace(state, pending=None), Reply(
@@ -587,6 +610,11 @@ def _on_browse(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     if state.need.scope:
         return _show(state, shop, intro=texts.HERE_ARE_MORE if state.lists else texts.HERE_ARE_SOME,
                      exclude=state.seen)
+    words = move.text or state.need.text
+    if words:
+        closest = _closest(dataclasses.replace(state, need=dataclasses.replace(state.need, text=words)), shop)
+        if closest is not None:
+            return closest
     cards = shop.starter(state.need, ITEMS_PER_TURN, [*state.rejected, *state.seen])
     if not cards:
         return _ask(state, "category", shop)

@@ -60,6 +60,7 @@ WHAT_TO_CHANGE = "Want to change something — the budget, a detail, or the kind
 KEEP_IT = "Okay, I'll keep that as it is. What would you like to change instead?"
 NOT_THESE = "Okay, not those."
 STARTER = "Here are a few popular things to start with:"
+CLOSEST = "I'm not sure which kind of thing you mean, but these come closest:"
 OR_TELL_ME = "Or tell me what you're looking for:"
 DIFFERENT_ANY = "Let's look at other {attribute}s."
 NOTHING_CHEAPER = "I have nothing cheaper than the {title} in {need}."

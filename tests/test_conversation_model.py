@@ -9,7 +9,7 @@ right after a list, after a like or a choice — since it must mean the same thi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,6 +19,7 @@ from actions import texts
 from actions.catalog_shop import CatalogShop, size_number
 from actions.conversation import ITEMS_PER_TURN, MAX_REPHRASES, Move, Need, Reply, State, apply
 from retrieval.catalog import Product
+from retrieval.recommender import Scored
 from tests.actions_support import make_services
 
 SERVICES = make_services()
@@ -625,3 +626,54 @@ def test_a_scope_of_several_kinds_asks_which_kind_first() -> None:
     waived, reply = apply(after, Move("dont_mind"), shop)
     assert reply.kind == "cards" and waived.pending is None and "kind" in waived.need.settled
     assert {c.product.category for c in reply.cards} <= {"Armchairs", "Sofas"}
+
+
+class ClosestShop(SearchingShop):
+    """The shop with the words' nearest items known, as a search box would find them."""
+
+    def __init__(self, meanings: dict[str, tuple[str, ...]], nearest: dict[str, tuple[str, ...]]) -> None:
+        super().__init__(meanings)
+        self.nearest = nearest
+
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
+        ids = [i for i in self.nearest.get(text, ()) if i not in exclude][:k]
+        return [Scored(product(i), 1.0, rank, "a close match for what you described", 0.5)
+                for rank, i in enumerate(ids, start=1)]
+
+
+def test_words_that_name_no_kind_we_can_tell_get_what_a_search_box_shows() -> None:
+    """Below the bar for a scope but with the catalog's own words: the nearest items, and the categories."""
+    lamps = ALL_LAMPS[:3]
+    shop = ClosestShop({}, {"something to read by at night": lamps})
+    after, reply = apply(State(), Move("browse", text="something to read by at night"), shop)
+    assert reply.kind == "cards" and reply.intro == texts.CLOSEST
+    assert tuple(c.product.id for c in reply.cards) == lamps and after.shown == lamps
+    assert reply.buttons == SHOP.categories()  # or a kind, to be sure
+    # said as a need (with a budget), the same instead of "what are you shopping for?"
+    after, reply = apply(State(), Move("state", budget_max=300.0, text="something to read by at night"), shop)
+    assert reply.kind == "cards" and reply.intro == texts.CLOSEST and after.need.budget_max == 300.0
+    # "I don't mind" to the category question searches the words said before
+    asked = State(need=Need(text="something to read by at night"), pending="category")
+    _, reply = apply(asked, Move("dont_mind"), shop)
+    assert reply.intro == texts.CLOSEST
+    # no word the catalog uses: the starter list, as before
+    _, reply = apply(State(), Move("browse", text="a spaceship"), shop)
+    assert reply.intro == texts.STARTER
+
+
+def test_the_catalog_shop_searches_only_words_it_uses() -> None:
+    assert SHOP.closest(Need(), "asdfgh qwerty", 3, ()) == []
+    found = SHOP.closest(Need(budget_max=200.0), "reading lamp for a dark corner", 3, ())
+    assert found and all(s.product.price <= 200 for s in found)
+    assert any(s.product.category == "Lamps" for s in found)
+
+
+def test_when_no_one_detail_is_enough_the_details_together_are_offered() -> None:
+    """Gold rattan sofas: neither "any colour" nor "any material" frees a sofa, both together do."""
+    state = State(need=Need(scope=("Sofas",), scope_words="sofa", settled=("budget", "colour", "material", "style")))
+    after, reply = apply(state, Move("state", wishes={"colour": "gold", "material": "rattan"}), SHOP)
+    assert reply.kind == "offer_relax" and after.pending == "relax:details"
+    assert "that differ in those details" in (reply.question or "")
+    shown, reply = apply(after, Move("yes"), SHOP)
+    assert reply.kind == "cards" and reply.cards and all(c.product.category == "Sofas" for c in reply.cards)
+    assert not shown.need.wishes and shown.need.scope == ("Sofas",)

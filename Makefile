@@ -55,7 +55,7 @@ export SHOPKEEPER_DB_URL  ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST
 export SHOPKEEPER_TRACKER_DB_URL ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/$(RASA_DB_NAME)
 endif
 
-.PHONY: help setup index model run run-production migrate purge test lint bench bench-nlu bench-turns bench-load bench-sim bench-conversations bench-catalogs foreign-catalogs catalog catalog-demo lock lock-rasa clean
+.PHONY: help setup index model run run-production migrate purge test lint bench bench-nlu bench-turns bench-load bench-sim bench-conversations bench-catalogs bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -125,6 +125,9 @@ bench-conversations: index model ## the conversation suites over REST on the dem
 bench-catalogs: index model foreign-catalogs ## query benchmark and exact-target simulator on the three foreign catalogs (about an hour)
 	@$(PY) benchmarks/queries.py
 	@$(PY) benchmarks/simulator.py --catalogs flipkart-sample,dummyjson-products,amazon-2020-sample --protocol exact
+
+bench-scale: setup ## search + rerank latency and build cost at 10,000 items from the demo and foreign catalogs (about 10 minutes)
+	@$(PY) benchmarks/scale.py
 
 foreign-catalogs: setup ## import, index and train the three catalogs in ../shared/catalogs (skipped when up to date)
 	@test -d ../shared/catalogs || { echo "../shared/catalogs is absent (clone with ../shared beside the repo)"; exit 2; }

@@ -44,7 +44,6 @@ def mmr(
     count = min(k, scores.shape[0])
     if count <= 0:
         return []
-    similarity = matrix @ matrix.T
     chosen: list[int] = []
     redundancy = np.full(scores.shape[0], -np.inf)
     available = np.ones(scores.shape[0], dtype=bool)
@@ -55,5 +54,8 @@ def mmr(
         best = int(np.argmax(objective))
         chosen.append(best)
         available[best] = False
-        redundancy = np.maximum(redundancy, similarity[best])
+        # Only the picked items' similarity rows are needed: k matrix-vector products, not the n x n
+        # matrix, whose multithreaded BLAS product took milliseconds on shared cores (docs/BENCHMARKS.md,
+        # "Search at 10,000 items").
+        redundancy = np.maximum(redundancy, matrix @ matrix[best])
     return chosen

@@ -78,13 +78,18 @@ class RetrievalSettings:
         One query at a time gains nothing from a second thread on a small machine and
         loses a lot when the cores are shared: the retrieval benchmark measured the
         single-query encode p95 at 24 ms with one thread and 417 ms with two, and flat
-        search 2–3× slower (docs/BENCHMARKS.md). Index builds keep the defaults.
+        search 2–3× slower (docs/BENCHMARKS.md). numpy's BLAS too: the exact scan of a filtered
+        search multiplies the allowed vectors, and on two shared cores its second thread took the
+        recommendation p95 at 10,000 items from 2.2 to 8.4 ms ("Search at 10,000 items").
+        Index builds keep the defaults.
         """
         import faiss
         import torch
+        from threadpoolctl import threadpool_limits
 
         faiss.omp_set_num_threads(self.query_threads)
         torch.set_num_threads(self.query_threads)
+        threadpool_limits(self.query_threads, user_api="blas")  # stays in force for the process
 
     def make_encoder(self) -> Encoder:
         """Build the configured encoder (the model itself loads on first use)."""

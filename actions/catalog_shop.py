@@ -56,6 +56,10 @@ SCOPE_MAX = 3
 #: A message that shares a word with the catalog ("heels", "football") is close enough at this share of
 #: the encoder's ``related_similarity``: terse titles ("Pampi Shoes") sit far from any sentence.
 SCOPE_SHARED_WORD = 0.75
+#: Words that name no kind get the search's best matches when the best is at least this share of the
+#: encoder's ``related_similarity`` (and a word of theirs is the catalog's); words the NLU placed outside
+#: the shop need ``SCOPE_SHARED_WORD``.
+CLOSEST_SHARE = 0.5
 #: Words a catalog may well use that say nothing of what is wanted.
 _NOT_TELLING = frozenset(("the", "and", "for", "with", "from", "this", "that", "your", "our", "new", "all", "one",
                           "get", "set", "pack", "piece", "size", "best", "good", "great", "nice", "time", "day"))
@@ -184,12 +188,14 @@ class CatalogShop:
     def _shares_a_word(self, words: str) -> bool:
         return any(len(w) >= 3 and w not in _NOT_TELLING and self.vocabulary.uses(w) for w in words.split())
 
-    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str], *,
+                closeness: float = CLOSEST_SHARE) -> list[Scored]:
         """What a search box would show for words that name no kind ("make my room smell nice").
 
         The best matches of the words within the need's budget and exclusions — only when a word of
-        the message is one the catalog uses, so that "asdfgh" or "a spaceship" in a furniture shop
-        still get the starter list or the categories.
+        the message is one the catalog uses and the best match is at least ``closeness`` times the
+        encoder's ``related_similarity``, so that "asdfgh" or "a spaceship" in a furniture shop still
+        get the starter list or the categories.
         """
         words = self._telling_words(text)
         if not self._shares_a_word(words):
@@ -198,6 +204,9 @@ class CatalogShop:
         result = self.recommender.recommend(self._needs(limits), self.preferences((), ()), k=k,
                                             exclude_ids=list(exclude), filters=self.filters(limits, exclude),
                                             relax=False)
+        threshold = getattr(self.recommender.retriever.encoder, "related_similarity", None)
+        if threshold is not None and max((s.semantic for s in result.items), default=0.0) < closeness * threshold:
+            return []
         return result.items
 
     def product(self, item_id: str) -> Product | None:

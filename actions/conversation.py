@@ -45,6 +45,9 @@ MAX_REPHRASES = 2
 MAX_LISTS = 12
 #: Attributes a customer may wish for or rule out.
 ATTRIBUTES: tuple[str, ...] = ("colour", "material", "style", "brand", "use")
+#: How close the best match must be (a share of the encoder's related similarity) to answer words the NLU
+#: placed outside the shop with items.
+_STRICT_CLOSENESS = 0.75
 #: All the wished and ruled-out details of a need together, relaxed when no one of them alone is enough.
 DETAILS = "details"
 #: Questions about a need whose scope is known: which of its kinds, the budget, the attributes.
@@ -307,8 +310,9 @@ class Shop(Protocol):
     def starter(self, need: Need, k: int, exclude: Sequence[str]) -> list[Scored]:
         """Well-rated items from the biggest categories within the need's limits, for a customer with no kind yet."""
 
-    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
-        """The best matches of words that name no kind, or nothing when no word is one the catalog uses."""
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str], *,
+                closeness: float = ...) -> list[Scored]:
+        """The best matches of words that name no kind, or nothing when none is close or the catalog's."""
 
     def surprise(self, need: Need, exclude: Sequence[str], *, k: int, seed: int) -> list[Scored]:
         """Well-rated items away from what the customer already saw."""
@@ -458,9 +462,9 @@ def _unknown_kind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         "unknown_kind", lines=(text,), buttons=shop.categories())
 
 
-def _closest(state: State, shop: Shop) -> tuple[State, Reply] | None:
+def _closest(state: State, shop: Shop, **closeness: float) -> tuple[State, Reply] | None:
     """The search box's answer to the need's words when they name no kind we can tell, if the catalog has them."""
-    cards = shop.closest(state.need, state.need.text, ITEMS_PER_TURN, [*state.rejected, *state.seen])
+    cards = shop.closest(state.need, state.need.text, ITEMS_PER_TURN, [*state.rejected, *state.seen], **closeness)
     if not cards:
         return None
     return _listed(state, cards), Reply("cards", intro=texts.CLOSEST, cards=tuple(cards), question=texts.OR_TELL_ME,
@@ -868,6 +872,9 @@ def _on_unclear(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         searched = _searched(move, shop, move.text)  # words the NLU could not place that name something we sell
         if searched is not None:
             return _on_state(state, searched, shop)
+        closest = _closest(_with_need(state, dataclasses.replace(state.need, text=move.text)), shop)  # "sunnies"
+        if closest is not None:
+            return closest
     if state.unclear < MAX_REPHRASES:
         options = [o for o in move.options if o in texts.REPHRASE_OPTIONS][:3]
         if "human_handoff" not in options:
@@ -889,6 +896,11 @@ def _on_out_of_scope(state: State, move: Move, shop: Shop) -> tuple[State, Reply
     searched = _searched(move, shop, move.text)
     if searched is not None:
         return _on_state(dataclasses.replace(state, pending=None), searched, shop)
+    if move.text and not state.need.scope and state.pending is None:  # "bed under 2000", read as small talk
+        closest = _closest(_with_need(state, dataclasses.replace(state.need, text=move.text)), shop,
+                           closeness=_STRICT_CLOSENESS)
+        if closest is not None:
+            return closest
     return state, Reply("out_of_scope", lines=(texts.OUT_OF_SCOPE,), buttons=shop.categories()[:6])
 
 

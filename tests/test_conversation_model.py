@@ -634,8 +634,11 @@ class ClosestShop(SearchingShop):
     def __init__(self, meanings: dict[str, tuple[str, ...]], nearest: dict[str, tuple[str, ...]]) -> None:
         super().__init__(meanings)
         self.nearest = nearest
+        self.closeness: list[float] = []
 
-    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str], *, closeness: float = 0.5
+                ) -> list[Scored]:
+        self.closeness.append(closeness)
         ids = [i for i in self.nearest.get(text, ()) if i not in exclude][:k]
         return [Scored(product(i), 1.0, rank, "a close match for what you described", 0.5)
                 for rank, i in enumerate(ids, start=1)]
@@ -659,6 +662,16 @@ def test_words_that_name_no_kind_we_can_tell_get_what_a_search_box_shows() -> No
     # no word the catalog uses: the starter list, as before
     _, reply = apply(State(), Move("browse", text="a spaceship"), shop)
     assert reply.intro == texts.STARTER
+    # a message the NLU could not place ("sunnies"), or placed outside the shop, is searched too
+    shop = ClosestShop({}, {"sunnies": lamps, "bed under 2000": lamps})
+    _, reply = apply(State(), Move("unclear", text="sunnies"), shop)
+    assert reply.intro == texts.CLOSEST and shop.closeness[-1] == 0.5
+    after, reply = apply(State(), Move("out_of_scope", text="bed under 2000"), shop)
+    assert reply.intro == texts.CLOSEST and shop.closeness[-1] > 0.5  # a stricter bar for small talk
+    _, reply = apply(State(), Move("out_of_scope", text="how is the weather"), shop)
+    assert reply.kind == "out_of_scope"
+    _, reply = apply(State(), Move("unclear", text="asdfgh"), shop)
+    assert reply.kind == "rephrase"
 
 
 def test_the_catalog_shop_searches_only_words_it_uses() -> None:

@@ -121,10 +121,11 @@ def one_shot(retriever: Retriever, queries: Sequence[Query]) -> tuple[dict[str, 
 
 
 def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str, str]
-             ) -> tuple[Tally, dict[str, Tally], int, list[str], float]:
+             ) -> tuple[Tally, dict[str, Tally], list[str], list[str], float]:
     """Every query as the opening of a conversation over REST; the first cards shown are scored."""
     overall, by_style = Tally(), defaultdict(Tally)
-    not_carried, misses, turns = 0, [], 0
+    not_carried: list[str] = []
+    misses, turns = [], 0
     with tempfile.TemporaryDirectory(prefix=f"queries-{run.name}-") as work, servers(run, Path(work)) as rasa_url:
         send = rest_sender(rasa_url)
         for number, query in enumerate(queries, start=1):
@@ -140,7 +141,7 @@ def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str,
                     break
                 text = WAIVE
             if any(NOT_CARRIED in s.lower() for s in said):
-                not_carried += 1
+                not_carried.append(f"{query.text!r} ({query.style})")
             shown = [categories.get(str(c["id"]), str(c.get("category"))) for c in cards]
             hit, precision = scores(shown, query.accept)
             overall.add(hit, precision)
@@ -197,11 +198,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             categories = {p.id: p.category for p in catalog}
             said, talk, not_carried, misses, turns = dialogue(run, queries, categories)
-            row += [" / ".join(said.cells()), not_carried, f"{turns:.2f}"]
+            row += [" / ".join(said.cells()), len(not_carried), f"{turns:.2f}"]
             listing = Table(f"{name}: dialogue misses ({len(misses)})", ["query (style) → categories shown"])
             for line in misses[:args.misses]:
                 listing.add(line)
             styles[f"{name}-misses"] = listing
+            if not_carried:
+                answered = Table(f"{name}: \"we don't carry\" answers ({len(not_carried)})", ["query (style)"])
+                for line in not_carried:
+                    answered.add(line)
+                styles[f"{name}-not-carried"] = answered
         for style in sorted(by_style["hybrid"]):
             cells = [" / ".join(by_style[m][style].cells()) for m in MODES]
             if talk:

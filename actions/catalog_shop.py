@@ -16,6 +16,7 @@ import numpy as np
 
 from actions import texts
 from actions.conversation import ITEMS_PER_TURN, Need
+from actions.parsing import without_budget
 from retrieval.catalog import Product
 from retrieval.explain import format_price
 from retrieval.filters import Filters
@@ -57,8 +58,7 @@ SCOPE_MAX = 3
 #: the encoder's ``related_similarity``: terse titles ("Pampi Shoes") sit far from any sentence.
 SCOPE_SHARED_WORD = 0.75
 #: Words that name no kind get the search's best matches when the best is at least this share of the
-#: encoder's ``related_similarity`` (and a word of theirs is the catalog's); words the NLU placed outside
-#: the shop need ``SCOPE_SHARED_WORD``.
+#: encoder's ``related_similarity`` (and a word of theirs is the catalog's).
 CLOSEST_SHARE = 0.5
 #: Words a catalog may well use that say nothing of what is wanted.
 _NOT_TELLING = frozenset(("the", "and", "for", "with", "from", "this", "that", "your", "our", "new", "all", "one",
@@ -182,18 +182,17 @@ class CatalogShop:
 
     def _telling_words(self, text: str) -> str:
         """The words that may say what is wanted, misspellings read as the catalog words they misspell."""
-        kept = [w for w in re.findall(r"[\w'&-]+", text.lower()) if w not in _NO_KIND]
+        kept = [w for w in re.findall(r"[\w'&-]+", without_budget(text).lower()) if w not in _NO_KIND]
         return self.vocabulary.spelled(" ".join(kept)).lower()
 
     def _shares_a_word(self, words: str) -> bool:
         return any(len(w) >= 3 and w not in _NOT_TELLING and self.vocabulary.uses(w) for w in words.split())
 
-    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str], *,
-                closeness: float = CLOSEST_SHARE) -> list[Scored]:
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
         """What a search box would show for words that name no kind ("make my room smell nice").
 
         The best matches of the words within the need's budget and exclusions — only when a word of
-        the message is one the catalog uses and the best match is at least ``closeness`` times the
+        the message is one the catalog uses and the best match is at least ``CLOSEST_SHARE`` of the
         encoder's ``related_similarity``, so that "asdfgh" or "a spaceship" in a furniture shop still
         get the starter list or the categories.
         """
@@ -205,7 +204,7 @@ class CatalogShop:
                                             exclude_ids=list(exclude), filters=self.filters(limits, exclude),
                                             relax=False)
         threshold = getattr(self.recommender.retriever.encoder, "related_similarity", None)
-        if threshold is not None and max((s.semantic for s in result.items), default=0.0) < closeness * threshold:
+        if threshold is not None and max((s.semantic for s in result.items), default=0.0) < CLOSEST_SHARE * threshold:
             return []
         return result.items
 

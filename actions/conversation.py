@@ -45,9 +45,6 @@ MAX_REPHRASES = 2
 MAX_LISTS = 12
 #: Attributes a customer may wish for or rule out.
 ATTRIBUTES: tuple[str, ...] = ("colour", "material", "style", "brand", "use")
-#: How close the best match must be (a share of the encoder's related similarity) to answer words the NLU
-#: placed outside the shop with items.
-_STRICT_CLOSENESS = 0.75
 #: All the wished and ruled-out details of a need together, relaxed when no one of them alone is enough.
 DETAILS = "details"
 #: Questions about a need whose scope is known: which of its kinds, the budget, the attributes.
@@ -310,8 +307,7 @@ class Shop(Protocol):
     def starter(self, need: Need, k: int, exclude: Sequence[str]) -> list[Scored]:
         """Well-rated items from the biggest categories within the need's limits, for a customer with no kind yet."""
 
-    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str], *,
-                closeness: float = ...) -> list[Scored]:
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
         """The best matches of words that name no kind, or nothing when none is close or the catalog's."""
 
     def surprise(self, need: Need, exclude: Sequence[str], *, k: int, seed: int) -> list[Scored]:
@@ -427,7 +423,9 @@ def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     if move.scope_words and not move.scope:
         searched = _searched(move, shop, move.text or move.scope_words)
         if searched is None:
-            return _unknown_kind(state, move, shop)  # "we don't carry" only when nothing is close
+            # "bed under 2000" where the beds are "Furniture": the closest items, if the catalog has the words;
+            # "we don't carry" only when nothing is close
+            return _closest_kind(state, move, shop) or _unknown_kind(state, move, shop)
         move = searched
     if move.unmatched and state.pending in ("budget", *ATTRIBUTES) and not move.states_something:
         return _unusable_answer(state, move, shop)
@@ -455,6 +453,13 @@ def _unusable_answer(state: State, move: Move, shop: Shop) -> tuple[State, Reply
     return state, Reply("question", lines=(text,), buttons=buttons)
 
 
+def _closest_kind(state: State, move: Move, shop: Shop) -> tuple[State, Reply] | None:
+    """The need as stated (budget, wishes) with the closest items to the words of a kind we could not place."""
+    words = move.text or move.scope_words
+    need = _merge(state.need, dataclasses.replace(move, scope_words="", text=words), shop)
+    return _closest(_with_need(dataclasses.replace(state, pending=None), need), shop)
+
+
 def _unknown_kind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     names = ", ".join(title for title, _ in shop.categories()[:8])
     text = texts.UNKNOWN_CATEGORY.format(value=move.scope_words[:60], options=names)
@@ -462,9 +467,9 @@ def _unknown_kind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         "unknown_kind", lines=(text,), buttons=shop.categories())
 
 
-def _closest(state: State, shop: Shop, **closeness: float) -> tuple[State, Reply] | None:
+def _closest(state: State, shop: Shop) -> tuple[State, Reply] | None:
     """The search box's answer to the need's words when they name no kind we can tell, if the catalog has them."""
-    cards = shop.closest(state.need, state.need.text, ITEMS_PER_TURN, [*state.rejected, *state.seen], **closeness)
+    cards = shop.closest(state.need, state.need.text, ITEMS_PER_TURN, [*state.rejected, *state.seen])
     if not cards:
         return None
     return _listed(state, cards), Reply("cards", intro=texts.CLOSEST, cards=tuple(cards), question=texts.OR_TELL_ME,
@@ -897,8 +902,7 @@ def _on_out_of_scope(state: State, move: Move, shop: Shop) -> tuple[State, Reply
     if searched is not None:
         return _on_state(dataclasses.replace(state, pending=None), searched, shop)
     if move.text and not state.need.scope and state.pending is None:  # "bed under 2000", read as small talk
-        closest = _closest(_with_need(state, dataclasses.replace(state.need, text=move.text)), shop,
-                           closeness=_STRICT_CLOSENESS)
+        closest = _closest(_with_need(state, dataclasses.replace(state.need, text=move.text)), shop)
         if closest is not None:
             return closest
     return state, Reply("out_of_scope", lines=(texts.OUT_OF_SCOPE,), buttons=shop.categories()[:6])

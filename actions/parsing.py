@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Budget", "parse_budget", "parse_ordinal", "parse_ordinals", "resolve_item_reference"]
+__all__ = ["Budget", "parse_budget", "parse_ordinal", "parse_ordinals", "resolve_item_reference", "without_budget"]
 
 Relative = Literal["cheap", "mid", "premium"]
 
@@ -120,6 +120,30 @@ def _numbers(text: str) -> list[float]:
         if spoken:
             found.append((match.start(), spoken))
     return [value for _, value in sorted(found)]
+
+
+_CURRENCY = r"[$₹£€]"
+_AMOUNT = rf"{_CURRENCY}?\s*{_NUMBER_TOKEN}"
+_BUDGET_SPAN = re.compile(
+    rf"(?:(?:\b(?:{_MAX_WORDS}|{_MIN_WORDS}|{_AROUND_WORDS}|between)\s*{_CURRENCY}?|{_CURRENCY})\s*{_NUMBER_TOKEN}"
+    rf"|\b{_NUMBER_TOKEN}\s*(?:{'|'.join(sorted(_MONEY_SUFFIXES - {'k', 'ish'}))})\b)"
+    rf"(?:\s*(?:-|to|and)\s*{_AMOUNT})?(?:\s*(?:{'|'.join(sorted(_MONEY_SUFFIXES))})\b)?",
+    re.IGNORECASE,
+)
+
+
+def without_budget(text: str) -> str:
+    """The text with its money amounts taken out, for searching by what it describes.
+
+    Only amounts said as money go ("under 2000", "$40", "500 bucks", "between 4 and 9"); model numbers
+    and sizes stay ("iphone 13 pro", "size 9").
+
+    >>> without_budget("bed under 2000"), without_budget("iphone 13 pro under $900"), without_budget("car under 30k")
+    ('bed', 'iphone 13 pro', 'car')
+    >>> without_budget("lego between 20 and 40 dollars for a 7 year old")
+    'lego for a 7 year old'
+    """
+    return " ".join(_BUDGET_SPAN.sub(" ", text).split())
 
 
 def parse_budget(text: str) -> Budget | None:

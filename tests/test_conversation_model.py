@@ -634,11 +634,10 @@ class ClosestShop(SearchingShop):
     def __init__(self, meanings: dict[str, tuple[str, ...]], nearest: dict[str, tuple[str, ...]]) -> None:
         super().__init__(meanings)
         self.nearest = nearest
-        self.closeness: list[float] = []
+        self.asked: list[str] = []
 
-    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str], *, closeness: float = 0.5
-                ) -> list[Scored]:
-        self.closeness.append(closeness)
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
+        self.asked.append(text)
         ids = [i for i in self.nearest.get(text, ()) if i not in exclude][:k]
         return [Scored(product(i), 1.0, rank, "a close match for what you described", 0.5)
                 for rank, i in enumerate(ids, start=1)]
@@ -665,9 +664,12 @@ def test_words_that_name_no_kind_we_can_tell_get_what_a_search_box_shows() -> No
     # a message the NLU could not place ("sunnies"), or placed outside the shop, is searched too
     shop = ClosestShop({}, {"sunnies": lamps, "bed under 2000": lamps})
     _, reply = apply(State(), Move("unclear", text="sunnies"), shop)
-    assert reply.intro == texts.CLOSEST and shop.closeness[-1] == 0.5
+    assert reply.intro == texts.CLOSEST and shop.asked[-1] == "sunnies"
     after, reply = apply(State(), Move("out_of_scope", text="bed under 2000"), shop)
-    assert reply.intro == texts.CLOSEST and shop.closeness[-1] > 0.5  # a stricter bar for small talk
+    assert reply.intro == texts.CLOSEST
+    # a kind the vocabulary does not know, with a budget: the closest within it, not "we don't carry"
+    after, reply = apply(State(), Move("state", scope_words="bed", budget_max=2000.0, text="bed under 2000"), shop)
+    assert reply.intro == texts.CLOSEST and after.need.budget_max == 2000.0 and after.need.text == "bed under 2000"
     _, reply = apply(State(), Move("out_of_scope", text="how is the weather"), shop)
     assert reply.kind == "out_of_scope"
     _, reply = apply(State(), Move("unclear", text="asdfgh"), shop)

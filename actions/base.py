@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from typing import Any
 
@@ -23,6 +25,18 @@ logger = logging.getLogger(__name__)
 Events = list[dict[str, Any]]
 #: The action server's event loop, seen from the worker thread an action runs in.
 _SERVER_LOOP: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("server_loop", default=None)
+
+
+def _limit_worker_threads() -> None:
+    """Each worker thread gets the serving thread limits: FAISS's OpenMP setting is per thread."""
+    from retrieval.settings import RetrievalSettings
+
+    RetrievalSettings.from_env().limit_serving_threads()
+
+
+#: The threads actions run in (as many as asyncio.to_thread would use).
+_WORKERS = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="action",
+                              initializer=_limit_worker_threads)
 
 
 class ShopAction(Action, ABC):
@@ -56,9 +70,12 @@ class ShopAction(Action, ABC):
         The model, FAISS and the database block; off the event loop, one customer's slow
         database call (or retry pause) does not hold up another customer's turn.
         """
-        _SERVER_LOOP.set(asyncio.get_running_loop())  # to_thread copies the context into the worker
+        loop = asyncio.get_running_loop()
+        _SERVER_LOOP.set(loop)
+        context = contextvars.copy_context()  # the worker sees the loop, for later()
         try:
-            return await asyncio.to_thread(self.act, dispatcher, tracker, domain)
+            events: Events = await loop.run_in_executor(_WORKERS, context.run, self.act, dispatcher, tracker, domain)
+            return events
         except Exception:
             logger.exception("%s failed for sender %s", self.name(), tracker.sender_id)
             dispatcher.utter_message(text=texts.SOMETHING_WENT_WRONG)

@@ -57,8 +57,10 @@ SCOPE_MAX = 3
 #: A message that shares a word with the catalog ("heels", "football") is close enough at this share of
 #: the encoder's ``related_similarity``: terse titles ("Pampi Shoes") sit far from any sentence.
 SCOPE_SHARED_WORD = 0.75
-#: Words that name no kind get the search's best matches when the best is at least this share of the
-#: encoder's ``related_similarity`` (and a word of theirs is the catalog's).
+#: Words that name no kind (a request, or a message the NLU could not place — never one it took for small
+#: talk) get the search's best matches when a word of theirs, as typed, is the catalog's and the best is at
+#: least this share of the encoder's ``related_similarity``: below the bar of a scope, since the answer
+#: says it is unsure and offers the categories.
 CLOSEST_SHARE = 0.5
 #: Words a catalog may well use that say nothing of what is wanted.
 _NOT_TELLING = frozenset(("the", "and", "for", "with", "from", "this", "that", "your", "our", "new", "all", "one",
@@ -182,8 +184,12 @@ class CatalogShop:
 
     def _telling_words(self, text: str) -> str:
         """The words that may say what is wanted, misspellings read as the catalog words they misspell."""
-        kept = [w for w in re.findall(r"[\w'&-]+", without_budget(text).lower()) if w not in _NO_KIND]
-        return self.vocabulary.spelled(" ".join(kept)).lower()
+        return self.vocabulary.spelled(self._own_words(text)).lower()
+
+    @staticmethod
+    def _own_words(text: str) -> str:
+        """The words that may say what is wanted, as typed, without the budget."""
+        return " ".join(w for w in re.findall(r"[\w'&-]+", without_budget(text).lower()) if w not in _NO_KIND)
 
     def _shares_a_word(self, words: str) -> bool:
         return any(len(w) >= 3 and w not in _NOT_TELLING and self.vocabulary.uses(w) for w in words.split())
@@ -196,9 +202,9 @@ class CatalogShop:
         encoder's ``related_similarity``, so that "asdfgh" or "a spaceship" in a furniture shop still
         get the starter list or the categories.
         """
-        words = self._telling_words(text)
-        if not self._shares_a_word(words):
+        if not self._shares_a_word(self._own_words(text)):  # as typed: "tell me a joke" is not "teal joke"
             return []
+        words = self._telling_words(text)
         limits = Need(budget_min=need.budget_min, budget_max=need.budget_max, exclusions=need.exclusions, text=words)
         result = self.recommender.recommend(self._needs(limits), self.preferences((), ()), k=k,
                                             exclude_ids=list(exclude), filters=self.filters(limits, exclude),

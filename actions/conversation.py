@@ -381,10 +381,11 @@ def _merge(need: Need, move: Move, shop: Shop) -> Need:
     """The need corrected by what the move states (a new scope starts a new need)."""
     if move.scope and need.scope and not set(move.scope) <= set(need.scope):
         need = Need()  # another kind of product: the old budget, wishes and exclusions do not carry over
+    narrowed = bool(move.scope) and set(move.scope) < set(need.scope)  # "which kind?" answered: "sofas"
     changes: dict[str, Any] = {}
     if move.scope:
         changes.update(scope=move.scope, scope_words=move.scope_words or need.scope_words)
-    if move.text:
+    if move.text and not (narrowed and need.text):  # the words that led to the kinds still describe it
         changes["text"] = move.text
     if move.no_budget:
         changes.update(budget_min=None, budget_max=None, price_cap=None, price_floor=None)
@@ -901,10 +902,6 @@ def _on_out_of_scope(state: State, move: Move, shop: Shop) -> tuple[State, Reply
     searched = _searched(move, shop, move.text)
     if searched is not None:
         return _on_state(dataclasses.replace(state, pending=None), searched, shop)
-    if move.text and not state.need.scope and state.pending is None:  # "bed under 2000", read as small talk
-        closest = _closest(_with_need(state, dataclasses.replace(state.need, text=move.text)), shop)
-        if closest is not None:
-            return closest
     return state, Reply("out_of_scope", lines=(texts.OUT_OF_SCOPE,), buttons=shop.categories()[:6])
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from actions.conversation import ATTRIBUTES, Move, State
-from actions.parsing import parse_budget, parse_ordinals, resolve_item_reference
+from actions.parsing import parse_budget, parse_ordinals, resolve_item_reference, without_budget
 from retrieval.catalog import Product
 from retrieval.vocabulary import CatalogVocabulary
 
@@ -91,6 +91,16 @@ _POINTS_AT = re.compile(r"\b(it|its|this|that|these|those|them|they|one|ones|fir
 #: Intents that are about the items on screen.
 _ABOUT_THE_LIST = ("critique_cheaper", "critique_pricier", "critique_bigger", "critique_smaller", "critique_different",
                    "like", "dislike", "feedback", "more_like", "compare", "ask_why", "choose_item", "show_more")
+
+
+#: Words that say nothing of what is wanted, for telling "under 50 please" from "a kite".
+_SAYS_NOTHING = frozenset(("please", "pls", "thanks", "only", "just", "max", "budget", "cheap", "cheaper", "something",
+                           "anything", "stuff", "that", "this", "those", "these", "ones", "then", "okay", "fine"))
+
+
+def _says_what(text: str) -> bool:
+    """Whether the words, budget aside, describe something ("a kite for the beach", not "under 50 please")."""
+    return any(len(w) >= 4 and w not in _SAYS_NOTHING for w in re.findall(r"[a-z]+", without_budget(text.lower())))
 
 
 def _text(message: Message) -> str:
@@ -258,7 +268,12 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
         if "budget" in found["drop"]:
             for key in ("budget_min", "budget_max", "relative_budget", "no_budget"):
                 found.pop(key, None)
-    if _intent(message) in _DESCRIBING_INTENTS and (found.get("scope") or not state.need.text):
+    # The customer's words join the query — not a button's payload ('/inform{"category": "Sofas"}'); and words
+    # that name no kind replace the words of a need that named none either ("something cosy for reading",
+    # then "something to keep my drinks cold").
+    fresh = not state.need.scope and not found.get("scope") and _says_what(text)
+    if _intent(message) in _DESCRIBING_INTENTS and not text.startswith("/") \
+            and (found.get("scope") or not state.need.text or fresh):
         found["text"] = text
     return found
 

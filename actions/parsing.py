@@ -124,10 +124,14 @@ def _numbers(text: str) -> list[float]:
 
 _CURRENCY = r"[$₹£€]"
 _AMOUNT = rf"{_CURRENCY}?\s*{_NUMBER_TOKEN}"
+#: What makes a number a measure, an age or a time rather than money ("under 5s", "55 inches", "10am").
+_NOT_MONEY_AFTER = (r"(?![a-z\d]|[.,]\d|\s+(?:inch|inches|in\b|kg|kgs|g\b|cm|mm|m\b|ft|feet|seater|seaters|"
+                    r"pieces?|pcs|pc\b|years?|yrs?|months?|gb|tb|ml|l\b|litres?|liters?|w\b|watts?|mah|hours?|hrs?|"
+                    r"days?|people|players))")
 _BUDGET_SPAN = re.compile(
-    rf"(?:(?:\b(?:{_MAX_WORDS}|{_MIN_WORDS}|{_AROUND_WORDS}|between)\s*{_CURRENCY}?|{_CURRENCY})\s*{_NUMBER_TOKEN}"
-    rf"|\b{_NUMBER_TOKEN}\s*(?:{'|'.join(sorted(_MONEY_SUFFIXES - {'k', 'ish'}))})\b)"
-    rf"(?:\s*(?:-|to|and)\s*{_AMOUNT})?(?:\s*(?:{'|'.join(sorted(_MONEY_SUFFIXES))})\b)?",
+    rf"(?:(?:(?:\b(?:{_MAX_WORDS}|{_MIN_WORDS}|{_AROUND_WORDS}|between)\s*{_CURRENCY}?|{_CURRENCY})\s*{_NUMBER_TOKEN}"
+    rf"(?:\s*(?:-|to|and)\s*{_AMOUNT})?(?:\s*(?:{'|'.join(sorted(_MONEY_SUFFIXES))})\b|{_NOT_MONEY_AFTER}))"
+    rf"|\b{_NUMBER_TOKEN}\s*(?:{'|'.join(sorted(_MONEY_SUFFIXES - {'k', 'ish'}))})\b)",
     re.IGNORECASE,
 )
 
@@ -142,6 +146,8 @@ def without_budget(text: str) -> str:
     ('bed', 'iphone 13 pro', 'car')
     >>> without_budget("lego between 20 and 40 dollars for a 7 year old")
     'lego for a 7 year old'
+    >>> without_budget("toys for under 5s"), without_budget("tv above 55 inches under $400")
+    ('toys for under 5s', 'tv above 55 inches')
     """
     return " ".join(_BUDGET_SPAN.sub(" ", text).split())
 

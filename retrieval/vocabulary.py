@@ -99,7 +99,7 @@ _FAMILY_WORDS: dict[str, dict[str, str]] = {
 #: Family words that mean other things too ("a desk light", "glow in the dark"): taken only beside a word
 #: of colour ("light colours", "something dark-toned") or as the answer to the colour question.
 _AMBIGUOUS_FAMILY_WORDS = frozenset({"dark", "darker", "light", "lighter", "bright", "brighter", "pale"})
-_COLOUR_CUE = re.compile(r"\b(colou?rs?|colou?red|tones?|toned|shades?|hues?)\b", re.IGNORECASE)
+_COLOUR_CUE = r"(?:colou?rs?|colou?red|tones?|toned|hues?|shades of)"
 _TITLE_STOPWORDS = frozenset({
     "for", "with", "and", "the", "set", "pack", "of", "in", "on", "by", "to", "from", "new", "combo", "piece",
     "pcs", "free", "size", "women", "men", "girl", "boy", "kid", "baby", "unisex", "plus", "inch", "cm", "mm",
@@ -368,7 +368,9 @@ class CatalogVocabulary:
             family = spoken.get(word)
             if family is None or family not in self.families.get(attribute, {}):
                 continue
-            if word in _AMBIGUOUS_FAMILY_WORDS and not (answer or _COLOUR_CUE.search(text)):
+            # "light colours", "dark-toned": the word of colour right after it ("a linen shade" is a lampshade)
+            beside = re.search(rf"\b{word}[\s-]+{_COLOUR_CUE}\b", text, re.IGNORECASE)
+            if word in _AMBIGUOUS_FAMILY_WORDS and not (answer or beside):
                 continue
             return family
         return None

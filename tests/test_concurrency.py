@@ -55,3 +55,30 @@ def test_a_stalled_database_call_does_not_hold_up_another_customer() -> None:
     assert fast_cards and slow_cards  # both customers got their lamps
     assert finished["fast"] < finished["slow"]  # the other customer was answered while the stall went on
     assert finished["fast"] - fast_started < STALL_SECONDS
+
+
+def test_actions_run_in_workers_with_the_serving_thread_limits() -> None:
+    """FAISS's OpenMP limit is per thread: each worker an action runs in gets it, not only the first."""
+    import faiss
+
+    from actions.base import Events, ShopAction
+
+    seen: list[tuple[str, int]] = []
+
+    class Probe(ShopAction):
+        def name(self) -> str:
+            return "action_probe"
+
+        def act(self, dispatcher: CollectingDispatcher, tracker: object, domain: dict[str, object]) -> Events:
+            time.sleep(0.2)  # keep this worker busy so the next call needs another one
+            seen.append((threading.current_thread().name, faiss.omp_get_max_threads()))
+            return []
+
+    async def many() -> None:
+        probe = Probe(lambda: make_services())
+        await asyncio.gather(*(probe.run(CollectingDispatcher(), shop_tracker("hi", sender=f"c{i}"), {})
+                               for i in range(3)))
+
+    asyncio.run(many())
+    assert len({name for name, _ in seen}) == 3  # three workers
+    assert all(name.startswith("action") and threads == 1 for name, threads in seen), seen

@@ -618,8 +618,9 @@ def test_a_scope_of_several_kinds_asks_which_kind_first() -> None:
                              ("Sofas", '/inform{"category": "Sofas"}'), (texts.ANY_KIND, "/no_preference"))
     # the answer narrows the need: the budget said on the way is kept, and only a budget/detail question follows
     budgeted = replace(after, need=replace(after.need, budget_max=900.0, settled=(*after.need.settled, "budget")))
-    narrowed, reply = apply(budgeted, Move("state", scope=("Sofas",)), shop)
+    narrowed, reply = apply(budgeted, Move("state", scope=("Sofas",), text="sofas"), shop)
     assert narrowed.need.scope == ("Sofas",) and narrowed.need.budget_max == 900.0
+    assert narrowed.need.text == "somewhere comfy to sit"
     assert narrowed.pending != "kind" and narrowed.questions <= 2
     assert all(c.product.category == "Sofas" and c.product.price <= 900 for c in reply.cards)
     # "any of these": cards from both kinds, and the question is not asked again
@@ -665,8 +666,9 @@ def test_words_that_name_no_kind_we_can_tell_get_what_a_search_box_shows() -> No
     shop = ClosestShop({}, {"sunnies": lamps, "bed under 2000": lamps})
     _, reply = apply(State(), Move("unclear", text="sunnies"), shop)
     assert reply.intro == texts.CLOSEST and shop.asked[-1] == "sunnies"
+    # what the NLU took for small talk keeps its polite redirect, catalog words or not
     after, reply = apply(State(), Move("out_of_scope", text="bed under 2000"), shop)
-    assert reply.intro == texts.CLOSEST
+    assert reply.kind == "out_of_scope" and after == State()
     # a kind the vocabulary does not know, with a budget: the closest within it, not "we don't carry"
     after, reply = apply(State(), Move("state", scope_words="bed", budget_max=2000.0, text="bed under 2000"), shop)
     assert reply.intro == texts.CLOSEST and after.need.budget_max == 2000.0 and after.need.text == "bed under 2000"
@@ -676,11 +678,20 @@ def test_words_that_name_no_kind_we_can_tell_get_what_a_search_box_shows() -> No
     assert reply.kind == "rephrase"
 
 
-def test_the_catalog_shop_searches_only_words_it_uses() -> None:
+def test_the_catalog_shop_searches_only_words_it_uses(monkeypatch: pytest.MonkeyPatch) -> None:
     assert SHOP.closest(Need(), "asdfgh qwerty", 3, ()) == []
     found = SHOP.closest(Need(budget_max=200.0), "reading lamp for a dark corner", 3, ())
     assert found and all(s.product.price <= 200 for s in found)
     assert any(s.product.category == "Lamps" for s in found)
+    # the words as typed must be the catalog's: a correction ("sofaa" → sofa, "joke" → "teal") is no evidence here
+    assert SHOP.vocabulary.spelled("a comfy sofaa") == "a comfy sofa"
+    assert SHOP.closest(Need(), "a comfy sofaa", 3, ()) == []
+    # and the best match must be close, by the encoder's own measure of related
+    encoder = SHOP.recommender.retriever.encoder
+    monkeypatch.setattr(encoder, "related_similarity", 0.0, raising=False)
+    assert SHOP.closest(Need(), "reading lamp for a dark corner", 3, ())
+    monkeypatch.setattr(encoder, "related_similarity", 2.1, raising=False)  # above any cosine
+    assert SHOP.closest(Need(), "reading lamp for a dark corner", 3, ()) == []
 
 
 def test_when_no_one_detail_is_enough_the_details_together_are_offered() -> None:

@@ -129,6 +129,21 @@ def entity(name: str, value: str, role: str | None = None, *, text: str = "") ->
     ("dark grey", "inform", [], State(need=Need(scope=("Sofas",)), pending="colour"), "state",
      {"wishes": {"colour": "grey"}}),  # a value named outright beats its family
     ("a light for my desk", "request_recommendation", [], State(), "state", {"wishes": {}}),
+    ("a bright reading lamp with a linen shade", "request_recommendation", [entity("category", "lamp")], State(),
+     "state", {"wishes": {"material": "linen"}}),  # no colour: "bright" is the lamp's, a shade is a lampshade
+    ("a rug in light colours", "request_recommendation", [entity("category", "rug")], State(), "state",
+     {"wishes": {"colour": "light"}}),
+    # After a list for words that named no kind, new words that name none either are a new search ...
+    ("something to keep my drinks cold", "request_recommendation", [],
+     State(need=Need(text="something cosy for reading at night"), lists=(LAMPS,), seen=LAMPS), "browse",
+     {"text": "something to keep my drinks cold"}),
+    # ... a budget alone is not
+    ("under 50 please", "inform", [entity("budget", "under 50")],
+     State(need=Need(text="something cosy for reading at night"), lists=(LAMPS,), seen=LAMPS), "state",
+     {"text": "", "budget_max": 50.0}),
+    # a button's payload is not the customer's words
+    ('/inform{"category": "Sofas"}', "inform", [entity("category", "Sofas")],
+     State(need=Need(scope=("Armchairs", "Sofas")), pending="kind"), "state", {"scope": ("Sofas",), "text": ""}),
 ])
 def test_move_from(text: str, intent: str, entities: list[dict[str, Any]], state: State, kind: str,
                    fields: dict[str, Any]) -> None:

@@ -423,6 +423,10 @@ def _searched(move: Move, shop: Shop, words: str) -> Move | None:
 def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     if move.scope_words and not move.scope:
         searched = _searched(move, shop, move.text or move.scope_words)
+        if searched is None and move.text and move.scope_words != move.text:
+            # the kind alone, as the NLU tagged it ("couch" in "our living room needs a big comfy couch",
+            # tagged as the demo's "Sofas"), is a sharper query than the whole message
+            searched = _searched(move, shop, move.scope_words)
         if searched is None:
             # "bed under 2000" where the beds are "Furniture": the closest items, if the catalog has the words;
             # "we don't carry" only when nothing is close

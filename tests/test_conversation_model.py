@@ -505,6 +505,11 @@ def test_we_do_not_carry_only_when_the_search_finds_nothing_close() -> None:
     assert all(c.product.price <= 900 for c in reply.cards)
     _, reply = apply(State(), Move("state", scope_words="spaceship"), shop)
     assert reply.kind == "unknown_kind" and "we don't carry" in _said(reply)
+    # the whole message is not close, the kind the NLU tagged in it is
+    shop = SearchingShop({"couch": ("Sofas",)})
+    after, reply = apply(State(), Move("state", scope_words="couch", text="our living room needs a big comfy couch"),
+                         shop)
+    assert after.need.scope == ("Sofas",) and shop.searched == ["our living room needs a big comfy couch", "couch"]
 
 
 def test_out_of_scope_words_that_name_something_we_sell_are_a_request() -> None:

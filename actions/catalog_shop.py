@@ -246,6 +246,18 @@ class CatalogShop:
                     wrong.append(product.id)
         return wrong
 
+    def conflicts(self, attribute: str, value: str, word: str) -> bool:
+        """Whether ruling out ``word`` rules out the wished ``value``: the same word, or values in common.
+
+        "no wood" rules out a "wooden" wish (oak, pine…); "not metal" an "aluminium" one; "not oak" a
+        "wooden" one too, since the wish would then be half broken.
+        """
+        if value.casefold() == word.casefold():
+            return True
+        family = self.vocabulary.family_of(word)
+        ruled = {v.casefold() for v in (family[1] if family and family[0] == attribute else {word})}
+        return bool(ruled & {v.casefold() for v in self.vocabulary.covers(attribute, value)})
+
     def relative_budget(self, need: Need, word: str) -> tuple[float | None, float | None]:
         """The price range "cheap" / "mid" / "premium" means among this need's candidates."""
         loose = Need(scope=need.scope, wishes=need.wishes, exclusions=need.exclusions)

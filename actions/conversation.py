@@ -313,6 +313,9 @@ class Shop(Protocol):
     def surprise(self, need: Need, exclude: Sequence[str], *, k: int, seed: int) -> list[Scored]:
         """Well-rated items away from what the customer already saw."""
 
+    def conflicts(self, attribute: str, value: str, word: str) -> bool:
+        """Whether ruling out ``word`` ("wood", "leather") rules out the wished ``value`` ("wooden", "leather")."""
+
     def relative_budget(self, need: Need, word: str) -> tuple[float | None, float | None]:
         """The price range "cheap" / "mid" / "premium" means for this need's candidates."""
 
@@ -394,11 +397,14 @@ def _merge(need: Need, move: Move, shop: Shop) -> Need:
     elif move.relative_budget:
         low, high = shop.relative_budget(dataclasses.replace(need, **changes), move.relative_budget)
         changes.update(budget_min=low, budget_max=high, price_cap=None, price_floor=None)
-    exclusions = tuple(dict.fromkeys([*need.exclusions, *(e.lower() for e in move.exclusions)]))
-    ruled_out = {e.casefold() for e in exclusions}
-    wishes = {k: v for k, v in {**need.wishes, **move.wishes}.items() if v.casefold() not in ruled_out}
+    # The later word wins: "no wood" drops the wooden wish said before, "leather is fine" the leather exclusion.
+    said = tuple(e.lower() for e in move.exclusions)
+    kept = [e for e in need.exclusions if not any(shop.conflicts(k, v, e) for k, v in move.wishes.items())]
+    exclusions = tuple(dict.fromkeys([*kept, *said]))
+    wishes = {k: v for k, v in need.wishes.items() if k not in move.wishes
+              and not any(shop.conflicts(k, v, e) for e in exclusions)}
+    wishes.update({k: v for k, v in move.wishes.items() if not any(shop.conflicts(k, v, e) for e in said)})
     avoid = tuple(a for a in need.avoid if a[0] not in move.wishes)
-    exclusions = tuple(e for e in exclusions if e.casefold() not in {v.casefold() for v in move.wishes.values()})
     settled = list(need.settled)
     for name in [*move.wishes, *(["budget"] if "budget_max" in changes or "budget_min" in changes else [])]:
         if name not in settled:

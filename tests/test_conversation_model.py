@@ -708,3 +708,18 @@ def test_when_no_one_detail_is_enough_the_details_together_are_offered() -> None
     shown, reply = apply(after, Move("yes"), SHOP)
     assert reply.kind == "cards" and reply.cards and all(c.product.category == "Sofas" for c in reply.cards)
     assert not shown.need.wishes and shown.need.scope == ("Sofas",)
+
+
+def test_the_later_word_wins_between_a_wish_and_a_deal_breaker() -> None:
+    """"A wooden desk", then "no wood": the wish goes (oak and pine with it); "no leather", then "leather is fine"."""
+    wood = {"oak", "walnut", "pine", "bamboo"}
+    desks = State(need=Need(scope=("Desks",), scope_words="desk", wishes={"material": "wooden"},
+                            settled=("budget", "colour", "material", "style")), lists=(), questions=2)
+    after, reply = apply(desks, Move("state", exclusions=("wood",)), SHOP)
+    assert "material" not in after.need.wishes and after.need.exclusions == ("wood",)
+    assert reply.kind == "cards" and reply.cards and not {c.product.material for c in reply.cards} & wood
+    sofas = State(need=Need(scope=("Sofas",), scope_words="sofa", exclusions=("leather",),
+                            settled=("budget", "colour", "material", "style")), questions=2)
+    after, reply = apply(sofas, Move("state", wishes={"material": "leather"}), SHOP)
+    assert after.need.wishes == {"material": "leather"} and after.need.exclusions == ()
+    assert reply.cards and all(c.product.material == "leather" for c in reply.cards)

@@ -37,6 +37,10 @@ KIND_MIN_BITS = 0.8
 ATTRIBUTE_QUESTIONS = ("colour", "material", "style", "use")
 #: Wished values that filter; a wished use ("for a small flat") only ranks, since uses are loosely worded.
 HARD_WISHES = ("colour", "material", "style", "brand")
+#: A wished colour, material, style or brand filters only where the catalog gives it for at least this share
+#: of the need's candidates; below (colours read from a few titles), it ranks the items that have it first,
+#: so that the one black pair of sunglasses described as black does not hide the others.
+HARD_WISH_MIN_KNOWN = 0.5
 #: Category buttons offered, at most.
 MAX_CATEGORY_OPTIONS = 12
 #: Relative budgets resolve to these price quantiles of the candidates.
@@ -125,12 +129,16 @@ class CatalogShop:
         ids = set(exclude)
         if need.size is not None:
             ids.update(self.size_exclusions(need.size[0], need.size[1] == "bigger"))
+        wished = {k: v for k, v in need.wishes.items() if k in HARD_WISHES}
+        if wished:  # a wish filters where the catalog describes it; where it seldom does, it ranks (Needs.preferences)
+            pool = self._table.mask(Filters(categories=frozenset(need.scope), min_price=low, max_price=high))
+            wished = {k: v for k, v in wished.items() if self._table.known_share(k, pool) >= HARD_WISH_MIN_KNOWN}
         return Filters(
             categories=frozenset(need.scope),
             min_price=low,
             max_price=high,
             exclude_terms=need.exclusions,
-            require_attributes={k: self.vocabulary.covers(k, v) for k, v in need.wishes.items() if k in HARD_WISHES},
+            require_attributes={k: self.vocabulary.covers(k, v) for k, v in wished.items()},
             exclude_attributes={k: frozenset(v) for k, v in avoid.items()},
             exclude_ids=frozenset(ids),
         )

@@ -91,6 +91,18 @@ class FilterTable:
         parts = [product.title, *(product.attribute(n) or "" for n in ATTRIBUTE_FIELDS), *product.tags]
         return " ".join(parts)
 
+    def known_share(self, attribute: str, mask: Mask) -> float:
+        """The share of the items in ``mask`` whose ``attribute`` the catalog gives (0 when the mask is empty).
+
+        >>> table = FilterTable(Catalog([Product("a", "A", 1.0, "USD", "Mugs", colour="red"),
+        ...                              Product("b", "B", 1.0, "USD", "Mugs")]))
+        >>> table.known_share("colour", np.ones(2, dtype=bool))
+        0.5
+        """
+        if not mask.any():
+            return 0.0
+        return float((self._attributes[attribute][mask] != "").mean())
+
     def mask(self, filters: Filters) -> Mask:
         """Boolean array, true where the item passes every filter."""
         keep = np.ones(self.size, dtype=bool)

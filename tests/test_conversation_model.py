@@ -723,3 +723,27 @@ def test_the_later_word_wins_between_a_wish_and_a_deal_breaker() -> None:
     after, reply = apply(sofas, Move("state", wishes={"material": "leather"}), SHOP)
     assert after.need.wishes == {"material": "leather"} and after.need.exclusions == ()
     assert reply.cards and all(c.product.material == "leather" for c in reply.cards)
+
+
+def test_a_wish_filters_only_where_the_catalog_describes_it() -> None:
+    """Colours read from a few titles: "black sunglasses" ranks the one described as black first, hides no other."""
+    from retrieval.catalog import Catalog
+    from retrieval.encoder import HashingEncoder
+    from retrieval.recommender import Recommender
+    from retrieval.search import Retriever
+    from retrieval.vocabulary import CatalogVocabulary
+
+    def shop_of(colours: list[str | None]) -> CatalogShop:
+        products = [Product(f"s{i}", f"Aviator sunglasses {i}", 20.0 + i, "USD", "Sunglasses", colour=c)
+                    for i, c in enumerate(colours)]
+        catalog = Catalog(products)
+        return CatalogShop(Recommender(Retriever.build(catalog, HashingEncoder(64))), CatalogVocabulary(catalog))
+
+    need = Need(scope=("Sunglasses",), wishes={"colour": "black"})
+    sparse = shop_of(["black", None, None, None, None, None])
+    assert sparse.count(need, ()) == 6
+    cards = sparse.recommend(need, (), k=3)
+    assert len(cards) == 3 and cards[0].product.colour == "black"
+    described = shop_of(["black", "brown", "black", "red", None, None])
+    assert described.count(need, ()) == 2
+    assert {c.product.colour for c in described.recommend(need, (), k=3)} == {"black"}

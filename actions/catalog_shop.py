@@ -210,9 +210,10 @@ class CatalogShop:
         encoder's ``related_similarity``, so that "asdfgh" or "a spaceship" in a furniture shop still
         get the starter list or the categories.
         """
-        if not self._shares_a_word(self._own_words(text)):  # as typed: "tell me a joke" is not "teal joke"
+        typed = self._own_words(text)
+        if not self._shares_a_word(typed):  # as typed: "tell me a joke" is not "teal joke"
             return []
-        words = self._telling_words(text)
+        words = self.vocabulary.spelled(typed).lower()
         limits = Need(budget_min=need.budget_min, budget_max=need.budget_max, exclusions=need.exclusions, text=words)
         result = self.recommender.recommend(self._needs(limits), self.preferences((), ()), k=k,
                                             exclude_ids=list(exclude), filters=self.filters(limits, exclude),

@@ -384,7 +384,7 @@ def _merge(need: Need, move: Move, shop: Shop) -> Need:
     """The need corrected by what the move states (a new scope starts a new need)."""
     if move.scope and need.scope and not set(move.scope) <= set(need.scope):
         need = Need()  # another kind of product: the old budget, wishes and exclusions do not carry over
-    narrowed = bool(move.scope) and set(move.scope) < set(need.scope)  # "which kind?" answered: "sofas"
+    narrowed = _narrows(move.scope, need.scope)
     changes: dict[str, Any] = {}
     if move.scope:
         changes.update(scope=move.scope, scope_words=move.scope_words or need.scope_words)
@@ -545,11 +545,16 @@ def _listed(state: State, cards: Sequence[Scored]) -> State:
                                seen=tuple(dict.fromkeys([*state.seen, *ids])), pending=None)
 
 
+def _narrows(scope: Sequence[str], before: Sequence[str]) -> bool:
+    """Whether a scope is some of the kinds of the one before it: the "which kind?" question answered."""
+    return bool(scope) and set(scope) < set(before)
+
+
 def _with_need(state: State, need: Need) -> State:
     """The state with a corrected need; another kind of product starts its lists and questions afresh."""
     if need.scope != state.need.scope:
-        narrowed = bool(need.scope) and set(need.scope) < set(state.need.scope)  # "which kind?" answered
-        state = dataclasses.replace(state, lists=(), reasons=(), questions=state.questions if narrowed else 0)
+        questions = state.questions if _narrows(need.scope, state.need.scope) else 0
+        state = dataclasses.replace(state, lists=(), reasons=(), questions=questions)
     return dataclasses.replace(state, need=need)
 
 

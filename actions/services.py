@@ -80,7 +80,7 @@ def _retriever() -> Retriever:
     config = RetrievalSettings.from_env()
     config.limit_serving_threads()
     catalog = _catalog(config)
-    encoder = config.make_encoder()
+    encoder = config.make_query_encoder()
     loaded = Retriever.load(catalog, encoder, config.index_dir)
     logger.info("loaded %d products, a %s index and its lexical index from %s", len(catalog),
                 loaded.index.manifest.kind, config.index_dir)

@@ -107,7 +107,7 @@ def _cmd_index_build(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     settings = _settings(args)
     catalog = _catalog_from(settings, args)
-    encoder = settings.make_encoder()
+    encoder = settings.make_query_encoder()
     retriever = Retriever.load(catalog, encoder, args.index or settings.index_dir)
     filters = Filters(
         categories=frozenset(args.category or ()),

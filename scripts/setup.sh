@@ -3,6 +3,9 @@
 #
 #   .venv       Python >= 3.11: our package (action server, web app, retrieval, tools)
 #   .venv-rasa  Python 3.10:    the Rasa 3.6 server, installed from bot/requirements.lock
+#   build/minilm-onnx  all-MiniLM-L6-v2 exported to ONNX from the packaged weights, which the
+#               NLU featurizer and the action server's query encoder both run (re-exported
+#               only when the weights change: retrieval/onnx_export.py)
 #
 # An environment is re-installed only when the files it is built from change:
 # a hash of them is kept in <venv>/.requirements.sha256.
@@ -10,7 +13,7 @@
 #   node_modules  the widget's browser-side packages (socket.io client), from package-lock.json
 #   chromium    Debian's Chromium for the browser tests (`browser`, used by `make test` only)
 #
-# Usage: scripts/setup.sh [app|rasa|web|browser|all]   (default: all = app, rasa, web)
+# Usage: scripts/setup.sh [app|onnx|rasa|web|browser|all]   (default: all = app, onnx, rasa, web)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +39,12 @@ setup_app() {
     pip_in "$venv" install --quiet -r requirements.lock
     pip_in "$venv" install --quiet --no-deps --no-build-isolation -e .
     echo "$want" > "$venv/.requirements.sha256"
+}
+
+setup_onnx() {
+    .venv/bin/python -m retrieval.onnx_export --check 2>/dev/null && return 0
+    say "Exporting all-MiniLM-L6-v2 to ONNX in build/minilm-onnx (about 15 seconds)"
+    .venv/bin/python -m retrieval.onnx_export || die "the ONNX export failed (see above)"
 }
 
 setup_rasa() {
@@ -103,9 +112,10 @@ setup_browser() {
 
 case "$target" in
     app) setup_app ;;
+    onnx) setup_app; setup_onnx ;;
     rasa) setup_rasa ;;
     web) setup_web ;;
     browser) setup_browser ;;
-    all) setup_app; setup_rasa; setup_web ;;
-    *) die "usage: $0 [app|rasa|web|browser|all]" ;;
+    all) setup_app; setup_onnx; setup_rasa; setup_web ;;
+    *) die "usage: $0 [app|onnx|rasa|web|browser|all]" ;;
 esac

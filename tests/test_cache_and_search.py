@@ -108,15 +108,24 @@ def test_retriever_refuses_an_index_from_another_catalog(small_catalog: Catalog,
         Retriever(small_catalog, other.index, encoder)
 
 
-def test_serving_processes_limit_torch_and_faiss_threads() -> None:
+def test_serving_processes_limit_the_query_encoder_and_faiss_threads() -> None:
     import faiss
     import torch
 
+    from retrieval.encoder import OnnxEncoder
     from retrieval.settings import RetrievalSettings
 
     before = (faiss.omp_get_max_threads(), torch.get_num_threads())
     try:
-        RetrievalSettings.from_env({"SHOPKEEPER_QUERY_THREADS": "1"}).limit_serving_threads()
+        torch.set_num_threads(2)
+        onnx = RetrievalSettings.from_env({"SHOPKEEPER_QUERY_THREADS": "1"})
+        onnx.limit_serving_threads()
+        # ONNX Runtime embeds the queries with its own thread count; torch is not theirs to limit.
+        assert (faiss.omp_get_max_threads(), torch.get_num_threads()) == (1, 2)
+        encoder = onnx.make_query_encoder()
+        assert isinstance(encoder, OnnxEncoder) and encoder.threads == 1
+        faiss.omp_set_num_threads(2)
+        RetrievalSettings.from_env({"SHOPKEEPER_QUERY_ENCODER": "sentence-transformers"}).limit_serving_threads()
         assert (faiss.omp_get_max_threads(), torch.get_num_threads()) == (1, 1)
         assert RetrievalSettings.from_env({}).query_threads == 1
     finally:

@@ -88,6 +88,27 @@ def test_sentence_features_are_the_sentence_transformers_embedding() -> None:
         assert row["sequence"] == [len(row["tokens"]), 384]  # one vector per token, for entities
 
 
+def test_the_featurizer_runs_the_exported_network_on_onnx_runtime() -> None:
+    # The same file as the action server's query encoder; TensorFlow's BERT is never built.
+    out = run_in_rasa("""
+        messages = [Message.build("a lamp")]
+        featurizer.process(tokenizer.process(messages))
+        print(json.dumps([type(featurizer.session).__name__, featurizer.model is None]))
+    """)
+    assert json.loads(out) == ["InferenceSession", True]
+
+
+def test_a_missing_onnx_file_is_named_with_the_fix() -> None:
+    out = run_in_rasa("""
+        config = {**SentenceEmbeddingFeaturizer.get_default_config(), "onnx_model": "/nowhere/model.onnx"}
+        try:
+            SentenceEmbeddingFeaturizer.create(config, None, None, ExecutionContext(None, "sentence"))
+        except FileNotFoundError as exc:
+            print(json.dumps(str(exc)))
+    """)
+    assert "/nowhere/model.onnx" in out and "make setup" in out
+
+
 def test_emoji_next_to_words_are_tokens_and_read_as_their_meaning() -> None:
     out = featurized(["the second 👎🏼", "the second 👍", "hmm👎", "👍👍", "love it ❤️ thanks", "10'000.00 is fine"])
     tokens = [token_texts(row) for row in out]

@@ -37,3 +37,64 @@ def test_rasa_checks_action_answers_with_the_cached_validator() -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     misses, hits = map(int, result.stdout.strip().splitlines()[-1].split())
     assert (misses, hits) == (1, 6)  # the schema is checked and compiled once, then reused
+
+
+CALL_FORMAT = textwrap.dedent(
+    """
+    import json
+    import shopkeeper_rasa_speedups
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.from_yaml('''
+    version: "3.1"
+    intents: [greet, request_recommendation]
+    slots:
+      shop_state: {type: any, mappings: [{type: custom}]}
+    actions: [action_shop]
+    ''')
+    events = [ActionExecuted("action_listen")]
+    for turn in range(5):
+        events += [UserUttered(f"i need a sofa {turn}", {"name": "request_recommendation", "confidence": 0.9}),
+                   ActionExecuted("action_shop"), SlotSet("shop_state", {"turn": turn}),
+                   BotUttered(f"here are sofas {turn}"), ActionExecuted("action_listen")]
+    events += [UserUttered("cheaper", {"name": "request_recommendation", "confidence": 0.8})]
+    tracker = DialogueStateTracker.from_events("alice", events, domain.slots)
+    action = RemoteAction("action_shop", None)
+    ours = action._action_call_format(tracker, domain)
+    rasas = shopkeeper_rasa_speedups._original_action_call_format(action, tracker, domain)
+    print(json.dumps({"ours": ours, "rasas": rasas}, default=str))
+    """
+)
+
+
+def _call_formats(env: dict[str, str] | None = None) -> dict[str, dict[str, object]]:
+    import json
+    import os
+
+    python = RASA.parent / "python"
+    result = subprocess.run([str(python), "-c", CALL_FORMAT], capture_output=True, text=True, timeout=180,
+                            env={**os.environ, **(env or {})})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_action_calls_carry_the_current_turn_not_the_whole_conversation() -> None:
+    formats = _call_formats()
+    ours, rasas = formats["ours"], formats["rasas"]
+    assert isinstance(ours["tracker"], dict) and isinstance(rasas["tracker"], dict)
+    events = ours["tracker"].pop("events")
+    full = rasas["tracker"].pop("events")
+    assert len(full) == 27 and [e["event"] for e in events] == ["user"]  # from the last message on
+    assert events[0]["text"] == "cheaper" and events == full[-1:]
+    # Everything else an action reads is Rasa's own: slots, latest message, sender, domain.
+    assert ours == rasas
+    assert ours["tracker"]["slots"]["shop_state"] == {"turn": 4}
+    assert ours["tracker"]["latest_message"]["text"] == "cheaper"
+
+
+def test_the_whole_conversation_is_sent_when_asked() -> None:
+    formats = _call_formats({"SHOPKEEPER_ACTION_EVENTS": "all"})
+    assert formats["ours"] == formats["rasas"]

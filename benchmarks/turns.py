@@ -48,6 +48,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -63,6 +64,17 @@ REPO = _HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.bare_rasa import (  # noqa: E402
+    LEVELS,
+    comparison_tables,
+    ensure_model,
+    measure_side,
+    moodbot_loop,
+    moodbot_turns,
+    running_bare_rasa,
+    timed,
+)
+from benchmarks.load import customer_loop  # noqa: E402
 from benchmarks.reporting import (  # noqa: E402
     Report,
     Table,
@@ -641,6 +653,7 @@ class Options:
     markdown: Path | None
     quick: bool
     command: str
+    bare_seconds: float = 30.0
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -659,6 +672,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                         help="direct /webhook calls timed per action (default: 40)")
     parser.add_argument("--in-process-calls", type=int, default=100,
                         help="calls timed per in-process measurement (default: 100)")
+    parser.add_argument("--bare-seconds", type=float, default=30.0,
+                        help="seconds per concurrency level beside bare Rasa (default: 30; 0 skips the comparison)")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables as markdown to FILE")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 5 customers, 1 warm-up conversation, 10 calls per part")
@@ -666,12 +681,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     opts = Options(
         customers=args.customers, warmup=args.warmup, seed=args.seed, parse_repeats=max(1, args.parse_repeats),
         webhook_calls=args.webhook_calls, in_process_calls=args.in_process_calls, markdown=args.markdown,
-        quick=args.quick,
+        quick=args.quick, bare_seconds=args.bare_seconds,
         command=" ".join([".venv/bin/python benchmarks/turns.py", *(argv if argv is not None else sys.argv[1:])]),
     )
     if args.quick:
         opts.customers, opts.warmup, opts.parse_repeats = min(opts.customers, 5), min(opts.warmup, 1), 1
         opts.webhook_calls, opts.in_process_calls = min(opts.webhook_calls, 10), min(opts.in_process_calls, 10)
+        opts.bare_seconds = min(opts.bare_seconds, 8.0)
     if opts.customers < 1 or opts.webhook_calls < 1 or opts.in_process_calls < 1:
         parser.error("--customers, --webhook-calls and --in-process-calls must be positive")
     return opts
@@ -767,6 +783,46 @@ def run_stack_part(opts: Options, workdir: Path) -> Measured:
     return Measured(conversations, parse, webhooks, events, body, rasa, turn_actions)
 
 
+#: One long conversation with the shop: requests, answers, refinements, a change of mind, again and again.
+LONG_SCRIPT = ("i need a sofa under 1500", "i don't mind", "show me more", "cheaper", "more like the second",
+               "not leather", "actually, a lamp instead", "i don't mind", "show me more", "thanks")
+
+
+def shop_turns(url: str, sender: str, count: int) -> list[float]:
+    """``count`` turns of one conversation with the shop, each one's seconds."""
+    return [timed(url, sender, LONG_SCRIPT[n % len(LONG_SCRIPT)])[0] for n in range(count)]
+
+
+def compare_with_bare(opts: Options, workdir: Path, by_kind: dict[str, list[Turn]]) -> list[Table]:
+    """Bare Rasa's starter assistant and ours, with the same client, one after the other on this machine.
+
+    Each answers the same load levels (``opts.bare_seconds`` each) and one long conversation; our
+    per-turn-type latencies are the sequential customers' of the main measurement.
+    """
+    model = ensure_model()
+    with running_bare_rasa(workdir / "bare", model) as bare_server:
+        url = bare_server.url
+        moodbot_turns(url, "bare-warmup", 8)
+        bare = measure_side(url, "bare", moodbot_loop, lambda sender, n: moodbot_turns(url, sender, n),
+                            LEVELS, opts.bare_seconds, {"rasa": bare_server.pid})
+    with running_stack(workdir / "versus") as stack:
+        shop_turns(stack.rasa_url, "shop-warmup", 10)
+        def shopper(url: str, name: str, stop: threading.Event, record: Callable[[float, bool], None]) -> None:
+            customer_loop(f"{url}/webhooks/rest/webhook", name, stop, record)  # it posts to the channel itself
+
+        ours = measure_side(stack.rasa_url, "shopkeeper", shopper,
+                            lambda sender, n: shop_turns(stack.rasa_url, sender, n),
+                            LEVELS, opts.bare_seconds, dict(stack.pids))
+    tables = comparison_tables(ours, bare, [(label, [t.ms for t in by_kind[kind]]) for kind, label in TURN_KINDS])
+    tables[1].notes.append(
+        f"Each level: that many customers at once for {opts.bare_seconds:.0f} s after a short warm-up, each waiting "
+        "for the answer before typing again (benchmarks/bare_rasa.py `run_load`); bare Rasa's customers repeat "
+        "\"hi\", \"i'm sad\", \"yes\", \"bye\"; ours ask for a category with a budget, answer \"i don't mind\", "
+        "press 👍 and ask for more (benchmarks/load.py `customer_loop`). Bare Rasa keeps its trackers in memory "
+        "and calls no action server: its defaults from `rasa init`.")
+    return tables
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the stack part, then the in-process part, and print the tables."""
     opts = parse_args(argv)
@@ -785,10 +841,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         measured = run_stack_part(opts, workdir)
         customers = [c.customer for c in measured.conversations]
         in_process = measure_in_process(customers, opts.in_process_calls, workdir)
+        conversations = measured.conversations
+        by_kind = {kind: [t for c in conversations for t in c.turns if t.kind == kind] for kind, _ in TURN_KINDS}
+        versus = compare_with_bare(opts, workdir, by_kind) if opts.bare_seconds > 0 else []
 
-    conversations = measured.conversations
     failures = [c for c in conversations if c.failure]
-    by_kind = {kind: [t for c in conversations for t in c.turns if t.kind == kind] for kind, _ in TURN_KINDS}
     all_turns = [t for turns in by_kind.values() for t in turns]
 
     # -- table: turn latency
@@ -958,6 +1015,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.table(targets)
     report.table(per_turn)
     report.table(components)
+    for table in versus:
+        report.table(table)
     elapsed = seconds_since_start()
     report.line(f"Run: started {started_at}, took {elapsed / 60:.1f} min; load average (1/5/15 min) "
                 f"{load_start} at start, {_load_average()} at end.")

@@ -44,6 +44,8 @@ class Stack:
     work: Path
     #: The Rasa HTTP API token (``--auth-token``), or ``None`` when the API is open.
     token: str | None = None
+    #: Process ids of the servers, by name ("rasa", "actions"), for memory readings.
+    pids: tuple[tuple[str, int], ...] = ()
 
     def api(self, path: str) -> str:
         """The URL of a Rasa HTTP API path, with the token when there is one."""
@@ -147,7 +149,8 @@ def running_stack(work: Path, *, extra_env: dict[str, str] | None = None,
         _wait_until(lambda: get(f"{action_url}/health")[0] == 200, "action server", actions, action_log)
         status = with_token(f"{rasa_url}/status", auth_token)
         _wait_until(lambda: "model_file" in get(status)[1], "Rasa server", rasa, rasa_log)
-        yield Stack(rasa_url, action_url, work / "tracker.db", work / "shop.db", work, auth_token)
+        yield Stack(rasa_url, action_url, work / "tracker.db", work / "shop.db", work, auth_token,
+                    (("rasa", rasa.pid), ("actions", actions.pid)))
     finally:
         for process in (rasa, actions):
             process.terminate()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import Events, ShopAction
@@ -69,6 +69,9 @@ class ActionShop(ShopAction):
         awaiting = new_state.pending if new_state.pending in ("consent", "satisfaction") else None
         if awaiting != tracker.get_slot("awaiting"):
             events.append(SlotSet("awaiting", awaiting))
+        # The shop always waits for the customer next (every rule and story says so): telling Rasa
+        # spares it a second run of every policy over the whole conversation in each turn.
+        events.append(FollowupAction("action_listen"))
         return events
 
     @staticmethod

@@ -3,7 +3,8 @@
 ``rasa init --no-prompt`` writes and trains the "moodbot" project (greet, ask how you are,
 cheer you up with a picture, ask whether that helped). It has no custom action and no
 action server, keeps its trackers in memory and runs Rasa's default pipeline and
-policies: what any Rasa turn costs before a product adds anything. It is trained once
+policies, and none of bot/rasa_speedups.py's patches (``SHOPKEEPER_RASA_SPEEDUPS=0``): what any
+Rasa turn costs before a product adds anything. It is trained once
 into ``build/bare-rasa/`` (a stamp names the Rasa version) and served on a free port.
 
 :func:`measure_growth` and :func:`run_load` are used for both assistants by
@@ -76,7 +77,8 @@ def running_bare_rasa(work: Path, model: Path) -> Iterator[BareRasa]:
     port = free_port()
     work.mkdir(parents=True, exist_ok=True)
     log_path = work / "bare-rasa.log"
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    # Rasa as released: none of bot/rasa_speedups.py's patches (the .pth in .venv-rasa loads it).
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SHOPKEEPER_RASA_SPEEDUPS": "0"}
     process = subprocess.Popen(
         [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "-m", str(model)],
         cwd=model.parent.parent, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,

@@ -539,13 +539,16 @@ def timed_turn_actions(events: Sequence[dict[str, Any]]) -> dict[str, int]:
 
 
 def count_turn_actions(events: Sequence[dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """Per turn kind: (actions Rasa predicted, calls it made to the action server) in that turn."""
+    """Per turn kind: (actions the policies predicted, calls Rasa made to the action server) in that turn."""
     segment_of = {i: segment for segment in _turn_segments(events) for i in segment}
     counts: dict[str, tuple[int, int]] = {}
     for kind, index in timed_turn_actions(events).items():
-        names = [str(events[i].get("name")) for i in segment_of[index] if events[i].get("event") == "action"]
+        actions = [events[i] for i in segment_of[index] if events[i].get("event") == "action"]
+        names = [str(a.get("name")) for a in actions]
         remote = sum(1 for n in names if n.endswith("_form") or (n.startswith("action_") and n != "action_listen"))
-        counts[kind] = (len(names), remote)
+        # An action an action asked for (FollowupAction) runs without a policy prediction.
+        predicted = sum(1 for a in actions if a.get("policy") != "followup_action")
+        counts[kind] = (predicted, remote)
     return counts
 
 

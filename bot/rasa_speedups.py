@@ -14,6 +14,14 @@ Two costs of Rasa 3.6 that grow with nothing a shop needs:
   ``shop_state`` slot), so :func:`action_call_format` sends the events of the current
   turn only, from the customer's last message on; the rest of the payload is Rasa's own.
   ``SHOPKEEPER_ACTION_EVENTS=all`` restores Rasa's behaviour.
+* Reading a conversation back from the tracker store turns each stored event into its
+  class with ``Event.resolve_by_type``, which walks every subclass of ``Event`` (with
+  ``inspect.isabstract`` on each) for every event: 70 % of the 105 ms it took to read a
+  120-turn conversation. :func:`resolve_by_type` remembers the class each type name
+  resolved to; a name not seen yet still goes through Rasa's own walk.
+
+``SHOPKEEPER_RASA_SPEEDUPS=0`` leaves Rasa exactly as released (benchmarks/bare_rasa.py
+measures Rasa's starter assistant that way).
 
 Installed by scripts/setup.sh into .venv-rasa, with bot/rasa_components.py (the NLU
 components); nothing else of ours runs in Rasa.
@@ -58,9 +66,6 @@ def validate(instance: Any, schema: Any, cls: Any = None, *args: Any, **kwargs: 
         raise error
 
 
-jsonschema.validate = validate
-
-
 def turn_events(events: Any) -> list[Any]:
     """The events from the customer's last message on (all of them when there is none)."""
     from rasa.shared.core.events import UserUttered
@@ -88,38 +93,69 @@ def action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
     return result
 
 
-def _patch(module: Any) -> None:
+def _patch_actions(module: Any) -> None:
     global _original_action_call_format
     _original_action_call_format = module.RemoteAction._action_call_format
     module.RemoteAction._action_call_format = action_call_format
 
 
+def _patch_events(module: Any) -> None:
+    global _original_resolve_by_type
+    _original_resolve_by_type = module.Event.resolve_by_type
+    module.Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
 _original_action_call_format: Any = None
-_PATCHED_MODULE = "rasa.core.actions.action"
+_original_resolve_by_type: Any = None
+#: Event type name → the class Rasa resolved it to (the first subclass of ``Event`` with that name).
+_EVENT_CLASSES: dict[str, Any] = {}
+
+
+def resolve_by_type(type_name: str, default: Any = None) -> Any:
+    """``Event.resolve_by_type``, remembering each name's class instead of walking every subclass again."""
+    known = _EVENT_CLASSES.get(type_name)
+    if known is not None:
+        return known
+    found = _original_resolve_by_type(type_name, default)
+    if found is not None and found is not default:
+        _EVENT_CLASSES[type_name] = found
+    return found
+
+
+#: The Rasa modules patched when first imported, and how.
+_PATCHES = {"rasa.core.actions.action": _patch_actions, "rasa.shared.core.events": _patch_events}
 
 
 class _PatchOnImport(importlib.abc.MetaPathFinder):
-    """Patches ``RemoteAction`` when Rasa first imports it: importing Rasa here, at interpreter
-    start, would slow every Python process of the environment (pip's included) by seconds."""
+    """Patches a module of :data:`_PATCHES` when Rasa first imports it: importing Rasa here, at
+    interpreter start, would slow every Python process of the environment (pip's included) by seconds."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != _PATCHED_MODULE:
+        patch = _PATCHES.get(name)
+        if patch is None:
             return None
         sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            if any(module not in sys.modules for module in _PATCHES if module != name):
+                sys.meta_path.insert(0, self)
         if spec is None or spec.loader is None:
             return spec
         loader, exec_module = spec.loader, spec.loader.exec_module
 
         def patched_exec(module: Any) -> None:
             exec_module(module)
-            _patch(module)
+            patch(module)
 
         loader.exec_module = patched_exec  # type: ignore[method-assign]
         return spec
 
 
-if _PATCHED_MODULE in sys.modules:
-    _patch(sys.modules[_PATCHED_MODULE])
-else:
-    sys.meta_path.insert(0, _PatchOnImport())
+if os.environ.get("SHOPKEEPER_RASA_SPEEDUPS", "1") != "0":
+    jsonschema.validate = validate
+    if any(name not in sys.modules for name in _PATCHES):
+        sys.meta_path.insert(0, _PatchOnImport())
+    for _name, _patch in _PATCHES.items():
+        if _name in sys.modules:
+            _patch(sys.modules[_name])

@@ -91,6 +91,9 @@ def test_recommend_obeys_category_budget_and_exclusions(services: Services) -> N
     assert set_slots["shown_items"] == [i["id"] for i in items] == set_slots["seen_items"]
     assert set_slots["shown_reasons"] == [i["reason"] for i in items]
     assert set_slots["request_id"].startswith("r-")
+    # The shop waits for the customer next: Rasa runs no second policy prediction for that.
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
+    assert sum(e["event"] == "followup" for e in events) == 1
     # impressions were logged under a pseudonym; nothing is kept under the sender id before consent
     assert pseudonymous(services, InteractionKind.IMPRESSION) == 3
     assert not services.profiles.snapshot("customer-1").known

@@ -98,3 +98,51 @@ def test_action_calls_carry_the_current_turn_not_the_whole_conversation() -> Non
 def test_the_whole_conversation_is_sent_when_asked() -> None:
     formats = _call_formats({"SHOPKEEPER_ACTION_EVENTS": "all"})
     assert formats["ours"] == formats["rasas"]
+
+
+RESOLVE = textwrap.dedent(
+    """
+    import json
+    import jsonschema
+    import rasa.shared.utils.common
+    import shopkeeper_rasa_speedups as speedups
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import Event
+
+    names = sorted({cls.type_name for cls in rasa.shared.utils.common.all_subclasses(Event)})
+    patched = Event.resolve_by_type is speedups.resolve_by_type
+    same = all(Event.resolve_by_type(n) is speedups._original_resolve_by_type(n) for n in names) if patched else None
+    again = all(Event.resolve_by_type(n) is Event.resolve_by_type(n) for n in names)
+    try:
+        Event.resolve_by_type("no such event")
+        unknown = "accepted"
+    except ValueError as error:
+        unknown = str(error)
+    print(json.dumps({"patched": patched, "same": same, "again": again, "names": len(names), "unknown": unknown,
+                      "schema": jsonschema.validate is speedups.validate,
+                      "actions": RemoteAction._action_call_format is speedups.action_call_format}))
+    """
+)
+
+
+def _resolve(env: dict[str, str] | None = None) -> dict[str, object]:
+    import json
+    import os
+
+    python = RASA.parent / "python"
+    result = subprocess.run([str(python), "-c", RESOLVE], capture_output=True, text=True, timeout=180,
+                            env={**os.environ, **(env or {})})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_stored_events_resolve_to_rasas_own_classes_without_the_walk() -> None:
+    out = _resolve()
+    assert out["patched"] is True and out["same"] is True and out["again"] is True
+    assert int(out["names"]) > 20  # every event type Rasa defines
+    assert out["unknown"] == "Unknown event name 'no such event'."  # Rasa's own error, unchanged
+
+
+def test_rasa_as_released_when_the_speedups_are_off() -> None:
+    out = _resolve({"SHOPKEEPER_RASA_SPEEDUPS": "0"})
+    assert (out["patched"], out["schema"], out["actions"]) == (False, False, False)

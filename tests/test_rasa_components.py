@@ -167,6 +167,40 @@ def test_intent_classifier_generalises_through_the_sentence_vector() -> None:
         assert c == 10.0  # the configured regularisation survives saving and loading
 
 
+def test_the_classifier_reads_the_same_row_as_rasas_combined_features() -> None:
+    # Two count featurizers (words, characters) and the sentence vector: the row built from the
+    # sentence features alone equals the one built from Rasa's combination of every feature.
+    out = json.loads(run_in_rasa("""
+        import numpy as np
+        from scipy.sparse import csr_matrix, hstack
+        data = TrainingData([Message.build(t, "x") for t in ["a grey sofa", "not leather!!", "cheaper 👍"]])
+        tokenizer.process_training_data(data)
+        featurizers = []
+        for name, extra in (("words", {}), ("chars", {"analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4})):
+            counts = CountVectorsFeaturizer.create(
+                {**CountVectorsFeaturizer.get_default_config(), **extra}, LocalModelStorage(Path(tempfile.mkdtemp())),
+                Resource(name), ExecutionContext(None, name))
+            counts.train(data)
+            featurizers.append(counts)
+        messages = [Message.build(t) for t in ["a grey sofaa", "not leather!!", "🤷", "cheaper 👍 pls"]]
+        tokenizer.process(messages)
+        for counts in featurizers:
+            counts.process(messages)
+        featurizer.process(messages)
+        classifier = SentenceIntentClassifier.create(SentenceIntentClassifier.get_default_config(), None, None,
+                                                     ExecutionContext(None, "intents"))
+        ours = classifier._create_X(messages).toarray()
+        rasas = np.vstack([hstack([csr_matrix(m.get_sparse_features("text")[1].features),
+                                   csr_matrix(m.get_dense_features("text")[1].features * 20.0)]).toarray()
+                           for m in messages])
+        print(json.dumps([list(ours.shape), list(rasas.shape), bool(np.array_equal(ours, rasas)),
+                          [classifier._width(m) for m in messages]]))
+    """))
+    shape, expected_shape, equal, widths = out
+    assert shape == expected_shape and equal
+    assert widths == [shape[1]] * 4
+
+
 @pytest.mark.parametrize("bad", ["C: 0", "dense_weight: -1", "C: 'strong'"])
 def test_bad_classifier_settings_are_named(bad: str) -> None:
     key, value = bad.split(": ")

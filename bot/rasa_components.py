@@ -185,7 +185,8 @@ class SentenceEmbeddingFeaturizer(LanguageModelFeaturizer):
         import onnxruntime
         from rasa.nlu.utils.hugging_face.registry import model_tokenizer_dict
 
-        self.tokenizer = model_tokenizer_dict[self.model_name].from_pretrained(self.model_weights, cache_dir=self.cache_dir)
+        tokenizer_class = model_tokenizer_dict[self.model_name]
+        self.tokenizer = tokenizer_class.from_pretrained(self.model_weights, cache_dir=self.cache_dir)
         # LanguageModelFeaturizer pads with the unknown token under an attention mask; so does this.
         self.pad_token_id = self.tokenizer.unk_token_id
         options = onnxruntime.SessionOptions()

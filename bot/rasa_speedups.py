@@ -127,8 +127,11 @@ _PATCHES = {"rasa.core.actions.action": _patch_actions, "rasa.shared.core.events
 
 
 class _PatchOnImport(importlib.abc.MetaPathFinder):
-    """Patches a module of :data:`_PATCHES` when Rasa first imports it: importing Rasa here, at
-    interpreter start, would slow every Python process of the environment (pip's included) by seconds."""
+    """Patches a module of :data:`_PATCHES` when Rasa first imports it.
+
+    Importing Rasa here, at interpreter start, would slow every Python process of the
+    environment (pip's included) by seconds.
+    """
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         patch = _PATCHES.get(name)

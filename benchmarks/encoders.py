@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""all-MiniLM-L6-v2 on torch (sentence-transformers) against the exported ONNX file on ONNX Runtime.
+
+Run from the repository root (``make setup`` exports the ONNX file)::
+
+    .venv/bin/python benchmarks/encoders.py                  # about two minutes
+    .venv/bin/python benchmarks/encoders.py --markdown out.md
+
+What is measured, each runtime with the thread count a serving process gives it (one):
+
+* one short shopper message at a time (the query of a turn): p50/p95 over ``--repeats`` calls,
+  after a warm-up, cycling over messages written as shoppers type them;
+* agreement: the cosine between the two runtimes' vectors of every message (the serving
+  contract: ≥ 0.999);
+* the demo catalog's embedding texts in batches of 64, with both cores (what an index build
+  does), to say which runtime builds the index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+_HERE = Path(__file__).resolve().parent
+# Run as a script, this file's folder is first on sys.path and benchmarks/retrieval.py would
+# shadow the ``retrieval`` package: put the repository root there instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+from benchmarks.reporting import Report, Table, code_version, cpu_model, log, percentile  # noqa: E402
+from retrieval.catalog import Catalog  # noqa: E402
+from retrieval.encoder import OnnxEncoder, SentenceTransformerEncoder  # noqa: E402
+from retrieval.loaders import load_catalog  # noqa: E402
+from retrieval.settings import PROJECT_ROOT, RetrievalSettings  # noqa: E402
+
+#: Typed as shoppers type: short, misspelt, with prices and emoji.
+MESSAGES = (
+    "i need a grey corner sofa under 600", "sofaa", "something for a two-year-old under $20",
+    "a present for my 8 year old nephew who loves dinosaurs", "none of these", "cheaper pls", "not leather",
+    "the 2nd one 👎", "actually, a lamp instead", "desk for my home office", "wooden chiar", "show me more",
+)
+
+
+def timed(call: Callable[[], object], repeats: int) -> list[float]:
+    """Milliseconds of ``repeats`` calls, after five untimed ones."""
+    for _ in range(5):
+        call()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000.0)
+    return times
+
+
+def _cycling(encode: Callable[[Sequence[str]], np.ndarray]) -> Callable[[], object]:
+    """A call that embeds the next message of :data:`MESSAGES` each time."""
+    turn = iter(range(10**9))
+    return lambda: encode([MESSAGES[next(turn) % len(MESSAGES)]])
+
+
+def single_message(encoders: dict[str, Callable[[Sequence[str]], np.ndarray]], repeats: int) -> Table:
+    """One message per call, cycling over :data:`MESSAGES`."""
+    table = Table("One shopper message at a time (one thread)", ["runtime", "calls", "p50 ms", "p95 ms"])
+    for name, encode in encoders.items():
+        times = timed(_cycling(encode), repeats)
+        table.add(name, len(times), f"{percentile(times, 50):.2f}", f"{percentile(times, 95):.2f}")
+    return table
+
+
+def batch(texts: Sequence[str], encoders: dict[str, Callable[[Sequence[str]], np.ndarray]]) -> Table:
+    """The catalog's texts once through each runtime."""
+    table = Table(f"The demo catalog's {len(texts)} embedding texts in batches of 64 (two threads)",
+                  ["runtime", "seconds", "texts/s"])
+    for name, encode in encoders.items():
+        encode(list(texts[:64]))  # warm-up
+        started = time.perf_counter()
+        encode(list(texts))
+        seconds = time.perf_counter() - started
+        table.add(name, f"{seconds:.1f}", f"{len(texts) / seconds:.0f}")
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the three tables (and write them as markdown with ``--markdown``)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=300, help="timed single-message calls per runtime")
+    parser.add_argument("--batch-texts", type=int, default=1000, help="catalog texts embedded in the batch test")
+    parser.add_argument("--markdown", type=Path, help="also write the tables as markdown here")
+    args = parser.parse_args(argv)
+    import torch
+
+    settings = RetrievalSettings.from_env()
+    report = Report()
+    report.line("Command: `.venv/bin/python benchmarks/encoders.py`")
+    report.line(f"Machine: {cpu_model()}; torch {torch.__version__}; Code: {code_version()}")
+    torch_encoder = SentenceTransformerEncoder(batch_size=64)
+    torch.set_num_threads(1)
+    onnx_one = OnnxEncoder(settings.onnx_path, threads=1)
+    log("one message at a time")
+    report.table(single_message({"sentence-transformers on torch": torch_encoder.encode,
+                                 "ONNX Runtime (build/minilm-onnx)": onnx_one.encode}, args.repeats))
+    agreement = Table("Agreement on the shopper messages", ["messages", "min cosine", "mean cosine"])
+    cosines = (torch_encoder.encode(list(MESSAGES)) * onnx_one.encode(list(MESSAGES))).sum(axis=1)
+    agreement.add(len(MESSAGES), f"{cosines.min():.6f}", f"{cosines.mean():.6f}")
+    report.table(agreement)
+    catalog: Catalog = load_catalog(PROJECT_ROOT / "data" / "catalog" / "products.jsonl").catalog
+    texts = [p.embedding_text() for p in catalog][: args.batch_texts]
+    torch.set_num_threads(2)
+    log(f"{len(texts)} catalog texts in batches")
+    report.table(batch(texts, {"sentence-transformers on torch": torch_encoder.encode,
+                               "ONNX Runtime (build/minilm-onnx)": OnnxEncoder(settings.onnx_path, threads=2,
+                                                                                batch_size=64).encode}))
+    report.write(args.markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -106,7 +106,7 @@ bench: index ## retrieval benchmark (about 20 minutes; prints figures)
 bench-nlu: setup ## NLU 5-fold cross-validation (about half an hour; prints figures)
 	@$(PY) benchmarks/nlu.py
 
-bench-turns: index model ## end-to-end recommendation turn latency over REST (about 5 minutes)
+bench-turns: index model ## turn latency over REST and beside bare Rasa 3.6 (about 12 minutes)
 	@$(PY) benchmarks/turns.py
 
 bench-load: index model ## throughput and latency at 10/50/100 customers, embedded vs production (about 20 minutes)

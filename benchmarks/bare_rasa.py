@@ -7,8 +7,8 @@ policies, and none of bot/rasa_speedups.py's patches (``SHOPKEEPER_RASA_SPEEDUPS
 Rasa turn costs before a product adds anything. It is trained once
 into ``build/bare-rasa/`` (a stamp names the Rasa version) and served on a free port.
 
-:func:`measure_growth` and :func:`run_load` are used for both assistants by
-``benchmarks/turns.py``; the moodbot customer repeats "hi" → "i'm sad" → "yes" → "bye".
+:func:`measure_side` measures both assistants for ``benchmarks/turns.py`` (the load levels with
+benchmarks/load.py's ``run_level``); the moodbot customer repeats "hi" → "i'm sad" → "yes" → "bye".
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.load import CustomerLoop, Level, run_level
 from benchmarks.reporting import Table, log, percentile
 from evaluation.stack import RASA, free_port, get, say
 
@@ -31,9 +32,6 @@ BARE_DIR = REPO / "build" / "bare-rasa"
 MODEL_NAME = "bare.tar.gz"
 #: What the moodbot's customer says, over and over (each message is one turn).
 MOODBOT_SCRIPT = ("hi", "i'm sad", "yes", "bye")
-
-#: A customer's loop: ``(rasa_url, sender, stop, record(seconds, ok))``, message after message.
-CustomerLoop = Callable[[str, str, threading.Event, Callable[[float, bool], None]], None]
 
 
 def rasa_version() -> str:
@@ -137,57 +135,6 @@ def moodbot_turns(url: str, sender: str, count: int) -> list[float]:
     return [timed(url, sender, MOODBOT_SCRIPT[n % len(MOODBOT_SCRIPT)])[0] for n in range(count)]
 
 
-@dataclass
-class Load:
-    """One concurrency level of one assistant."""
-
-    assistant: str
-    customers: int
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-
-    @property
-    def throughput(self) -> float:
-        """Answered turns per second of wall time."""
-        return len(self.latencies) / self.seconds if self.seconds else float("nan")
-
-    def ms(self, q: float) -> float:
-        """The ``q``-th percentile of the turn latency, in ms."""
-        return percentile(self.latencies, q) * 1000.0 if self.latencies else float("nan")
-
-
-def run_load(url: str, assistant: str, customers: int, loop: CustomerLoop, seconds: float, warmup: float) -> Load:
-    """``customers`` threads running ``loop`` at once; turns counted for ``seconds`` after ``warmup``."""
-    level = Load(assistant, customers)
-    lock, measuring, stop = threading.Lock(), threading.Event(), threading.Event()
-
-    def record(latency: float, ok: bool) -> None:
-        if measuring.is_set():
-            with lock:
-                if ok:
-                    level.latencies.append(latency)
-                else:
-                    level.errors += 1
-
-    threads = [threading.Thread(target=loop, args=(url, f"{assistant}-x{customers}-{i}", stop, record), daemon=True)
-               for i in range(customers)]
-    for thread in threads:
-        thread.start()
-    time.sleep(warmup)
-    measuring.set()
-    started = time.monotonic()
-    time.sleep(seconds)
-    measuring.clear()
-    level.seconds = time.monotonic() - started
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=300)
-    log(f"{assistant} x{customers}: {len(level.latencies)} turns in {level.seconds:.0f} s "
-        f"({level.throughput:.1f}/s), p50 {level.ms(50):.0f} ms, p95 {level.ms(95):.0f} ms, errors {level.errors}")
-    return level
-
-
 def growth_slope(latencies: Sequence[float]) -> float:
     """Least-squares slope of a turn's latency over its turn number, in ms per turn.
 
@@ -224,10 +171,10 @@ LONG_TURNS = 120
 
 @dataclass
 class Side:
-    """What one assistant measured: sequential turns, load levels, one long conversation, memory."""
+    """What one assistant measured: load levels (the first, one customer, is its sequential turns),
+    one long conversation, memory."""
 
-    turns: list[float] = field(default_factory=list)
-    loads: list[Load] = field(default_factory=list)
+    loads: list[Level] = field(default_factory=list)
     long: list[float] = field(default_factory=list)
     rss: dict[str, float] = field(default_factory=dict)
 
@@ -239,7 +186,7 @@ def measure_side(url: str, assistant: str, loop: CustomerLoop, long_turns: Calla
     log(f"{assistant}: one conversation of {LONG_TURNS} turns")
     side.long = long_turns(f"{assistant}-long", LONG_TURNS)
     for customers in levels:
-        side.loads.append(run_load(url, assistant, customers, loop, seconds, warmup=min(5.0, seconds / 4)))
+        side.loads.append(run_level(url, assistant, customers, seconds, min(5.0, seconds / 4), loop=loop))
     side.rss = {name: rss_mb(pid) for name, pid in pids.items()}
     return side
 
@@ -257,8 +204,7 @@ def comparison_tables(ours: Side, bare: Side, our_kinds: Sequence[tuple[str, Seq
 
     ``our_kinds``: (label, latencies in ms) per recommendation turn type, from the sequential customers.
     """
-    sequential = [t * 1000.0 for t in (bare.loads[0].latencies if bare.loads and bare.loads[0].customers == 1
-                                       else bare.turns)]
+    sequential = [t * 1000.0 for t in (bare.loads[0].latencies if bare.loads else [])]
     bare_p50, bare_p95 = percentile(sequential, 50), percentile(sequential, 95)
     turns = Table("Beside bare Rasa 3.6: one turn at a time", ["turn", "turns", "p50 ms", "p95 ms",
                                                                 "p50 ratio", "p95 ratio"])

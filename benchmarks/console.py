@@ -32,7 +32,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -42,7 +41,16 @@ _HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(_HERE.parent))
 
 from actions.conversation import Need, State  # noqa: E402
-from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
+from benchmarks.reporting import (  # noqa: E402
+    Report,
+    Table,
+    code_version,
+    cpu_model,
+    load_average,
+    log,
+    mem_total_gb,
+    timed,
+)
 from store.db import create_schema, make_engine  # noqa: E402
 from store.review import ReviewStore  # noqa: E402
 from store.summaries import ConversationFilter, Cursor, list_conversations, sync_summaries  # noqa: E402
@@ -154,15 +162,6 @@ def fill(db: Path, rng: random.Random, count: int, prefix: str, start: float = S
         connection.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
                                "VALUES (?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
-
-
-def timed(work: Callable[[], Any], repeat: int) -> list[float]:
-    found = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        found.append((time.perf_counter() - started) * 1000)
-    return found
 
 
 def p(values: list[float], q: float) -> float:

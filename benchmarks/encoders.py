@@ -32,7 +32,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from benchmarks.reporting import Report, Table, code_version, cpu_model, log, percentile  # noqa: E402
+from benchmarks.reporting import Report, Table, code_version, cpu_model, log, percentile, timed  # noqa: E402
 from retrieval.catalog import Catalog  # noqa: E402
 from retrieval.encoder import OnnxEncoder, SentenceTransformerEncoder  # noqa: E402
 from retrieval.loaders import load_catalog  # noqa: E402
@@ -46,18 +46,6 @@ MESSAGES = (
 )
 
 
-def timed(call: Callable[[], object], repeats: int) -> list[float]:
-    """Milliseconds of ``repeats`` calls, after five untimed ones."""
-    for _ in range(5):
-        call()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000.0)
-    return times
-
-
 def _cycling(encode: Callable[[Sequence[str]], np.ndarray]) -> Callable[[], object]:
     """A call that embeds the next message of :data:`MESSAGES` each time."""
     turn = iter(range(10**9))
@@ -68,7 +56,7 @@ def single_message(encoders: dict[str, Callable[[Sequence[str]], np.ndarray]], r
     """One message per call, cycling over :data:`MESSAGES`."""
     table = Table("One shopper message at a time (one thread)", ["runtime", "calls", "p50 ms", "p95 ms"])
     for name, encode in encoders.items():
-        times = timed(_cycling(encode), repeats)
+        times = timed(_cycling(encode), repeats, warmup=5)
         table.add(name, len(times), f"{percentile(times, 50):.2f}", f"{percentile(times, 95):.2f}")
     return table
 

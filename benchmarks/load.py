@@ -76,6 +76,19 @@ class Level:
     load_before: str = ""
     load_after: str = ""
 
+    @property
+    def throughput(self) -> float:
+        """Answered turns per second of wall time."""
+        return len(self.latencies) / self.seconds if self.seconds else float("nan")
+
+    def ms(self, q: float) -> float:
+        """The ``q``-th percentile of the turn latency, in ms."""
+        return percentile(self.latencies, q) * 1000.0 if self.latencies else float("nan")
+
+
+#: A customer's loop: ``(url, sender prefix, stop, record(seconds, ok))``, message after message until ``stop``.
+CustomerLoop = Callable[[str, str, threading.Event, Callable[[float, bool], None]], None]
+
 
 def post(url: str, sender: str, message: str) -> tuple[bool, list[dict[str, Any]]]:
     body = json.dumps({"sender": sender, "message": message}).encode()
@@ -121,7 +134,11 @@ def customer_loop(url: str, name: str, stop: threading.Event, record: Callable[[
                 said += 1
 
 
-def run_level(url: str, topology: str, customers: int, seconds: float, warmup: float) -> Level:
+def run_level(url: str, topology: str, customers: int, seconds: float, warmup: float,
+              loop: CustomerLoop | None = None) -> Level:
+    """``customers`` threads running ``loop`` (default :func:`customer_loop`) at once; turns counted
+    for ``seconds`` after ``warmup``."""
+    loop = loop or customer_loop
     level = Level(topology, customers, load_before=load_average())
     lock = threading.Lock()
     measuring = threading.Event()
@@ -135,7 +152,7 @@ def run_level(url: str, topology: str, customers: int, seconds: float, warmup: f
                 else:
                     level.errors += 1
 
-    threads = [threading.Thread(target=customer_loop, args=(url, f"{topology}-c{customers}-{i}", stop, record),
+    threads = [threading.Thread(target=loop, args=(url, f"{topology}-c{customers}-{i}", stop, record),
                                 daemon=True) for i in range(customers)]
     for thread in threads:
         thread.start()
@@ -149,8 +166,9 @@ def run_level(url: str, topology: str, customers: int, seconds: float, warmup: f
     for thread in threads:
         thread.join(timeout=300)
     level.load_after = load_average()
-    log(f"{topology} x{customers}: {len(level.latencies)} turns in {level.seconds:.0f}s, errors {level.errors}, "
-        f"p50 {percentile(level.latencies, 50) * 1000:.0f} ms, load {level.load_before} -> {level.load_after}")
+    log(f"{topology} x{customers}: {len(level.latencies)} turns in {level.seconds:.0f}s ({level.throughput:.1f}/s), "
+        f"errors {level.errors}, p50 {level.ms(50):.0f} ms, p95 {level.ms(95):.0f} ms, "
+        f"load {level.load_before} -> {level.load_after}")
     return level
 
 

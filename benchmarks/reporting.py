@@ -8,9 +8,10 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 _STARTED = time.perf_counter()
@@ -166,3 +167,15 @@ def percentile(values: Sequence[float], q: float) -> float:
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def timed(work: Callable[[], Any], repeat: int, *, warmup: int = 0) -> list[float]:
+    """Milliseconds of each of ``repeat`` calls of ``work``, after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        work()
+    found = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        found.append((time.perf_counter() - started) * 1000.0)
+    return found

@@ -819,7 +819,7 @@ def compare_with_bare(opts: Options, workdir: Path, by_kind: dict[str, list[Turn
     tables = comparison_tables(ours, bare, [(label, [t.ms for t in by_kind[kind]]) for kind, label in TURN_KINDS])
     tables[1].notes.append(
         f"Each level: that many customers at once for {opts.bare_seconds:.0f} s after a short warm-up, each waiting "
-        "for the answer before typing again (benchmarks/bare_rasa.py `run_load`); bare Rasa's customers repeat "
+        "for the answer before typing again (benchmarks/load.py `run_level`); bare Rasa's customers repeat "
         "\"hi\", \"i'm sad\", \"yes\", \"bye\"; ours ask for a category with a budget, answer \"i don't mind\", "
         "press 👍 and ask for more (benchmarks/load.py `customer_loop`). Bare Rasa keeps its trackers in memory "
         "and calls no action server: its defaults from `rasa init`.")

@@ -70,15 +70,20 @@ CALL_FORMAT = textwrap.dedent(
 )
 
 
-def _call_formats(env: dict[str, str] | None = None) -> dict[str, dict[str, object]]:
+def _run_in_rasa(script: str, env: dict[str, str] | None = None) -> dict[str, object]:
+    """The JSON object the script prints last, run by .venv-rasa's Python with ``env`` added."""
     import json
     import os
 
     python = RASA.parent / "python"
-    result = subprocess.run([str(python), "-c", CALL_FORMAT], capture_output=True, text=True, timeout=180,
+    result = subprocess.run([str(python), "-c", script], capture_output=True, text=True, timeout=180,
                             env={**os.environ, **(env or {})})
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _call_formats(env: dict[str, str] | None = None) -> dict[str, dict[str, object]]:
+    return _run_in_rasa(CALL_FORMAT, env)  # type: ignore[return-value]
 
 
 def test_action_calls_carry_the_current_turn_not_the_whole_conversation() -> None:
@@ -126,14 +131,7 @@ RESOLVE = textwrap.dedent(
 
 
 def _resolve(env: dict[str, str] | None = None) -> dict[str, object]:
-    import json
-    import os
-
-    python = RASA.parent / "python"
-    result = subprocess.run([str(python), "-c", RESOLVE], capture_output=True, text=True, timeout=180,
-                            env={**os.environ, **(env or {})})
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return _run_in_rasa(RESOLVE, env)
 
 
 def test_stored_events_resolve_to_rasas_own_classes_without_the_walk() -> None:

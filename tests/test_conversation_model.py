@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from actions import texts
-from actions.catalog_shop import CatalogShop, size_number
+from actions.catalog_shop import CLOSEST_SHARE, CLOSEST_UNSHARED_SHARE, CatalogShop, size_number
 from actions.conversation import ITEMS_PER_TURN, MAX_REPHRASES, Move, Need, Reply, State, apply
 from retrieval.catalog import Product
 from retrieval.recommender import Scored
@@ -697,6 +697,29 @@ def test_the_catalog_shop_searches_only_words_it_uses(monkeypatch: pytest.Monkey
     assert SHOP.closest(Need(), "reading lamp for a dark corner", 3, ())
     monkeypatch.setattr(encoder, "related_similarity", 2.1, raising=False)  # above any cosine
     assert SHOP.closest(Need(), "reading lamp for a dark corner", 3, ()) == []
+
+
+def test_words_the_catalog_never_uses_are_searched_only_when_the_match_is_closer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Over ear hedphones" where the shop says earphones: as typed, and from a higher bar than shared words."""
+    words = "somewhere cosy to perch"
+    assert not SHOP._shares_a_word(SHOP._own_words(words))
+    assert SHOP.closest(Need(), words, 3, ()) == []  # no measure of related (the hashing encoder): never
+    encoder = SHOP.recommender.retriever.encoder
+    monkeypatch.setattr(encoder, "related_similarity", -10.0, raising=False)
+    found = SHOP.closest(Need(budget_max=300.0), words, 3, ())
+    assert found and all(s.product.price <= 300 for s in found)
+    best = max(s.semantic for s in found)
+    # the bar is CLOSEST_UNSHARED_SHARE of related: just under the best match shows it, just over does not
+    monkeypatch.setattr(encoder, "related_similarity", (best - 1e-6) / CLOSEST_UNSHARED_SHARE, raising=False)
+    assert SHOP.closest(Need(budget_max=300.0), words, 3, ())
+    monkeypatch.setattr(encoder, "related_similarity", (best + 1e-6) / CLOSEST_UNSHARED_SHARE, raising=False)
+    assert SHOP.closest(Need(budget_max=300.0), words, 3, ()) == []
+    # that bar is above the one for words the catalog uses
+    assert CLOSEST_UNSHARED_SHARE > CLOSEST_SHARE
+    # words that are all numbers or too short to mean anything are never searched
+    monkeypatch.setattr(encoder, "related_similarity", -10.0, raising=False)
+    assert SHOP.closest(Need(), "42 x", 3, ()) == []
 
 
 def test_when_no_one_detail_is_enough_the_details_together_are_offered() -> None:

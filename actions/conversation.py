@@ -443,9 +443,11 @@ def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     if not move.scope and not state.need.scope and move.text and state.pending in (None, "category"):
         move = _searched(move, shop, move.text) or move  # "for a 30th birthday, under 30": what kind, from the words
     elif move.scope_guessed and move.text:
-        # "a deck building game": "building" names Building Toys, but the catalog says Games
+        # "a deck building game": "building" names Building Toys, but the catalog says Games; "electric scooter":
+        # "scooter" names "Tricycles, Scooters & Wagons" (bikes and wagons), the scooters are Outdoor Recreation.
+        # The guess stands only where the catalog's likeliest category is the one guessed.
         searched = _searched(move, shop, move.text)
-        if searched is not None and not set(searched.scope) & set(move.scope):
+        if searched is not None and searched.scope[0] not in move.scope:
             move = dataclasses.replace(move, scope=searched.scope)
     state = dataclasses.replace(_with_need(state, _merge(state.need, move, shop)), pending=None)
     return _advance(state, shop)

@@ -570,6 +570,11 @@ def test_a_scope_guessed_from_one_word_gives_way_to_what_the_catalog_says() -> N
     assert apply(State(), agreed, shop)[0].need.scope == ("Office Chairs",)
     silent = replace(guessed, text="office")
     assert apply(State(), silent, shop)[0].need.scope == ("Office Chairs",)
+    # the catalog has the guess, but something else first ("electric scooter" → the scooters' own category,
+    # before the one whose name says scooters): the catalog's order
+    shop.meanings["an office lamp"] = ("Lamps", "Office Chairs")
+    second = replace(guessed, text="an office lamp")
+    assert apply(State(), second, shop)[0].need.scope == ("Lamps", "Office Chairs")
     # a category named by its name is never second-guessed
     named = Move("state", scope=("Office Chairs",), text="something to light my office")
     assert apply(State(), named, shop)[0].need.scope == ("Office Chairs",)

@@ -7,7 +7,10 @@ short message takes about 4 ms there against about 11 ms through sentence-transf
 on torch, with the same vector (cosine ≥ 0.999 is tested; docs/BENCHMARKS.md).
 
 The file holds the transformer only (token ids in, ``last_hidden_state`` out, fp32);
-tokenising and mean pooling stay with the caller. ``make setup`` runs this module; it
+tokenising and mean pooling stay with the caller. It is exported with the model's plain
+("eager") attention, which ONNX Runtime's transformer optimizer recognises and fuses into
+its Attention, SkipLayerNormalization and BiasGelu kernels: the same vectors, measured a
+little faster per message (docs/BENCHMARKS.md, "One MiniLM runtime"). ``make setup`` runs this module; it
 exports only when ``source.json`` beside the file does not match the weights, so a new
 model package (or ``SHOPKEEPER_MODEL_PATH``) makes a new file and nothing else does::
 
@@ -40,8 +43,8 @@ __all__ = ["INPUT_NAMES", "OUTPUT_NAME", "export", "is_current", "source_fingerp
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "last_hidden_state"
-#: Bumped when the export itself changes (inputs, opset): an old file is then rebuilt.
-EXPORT_VERSION = 1
+#: Bumped when the export itself changes (inputs, opset, fusion): an old file is then rebuilt.
+EXPORT_VERSION = 2
 OPSET = 17
 #: The files of a sentence-transformers model directory that decide the network's weights.
 _WEIGHT_FILES = ("config.json", "model.safetensors", "pytorch_model.bin")
@@ -95,7 +98,9 @@ def export(model_dir: Path, onnx_path: Path) -> Path:
 
     fingerprint = source_fingerprint(model_dir)
     try:
-        network = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+        # Eager attention traces to the pattern the optimizer fuses; SDPA's does not.
+        network = AutoModel.from_pretrained(str(model_dir), local_files_only=True,
+                                            attn_implementation="eager").eval()
     except Exception as exc:  # the library raises many kinds; name them as ours
         raise EncoderError(f"could not load the model at {str(model_dir)!r}: {exc}") from exc
 
@@ -127,10 +132,36 @@ def export(model_dir: Path, onnx_path: Path) -> Path:
                 )
         except Exception as exc:
             raise EncoderError(f"exporting {str(model_dir)!r} to ONNX failed: {exc}") from exc
+        fused = _fuse(partial, network.config)
         partial.replace(onnx_path)
-    stamp = {"fingerprint": fingerprint, "model_dir": str(model_dir), "opset": OPSET, "torch": torch.__version__}
+    stamp = {"fingerprint": fingerprint, "model_dir": str(model_dir), "opset": OPSET, "torch": torch.__version__,
+             "fused": fused}
     stamp_path(onnx_path).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
     return onnx_path
+
+
+def _fuse(path: Path, config: Any) -> dict[str, int]:
+    """Fuse the BERT graph at ``path`` in place with ONNX Runtime's transformer optimizer; the fused ops counted.
+
+    ``opt_level=0``: only the fusions are written, no graph rewrites tied to this ONNX Runtime
+    release, so the Rasa environment's older runtime reads the file too.
+
+    Raises:
+        EncoderError: when the optimizer fails or fuses no attention (the graph did not have the
+            pattern it knows, and the file would be no faster).
+    """
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        model = optimize_model(str(path), model_type="bert", num_heads=int(config.num_attention_heads),
+                               hidden_size=int(config.hidden_size), opt_level=0)
+        counts = {name: int(n) for name, n in model.get_fused_operator_statistics().items() if n}
+        model.save_model_to_file(str(path))
+    except Exception as exc:  # the optimizer raises many kinds; name them as ours
+        raise EncoderError(f"fusing the exported graph at {str(path)!r} failed: {exc}") from exc
+    if not counts.get("Attention"):
+        raise EncoderError(f"ONNX Runtime's optimizer fused no attention in {str(path)!r} (fused: {counts})")
+    return counts
 
 
 def main(argv: Sequence[str] | None = None) -> int:

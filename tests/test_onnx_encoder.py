@@ -17,7 +17,7 @@ import pytest
 
 from retrieval.encoder import HashingEncoder, OnnxEncoder, SentenceTransformerEncoder, bundled_model_path
 from retrieval.errors import EncoderError
-from retrieval.onnx_export import is_current, main, source_fingerprint, stamp_path
+from retrieval.onnx_export import _fuse, is_current, main, source_fingerprint, stamp_path
 from retrieval.settings import RetrievalSettings
 from tests.conftest import ROOT
 
@@ -53,6 +53,36 @@ def test_onnx_vectors_are_sentence_transformers_vectors() -> None:
     # Batched and one at a time agree: padding inside a batch changes nothing.
     assert np.allclose(onnx.encode([SHOPPER_MESSAGES[2]])[0], got[2], atol=1e-5)
     assert onnx.encode([]).shape == (0, 384)
+
+
+@pytest.mark.model
+def test_the_exported_file_runs_fused_attention() -> None:
+    """ONNX Runtime's own BERT kernels, one of each per layer of MiniLM-L6: the speed the export is for."""
+    import onnx
+
+    ops: dict[str, int] = {}
+    for node in onnx.load(str(ONNX)).graph.node:
+        ops[node.op_type] = ops.get(node.op_type, 0) + 1
+    assert ops.get("Attention") == 6 and ops.get("SkipLayerNormalization") == 12, ops
+    assert json.loads(stamp_path(ONNX).read_text(encoding="utf-8"))["fused"]["Attention"] == 6
+
+
+def test_a_graph_the_optimizer_cannot_fuse_is_refused(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    tokens = helper.make_tensor_value_info("input_ids", TensorProto.FLOAT, [1, 3])
+    hidden = helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, [1, 3])
+    graph = helper.make_graph([helper.make_node("Identity", ["input_ids"], ["last_hidden_state"])],
+                              "not-bert", [tokens], [hidden])
+    path = tmp_path / "model.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+    class Config:
+        num_attention_heads, hidden_size = 12, 384
+
+    with pytest.raises(EncoderError, match="fused no attention"):
+        _fuse(path, Config())
 
 
 @pytest.mark.model

@@ -20,6 +20,7 @@ from actions.parsing import without_budget
 from retrieval.catalog import Product
 from retrieval.explain import format_price
 from retrieval.filters import Filters
+from retrieval.lexical import fuse
 from retrieval.questions import answer_entropy, best_question
 from retrieval.recommender import SOFT_ATTRIBUTES, Needs, Preferences, Recommender, Scored
 from retrieval.vocabulary import CatalogVocabulary
@@ -70,6 +71,9 @@ CLOSEST_SHARE = 0.5
 #: in during long meetings"), get them only from this share of ``related_similarity`` on the typed words: below
 #: it MiniLM cannot tell them from keyboard noise ("asdfgh" 0.25 and "a spaceship" 0.26 on DummyJSON's titles).
 CLOSEST_UNSHARED_SHARE = 0.75
+#: A kind a word named gives room to the category of the best match for the whole message when that match is
+#: this much closer than anything of the named kind (MiniLM cosine).
+CLOSER_KIND_MARGIN = 0.1
 #: Words a catalog may well use that say nothing of what is wanted.
 _NOT_TELLING = frozenset(("the", "and", "for", "with", "from", "this", "that", "your", "our", "new", "all", "one",
                           "get", "set", "pack", "piece", "size", "best", "good", "great", "nice", "time", "day"))
@@ -108,6 +112,7 @@ class CatalogShop:
         self._personalised = personalised and (snapshot is None or snapshot.personalisation)
         self._table = recommender.retriever.filter_table
         self._prices = np.array([p.price for p in self.catalog], dtype=np.float64)
+        self._pointed: dict[tuple[str, bytes], Product | None] = {}
 
     # -- constraints ---------------------------------------------------------------------------------
 
@@ -137,6 +142,9 @@ class CatalogShop:
         if wished:  # a wish filters where the catalog describes it; where it seldom does, it ranks (Needs.preferences)
             pool = self._table.mask(Filters(categories=frozenset(need.scope), min_price=low, max_price=high))
             wished = {k: v for k, v in wished.items() if self._table.known_share(k, pool) >= HARD_WISH_MIN_KNOWN}
+            pointed = self._best_match(need.text, pool) if wished and need.text else None
+            if pointed is not None:  # "tempered glass": the screen guards say no material, so "glass" cannot filter
+                wished = {k: v for k, v in wished.items() if pointed.attribute(k)}
         return Filters(
             categories=frozenset(need.scope),
             min_price=low,
@@ -146,6 +154,17 @@ class CatalogShop:
             exclude_attributes={k: frozenset(v) for k, v in avoid.items()},
             exclude_ids=frozenset(ids),
         )
+
+    def _best_match(self, text: str, pool: np.ndarray) -> Product | None:
+        """The item of ``pool`` the words point at most (dense and BM25 fused), or ``None``; remembered per shop."""
+        key = (text, pool.tobytes())
+        if key not in self._pointed:
+            words = self.vocabulary.spelled(without_budget(text)).lower()
+            retriever = self.recommender.retriever
+            found = retriever.candidates(retriever.embed_query(words), words, pool, 1) if pool.any() else None
+            self._pointed[key] = (self.catalog[found.positions[int(np.argmax(found.fused))]]
+                                  if found is not None and found.positions else None)
+        return self._pointed[key]
 
     def _mask(self, need: Need, exclude: Sequence[str]) -> np.ndarray:
         mask = self._table.mask(self.filters(need, exclude))
@@ -194,6 +213,41 @@ class CatalogShop:
         # votes spread thin ("something to keep a 3 year old busy on a flight"): the likeliest few together
         return tuple(c for c, v in likeliest if v / total >= SCOPE_SHARE) or tuple(c for c, _ in likeliest)
 
+    def closer_kind(self, text: str, scope: Sequence[str]) -> str | None:
+        """The category of the catalog's best match for the words when it lies outside ``scope`` and is clearly closer.
+
+        A kind named by one of the words is not always what the whole message asks for: "wooden jewellery
+        box" names Jewellery where the shop files its jewellery boxes under Beauty, "bag to carry my yoga
+        mat" names Bags where the yoga-mat bag is under Sports, "asics running shoes" names Footwear where the
+        two Asics models have categories of their own. The best match counts when it is close (the encoder's
+        ``related_similarity``) and its fused score (dense and BM25) is ahead of the best item inside the scope by
+        ``CLOSER_KIND_MARGIN``, both lists put on one scale; then
+        the scope should hold its category too. ``None`` when the scope already holds the best match, when it
+        is not close, or when the encoder cannot tell near from far (the hashing one of the tests).
+        """
+        words = self._telling_words(text)
+        retriever = self.recommender.retriever
+        threshold = getattr(retriever.encoder, "related_similarity", None)
+        if threshold is None or not scope or not re.search(r"[^\W\d_]{3,}", words):
+            return None
+        vector = retriever.embed_query(words)
+        everywhere = retriever.candidates(vector, words, self._table.mask(Filters()), SCOPE_VOTERS)
+        inside = retriever.candidates(vector, words, self._table.mask(Filters(categories=frozenset(scope))),
+                                      SCOPE_VOTERS)
+        positions = np.array([*everywhere.positions, *inside.positions], dtype=np.int64)
+        if not everywhere.positions:
+            return None
+        # both lists on one scale: the BM25 part of a fused score is relative to the best match among the candidates
+        semantic = np.concatenate([everywhere.semantic, inside.semantic])
+        lexical = retriever.lexical.scores(words) if words else None
+        fused = semantic if lexical is None else fuse(semantic, lexical[positions], retriever.lexical_weight)
+        best = int(np.argmax(fused))
+        category = self.catalog[int(positions[best])].category
+        if category in scope or semantic[best] < threshold:
+            return None
+        best_inside = float(fused[len(everywhere.positions):].max()) if inside.positions else 0.0
+        return category if float(fused[best]) - best_inside >= CLOSER_KIND_MARGIN else None
+
     def _telling_words(self, text: str) -> str:
         """The words that may say what is wanted, misspellings read as the catalog words they misspell."""
         return self.vocabulary.spelled(self._own_words(text)).lower()
@@ -210,18 +264,19 @@ class CatalogShop:
         """What a search box would show for words that name no kind ("make my room smell nice").
 
         The best matches of the words within the need's budget and exclusions, when the best is close by
-        the encoder's ``related_similarity``: at ``CLOSEST_SHARE`` of it when a word of the message, as typed,
-        is one the catalog uses (then misspellings are read as the catalog's words); at
+        the encoder's ``related_similarity``: at ``CLOSEST_SHARE`` of it when a word of the message, as typed
+        or as the catalog word it misspells, is one the catalog uses; at
         ``CLOSEST_UNSHARED_SHARE`` of it, on the words as typed, when none is. So "asdfgh" or "a spaceship"
         in a furniture shop still get the starter list or "we don't carry", and an encoder without that
         measure (the hashing one of the tests) searches only words the catalog uses.
         """
         typed = self._own_words(text)
         threshold = getattr(self.recommender.retriever.encoder, "related_similarity", None)
-        shared = self._shares_a_word(typed)  # as typed: "tell me a joke" is not "teal joke"
+        spelled = self.vocabulary.spelled(typed).lower()  # "mascarra" is the shop's mascara; "tell" stays "tell"
+        shared = self._shares_a_word(spelled)
         if not shared and (threshold is None or not re.search(r"[^\W\d_]{3,}", typed)):
             return []
-        words = self.vocabulary.spelled(typed).lower() if shared else typed
+        words = spelled if shared else typed
         limits = Need(budget_min=need.budget_min, budget_max=need.budget_max, exclusions=need.exclusions, text=words)
         result = self.recommender.recommend(self._needs(limits), self.preferences((), ()), k=k,
                                             exclude_ids=list(exclude), filters=self.filters(limits, exclude),

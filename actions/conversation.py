@@ -340,6 +340,12 @@ class Shop(Protocol):
         Empty when nothing in the shop is close.
         """
 
+    def closer_kind(self, text: str, scope: Sequence[str]) -> str | None:
+        """The category of the best match for ``text`` when it lies outside ``scope`` and is clearly closer.
+
+        "wooden jewellery box" names Jewellery; the shop's jewellery boxes may be filed under Beauty.
+        """
+
     def describe(self, need: Need) -> str:
         """The need in a few words ("grey sofas under $800")."""
 
@@ -449,6 +455,11 @@ def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         searched = _searched(move, shop, move.text)
         if searched is not None and searched.scope[0] not in move.scope:
             move = dataclasses.replace(move, scope=searched.scope)
+    if move.scope and move.text:
+        # "wooden jewellery box" names Jewellery; the shop's jewellery boxes are under Beauty: both, boxes first
+        closer = shop.closer_kind(move.text, move.scope)
+        if closer is not None:
+            move = dataclasses.replace(move, scope=(closer, *move.scope))
     state = dataclasses.replace(_with_need(state, _merge(state.need, move, shop)), pending=None)
     return _advance(state, shop)
 
@@ -848,6 +859,13 @@ def _on_start_over(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
 
 
 def _on_surprise(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
+    if move.text:  # an opening surprise that says what about is a request: the kind its words mean, else the closest
+        searched = _searched(move, shop, move.text)
+        if searched is not None:
+            return _on_state(state, searched, shop)
+        closest = _closest(_with_need(state, dataclasses.replace(state.need, text=move.text)), shop)
+        if closest is not None:
+            return closest
     cards = shop.surprise(state.need, [*state.rejected, *state.seen], k=ITEMS_PER_TURN, seed=len(state.seen))
     if not cards:
         return _nothing_fits(state, shop, [*state.rejected, *state.seen])

@@ -224,12 +224,16 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
             elif pending == "category" and text.strip() and not _DONT_MIND.search(text):
                 found["scope_words"] = text.strip()
     budget = None
+    priced = vocabulary.without_model_numbers(text)  # "iphone 13 pro": a model, not a budget of 13
     # An answer to an attribute question is read for a budget only when it speaks of money ("44,maroon" is a colour)
-    money = _BUDGET_CUE.search(text) and (pending not in ATTRIBUTES or _MONEY_CUE.search(text))
-    whole = parse_budget(text) if pending == "budget" or money else None
+    money = _BUDGET_CUE.search(priced) and (pending not in ATTRIBUTES or _MONEY_CUE.search(priced))
+    whole = parse_budget(priced) if pending == "budget" or money else None
     if whole is not None and whole.minimum is not None and whole.maximum is not None:
         budget = whole  # "between 4 and 9": the range, even when the NLU tagged only "4"
-    for candidate in [] if budget else entity_values(message, "budget") + ([text] if whole is not None else []):
+    for candidate in [] if budget else entity_values(message, "budget") + ([priced] if whole is not None else []):
+        numbers = re.findall(r"\d+", candidate)
+        if numbers and not any(re.search(rf"(?<!\d){n}(?!\d)", priced) for n in numbers):
+            continue  # the NLU tagged "13" of "iphone 13"
         budget = parse_budget(candidate)
         if budget is not None:
             break
@@ -341,6 +345,9 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
         return Move("dont_mind", **waived, text=text.strip() if opening else "")
     if intent == "browse" and not state.need.scope:
         intent = "request_recommendation"  # "a growth chart", "stuff for the pool": browsing that names a kind
+    if intent == "surprise_me" and state.pending is None and not state.shown and not state.need.scope:
+        # "something spooky for halloween", "craving something sweet and cold": a surprise that says what about
+        return Move("surprise", text=text.strip())
     if intent in _SIMPLE:
         return Move(_SIMPLE[intent], items=items)  # type: ignore[arg-type]
     if intent in ("request_recommendation", "inform"):

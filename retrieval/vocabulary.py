@@ -17,9 +17,11 @@ sofas", "gray") to a value the catalog really has.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -48,6 +50,8 @@ TITLE_WORD_MIN_ITEMS = 3
 #: …and at least this share of them are in that one category.
 TITLE_WORD_MIN_SHARE = 0.8
 _WORD = re.compile(r"[\w'-]+")
+#: A word and the number right after it: "iPhone 13", "Levi's 501", "Xbox 360".
+_MODEL_NUMBER = re.compile(r"\b([^\W\d_][\w'-]*)\s+(\d+)\b")
 #: Text safe inside a ``[text](entity)`` annotation.
 _ANNOTATABLE = re.compile(r"[a-z][a-z' -]*[a-z]")
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -62,6 +66,36 @@ _PLAIN_WORDS = frozenset((
     "stuff", "else", "other", "again", "there", "here", "them", "they", "this", "that", "these", "those", "with",
     "from", "your", "mine", "cheap", "cheaper", "price", "budget", "under", "over", "about", "around",
 ))
+#: An English word is taken for a typo of a catalog word only when that word is this many times as common in
+#: English: "acton figures" are action figures (action 124 times as common), but a "budding scientist" wants no
+#: bedding (10 times) and "sneakers" are not speakers (20 times). About the odds of a typo on a word in a
+#: noisy-channel speller, and what keeps a real word from being corrected into another real word.
+REAL_WORD_RATIO = 50.0
+
+
+@functools.cache
+def english_counts() -> dict[str, int]:
+    """How often each of 82,765 English words occurs (Google Books counts, the dictionary symspellpy ships)."""
+    text = resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt").read_text(encoding="utf-8")
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        word, _, count = line.partition(" ")
+        if count.isdigit():
+            counts[word] = int(count)
+    return counts
+
+
+def is_real_word_for(word: str, correction: str) -> bool:
+    """Whether ``word`` is an English word that is not a slip for ``correction`` (see :data:`REAL_WORD_RATIO`).
+
+    >>> is_real_word_for("budding", "bedding"), is_real_word_for("acton", "action"), is_real_word_for("sofaa", "sofa")
+    (True, False, False)
+    """
+    counts = english_counts()
+    typed = counts.get(word.lower(), 0)
+    return typed > 0 and counts.get(correction.lower(), 0) < REAL_WORD_RATIO * typed
+
+
 #: Everyday words for a family of attribute values: "wooden" is oak, walnut or pine, whichever the catalog
 #: has; "dark colours" black, charcoal, navy. Each family lists what it covers; a catalog value is covered
 #: when one of these (or the family word itself: "Dark Brown") is among its words.
@@ -217,6 +251,7 @@ class CatalogVocabulary:
         self._catalog = catalog
         self._single_words: dict[str, list[str]] = {}
         self._known_words: frozenset[str] | None = None
+        self._model_numbers: frozenset[str] | None = None
         self._words_by_letter: dict[str, list[str]] = {}
         self.category_counts: dict[str, int] = dict(Counter(p.category for p in catalog))
         #: Words that name a category without being its name, most reliable first: deeper levels
@@ -381,13 +416,41 @@ class CatalogVocabulary:
         lower = word.lower()
         return lower in known or _singular(lower) in known or _plural(lower) in known
 
+    def without_model_numbers(self, text: str) -> str:
+        """The text without the numbers that, with the word before them, name products in the titles.
+
+        "iphnoe 13 pro" and "levis 501 under 3000" speak of an iPhone 13 and Levi's 501s, not of a
+        budget of 13 or 501: a number stays money unless the catalog's titles have it right after the
+        same word (misspellings read as the catalog's).
+
+        >>> from retrieval.catalog import Catalog, Product
+        >>> vocab = CatalogVocabulary(Catalog([Product("a", "iPhone 13 Pro", 999.0, "USD", "Smartphones"),
+        ...                                    Product("b", "iPhone 9", 399.0, "USD", "Smartphones")]))
+        >>> vocab.without_model_numbers("iphnoe 13 pro under 1000"), vocab.without_model_numbers("a phone for 13")
+        ('iphnoe pro under 1000', 'a phone for 13')
+        """
+        if self._model_numbers is None:
+            self._model_numbers = frozenset(f"{w.lower()} {n}" for p in self._catalog
+                                            for w, n in _MODEL_NUMBER.findall(p.title))
+        models = self._model_numbers
+        if not models:
+            return text
+
+        def unnamed(match: re.Match[str]) -> str:
+            word, number = match.group(1), match.group(2)
+            return word if f"{self.spelled(word).lower()} {number}" in models else match.group(0)
+
+        return _MODEL_NUMBER.sub(unnamed, text)
+
     def spelled(self, text: str) -> str:
         """The text with each word the catalog never uses replaced by the catalog word it is a typo of.
 
         "acton figures" → "action figures", "stikers for kids" → "stickers for kids": for searching
         the catalog, where a misspelt word matches nothing. Known words, short words and words with
-        no close catalog word stay as they are; the rules of closeness are :meth:`_corrected`'s,
-        against every word of the titles, tags, categories and attribute values used at least twice.
+        no close catalog word stay as they are, and so do English words that are no likely slip for it
+        (:func:`is_real_word_for`: "budding" is not "bedding"); the rules of closeness are :meth:`_corrected`'s,
+        against every word of the titles, tags, categories and attribute values used at least twice, or once
+        when it is an English word.
         """
         known = self._catalog_words()
         out = []
@@ -399,7 +462,7 @@ class CatalogVocabulary:
             limit = 1 if len(lower) < 8 else 2
             candidates = [w for w in self._words_by_letter.get(lower[0], ()) if abs(len(w) - len(lower)) <= limit]
             best = process.extractOne(lower, candidates, scorer=OSA.distance, score_cutoff=limit)
-            out.append(str(best[0]) if best is not None else word)
+            out.append(str(best[0]) if best is not None and not is_real_word_for(lower, str(best[0])) else word)
         return " ".join(out)
 
     def _catalog_words(self) -> frozenset[str]:
@@ -411,8 +474,9 @@ class CatalogVocabulary:
                 counts.update({w.lower() for t in texts for w in _WORD.findall(t)})
             self._known_words = frozenset(counts)
             by_letter: dict[str, list[str]] = {}
-            for word, count in counts.items():
-                if count >= 2 and len(word) >= 4 and word.isalpha():
+            english = english_counts()
+            for word, count in counts.items():  # a word of one title only may be a maker's name, unless it is English
+                if (count >= 2 or word in english) and len(word) >= 4 and word.isalpha():
                     by_letter.setdefault(word[0], []).append(word)
             self._words_by_letter = {k: sorted(v) for k, v in by_letter.items()}
         return self._known_words
@@ -437,7 +501,7 @@ class CatalogVocabulary:
         limit = 1 if len(word) < 8 else 2
         candidates = [f for f in forms if f[0] == word[0] and abs(len(f) - len(word)) <= limit]
         best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
-        return str(best[0]) if best is not None else word
+        return str(best[0]) if best is not None and not is_real_word_for(word, str(best[0])) else word
 
     @staticmethod
     def _longest(index: Mapping[str, str], words: list[str]) -> str | None:

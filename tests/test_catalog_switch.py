@@ -284,6 +284,15 @@ def test_words_the_catalog_never_uses_are_read_as_the_catalog_words_they_misspel
     assert vocabulary.spelled("a knight for 12 bucks") == "a knight for 12 bucks"
     assert vocabulary.spelled("zeppelin") == "zeppelin"
     assert vocabulary.spelled("just show me") == "just show me"  # the words of a request are no typos
+    # an English word is no slip for a catalog word unless that one is far commoner ("acton" above)
+    bedding = CatalogVocabulary(Catalog([make_product("e", "Bedding set, cotton", "Bedding", 40),
+                                         make_product("f", "Kids bedding, dinosaurs", "Bedding", 30),
+                                         make_product("g", "Bluetooth speakers", "Audio", 30),
+                                         make_product("h", "Party speakers", "Audio", 60)]))
+    assert bedding.spelled("present for a budding scientist") == "present for a budding scientist"
+    assert bedding.spelled("sneakers") == "sneakers"
+    assert bedding.match("category", "bedding for a budding scientist") == "Bedding"
+    assert bedding.spelled("beddding and speakrs") == "bedding and speakers"
     # a word the catalog uses is not "corrected" into a category's name: "table" is not "tablet"
     tablets = CatalogVocabulary(Catalog([make_product("t", "Tablet 10 inch", "Tablets", 300),
                                          make_product("u", "Oak side table", "Furniture", 90)]))

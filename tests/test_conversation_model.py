@@ -693,9 +693,12 @@ def test_the_catalog_shop_searches_only_words_it_uses(monkeypatch: pytest.Monkey
     found = SHOP.closest(Need(budget_max=200.0), "reading lamp for a dark corner", 3, ())
     assert found and all(s.product.price <= 200 for s in found)
     assert any(s.product.category == "Lamps" for s in found)
-    # the words as typed must be the catalog's: a correction ("sofaa" → sofa, "joke" → "teal") is no evidence here
+    # a word that is no English word reads as the catalog word it misspells ("sofaa" → sofa) ...
     assert SHOP.vocabulary.spelled("a comfy sofaa") == "a comfy sofa"
-    assert SHOP.closest(Need(), "a comfy sofaa", 3, ()) == []
+    assert any(s.product.category == "Sofas" for s in SHOP.closest(Need(), "a comfy sofaa", 3, ()))
+    # ... and an English word is no slip for a rarer catalog word: "tell" is not "teal", "budding" not "bedding"
+    assert SHOP.vocabulary.spelled("tell me a joke") == "tell me a joke"
+    assert SHOP.closest(Need(), "tell me a joke", 3, ()) == []
     # and the best match must be close, by the encoder's own measure of related
     encoder = SHOP.recommender.retriever.encoder
     monkeypatch.setattr(encoder, "related_similarity", 0.0, raising=False)
@@ -775,3 +778,95 @@ def test_a_wish_filters_only_where_the_catalog_describes_it() -> None:
     described = shop_of(["black", "brown", "black", "red", None, None])
     assert described.count(need, ()) == 2
     assert {c.product.colour for c in described.recommend(need, (), k=3)} == {"black"}
+
+
+def _small_shop(products: list[Product], related: float | None = 0.3) -> CatalogShop:
+    """A shop over a few products on the hashing encoder, with a bar for "close" when ``related`` is given."""
+    from retrieval.catalog import Catalog
+    from retrieval.encoder import HashingEncoder
+    from retrieval.recommender import Recommender
+    from retrieval.search import Retriever
+    from retrieval.vocabulary import CatalogVocabulary
+
+    catalog = Catalog(products)
+    encoder = HashingEncoder(256)
+    if related is not None:
+        encoder.related_similarity = related  # type: ignore[attr-defined]
+    return CatalogShop(Recommender(Retriever.build(catalog, encoder)), CatalogVocabulary(catalog))
+
+
+_JEWELLERY_SHOP = [
+    Product("j1", "Gold ring with a pearl", 120.0, "USD", "Jewellery", material="gold"),
+    Product("j2", "Silver necklace", 80.0, "USD", "Jewellery", material="silver"),
+    Product("j3", "Pearl earrings", 60.0, "USD", "Jewellery", material="pearl"),
+    Product("b1", "Wooden jewellery box with mirror", 35.0, "USD", "Beauty", material="wood"),
+    Product("b2", "Velvet jewellery box organiser", 25.0, "USD", "Beauty", material="velvet"),
+    Product("b3", "Red lipstick", 9.0, "USD", "Beauty"),
+    Product("g1", "Tempered glass screen guard", 5.0, "USD", "Phone Accessories"),
+    Product("g2", "Tempered glass for phone, pack of two", 7.0, "USD", "Phone Accessories"),
+    Product("k1", "Glass tumbler", 4.0, "USD", "Kitchen", material="glass"),
+    Product("k2", "Glass jug", 6.0, "USD", "Kitchen", material="glass"),
+    Product("k3", "Steel mug", 6.0, "USD", "Kitchen", material="steel"),
+]
+
+
+def test_a_kind_named_by_one_word_gives_room_to_the_best_match_of_the_whole_message() -> None:
+    """ "wooden jewellery box" names Jewellery; the shop's boxes are under Beauty: both, the boxes first."""
+    shop = _small_shop(_JEWELLERY_SHOP)
+    assert shop.closer_kind("wooden jewellery box", ("Jewellery",)) == "Beauty"
+    after, reply = apply(State(), Move("state", scope=("Jewellery",), text="wooden jewellery box"), shop)
+    assert after.need.scope == ("Beauty", "Jewellery")
+    assert reply.cards and reply.cards[0].product.id == "b1"
+    # the named kind holds the best match: it stands alone
+    assert shop.closer_kind("gold ring with a pearl", ("Jewellery",)) is None
+    after, _ = apply(State(), Move("state", scope=("Jewellery",), text="gold ring with a pearl"), shop)
+    assert after.need.scope == ("Jewellery",)
+    # a best match no closer than the named kind's by the margin, or not close at all, changes nothing
+    assert shop.closer_kind("pearl jewellery", ("Jewellery",)) is None
+    assert _small_shop(_JEWELLERY_SHOP, related=2.1).closer_kind("wooden jewellery box", ("Jewellery",)) is None
+    # an encoder that cannot tell near from far never widens a scope
+    assert _small_shop(_JEWELLERY_SHOP, related=None).closer_kind("wooden jewellery box", ("Jewellery",)) is None
+
+
+def test_a_wish_filters_only_where_the_item_the_words_point_at_describes_it() -> None:
+    """ "tempered glass": the screen guards give no material, so "glass" ranks instead of hiding them."""
+    shop = _small_shop(_JEWELLERY_SHOP)
+    scope = ("Phone Accessories", "Kitchen")
+    need = Need(scope=scope, wishes={"material": "glass"}, text="tempered glass")
+    assert shop.count(need, ()) == 5  # the guards stay (and the steel mug: the wish ranks)
+    assert shop.recommend(need, (), k=1)[0].product.category == "Phone Accessories"
+    # the words point at a glass item: the wish filters as before
+    jug = Need(scope=scope, wishes={"material": "glass"}, text="glass jug")
+    assert shop.count(jug, ()) == 2 and {c.product.material for c in shop.recommend(jug, (), k=3)} == {"glass"}
+
+
+def test_a_surprise_that_says_what_about_is_a_request() -> None:
+    """ "something spooky for halloween" opens with a surprise that names what: the closest items, not any."""
+    shop = _small_shop(_JEWELLERY_SHOP)
+    after, reply = apply(State(), Move("surprise", text="surprise me with a jewellery box"), shop)
+    assert reply.kind in ("cards", "question") and after.need.scope and after.need.scope[0] == "Beauty"
+    # words that name nothing in the shop: a surprise as before
+    _, reply = apply(State(), Move("surprise", text="surprise me"), shop)
+    assert reply.kind == "cards" and reply.intro == texts.SURPRISE
+
+
+def test_a_number_in_a_product_name_is_no_budget() -> None:
+    """ "iphnoe 13 pro": an iPhone 13, not a budget of 13; a number after a word the titles never number stays money."""
+    from actions.moves import move_from
+    from retrieval.catalog import Catalog
+    from retrieval.vocabulary import CatalogVocabulary
+
+    catalog = Catalog([Product("p1", "iPhone 13 Pro", 999.0, "USD", "Smartphones"),
+                       Product("p2", "iPhone 9", 399.0, "USD", "Smartphones")])
+    vocabulary = CatalogVocabulary(catalog)
+
+    def message(text: str, *entities: tuple[str, str]) -> dict[str, Any]:
+        return {"text": text, "intent": {"name": "inform", "confidence": 0.9},
+                "entities": [{"entity": e, "value": v} for e, v in entities]}
+
+    move = move_from(message("iphnoe 13 pro", ("budget", "iphnoe 13")), State(), vocabulary, catalog)
+    assert move.budget_max is None
+    move = move_from(message("iphone 13 pro under 1000", ("budget", "under 1000")), State(), vocabulary, catalog)
+    assert move.budget_max == 1000.0
+    move = move_from(message("a phone for 500", ("budget", "500")), State(), vocabulary, catalog)
+    assert move.budget_max == 500.0

@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -486,7 +487,11 @@ def _closest_kind(state: State, move: Move, shop: Shop) -> tuple[State, Reply] |
 
 def _unknown_kind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     names = ", ".join(title for title, _ in shop.categories()[:8])
-    text = texts.UNKNOWN_CATEGORY.format(value=move.scope_words[:60], options=names)
+    words = move.scope_words[:60]
+    # "for online classes and homework": what the thing is for, not a kind the shop lacks — ask which kind
+    use = re.search(rf"\bfor\b(?:(?!\bfor\b).)*?\b{re.escape(words)}\b", move.text, re.IGNORECASE) if words else None
+    template = texts.UNKNOWN_KIND_FOR_USE if use else texts.UNKNOWN_CATEGORY
+    text = template.format(value=move.text[use.start() + 4:].strip(" ?!.")[:60] if use else words, options=names)
     return dataclasses.replace(state, pending="category"), Reply(
         "unknown_kind", lines=(text,), buttons=shop.categories())
 

@@ -33,6 +33,7 @@ DONT_MIND = "I don't mind"
 ASK_KIND = "Which kind — {options}?"
 ANY_KIND = "Any of these"
 UNKNOWN_CATEGORY = "Sorry, we don't carry \"{value}\". We have: {options}."
+UNKNOWN_KIND_FOR_USE = "What kind of thing would you like for {value}? We have: {options}."
 UNKNOWN_VALUE = "I don't know {value!r} as a {attribute} here. For example: {options}."
 UNUSABLE_BUDGET = (
     "Sorry, I didn't get a budget from \"{value}\". Try something like \"under 500\", \"between 200 and 300\" "

@@ -505,6 +505,12 @@ def test_we_do_not_carry_only_when_the_search_finds_nothing_close() -> None:
     assert all(c.product.price <= 900 for c in reply.cards)
     _, reply = apply(State(), Move("state", scope_words="spaceship"), shop)
     assert reply.kind == "unknown_kind" and "we don't carry" in _said(reply)
+    # words the message says the thing is for are no kind the shop lacks: which kind, for that?
+    after, reply = apply(State(), Move("state", scope_words="classes", text="for online classes and homework"), shop)
+    assert reply.kind == "unknown_kind" and after.pending == "category" and reply.buttons
+    assert "we don't carry" not in _said(reply) and "for online classes and homework?" in _said(reply)
+    _, reply = apply(State(), Move("state", scope_words="spaceship", text="a spaceship for my son"), shop)
+    assert "we don't carry \"spaceship\"" in _said(reply)
     # the whole message is not close, the kind the NLU tagged in it is
     shop = SearchingShop({"couch": ("Sofas",)})
     after, reply = apply(State(), Move("state", scope_words="couch", text="our living room needs a big comfy couch"),

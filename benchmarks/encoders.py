@@ -6,10 +6,12 @@ Run from the repository root (``make setup`` exports the ONNX file)::
     .venv/bin/python benchmarks/encoders.py                  # about two minutes
     .venv/bin/python benchmarks/encoders.py --markdown out.md
 
-What is measured, each runtime with the thread count a serving process gives it (one):
+What is measured:
 
 * one short shopper message at a time (the query of a turn): p50/p95 over ``--repeats`` calls,
-  after a warm-up, cycling over messages written as shoppers type them;
+  after a warm-up, cycling over messages written as shoppers type them; each runtime on one
+  thread, and ONNX Runtime with the thread count a serving process gives it
+  (``SHOPKEEPER_ENCODER_THREADS``), on a quiet machine and again with every core kept busy;
 * agreement: the cosine between the two runtimes' vectors of every message (the serving
   contract: ≥ 0.999);
 * the demo catalog's embedding texts in batches of 64, with both cores (what an index build
@@ -19,9 +21,12 @@ What is measured, each runtime with the thread count a serving process gives it 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -52,9 +57,22 @@ def _cycling(encode: Callable[[Sequence[str]], np.ndarray]) -> Callable[[], obje
     return lambda: encode([MESSAGES[next(turn) % len(MESSAGES)]])
 
 
+@contextmanager
+def busy_cores(count: int) -> Iterator[None]:
+    """``count`` processes spinning on the CPU for the duration (what a loaded server shares the cores with)."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
 def single_message(encoders: dict[str, Callable[[Sequence[str]], np.ndarray]], repeats: int) -> Table:
     """One message per call, cycling over :data:`MESSAGES`."""
-    table = Table("One shopper message at a time (one thread)", ["runtime", "calls", "p50 ms", "p95 ms"])
+    table = Table("One shopper message at a time", ["runtime", "calls", "p50 ms", "p95 ms"])
     for name, encode in encoders.items():
         times = timed(_cycling(encode), repeats, warmup=5)
         table.add(name, len(times), f"{percentile(times, 50):.2f}", f"{percentile(times, 95):.2f}")
@@ -90,9 +108,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch_encoder = SentenceTransformerEncoder(batch_size=64)
     torch.set_num_threads(1)
     onnx_one = OnnxEncoder(settings.onnx_path, threads=1)
+    onnx_serving = OnnxEncoder(settings.onnx_path, threads=settings.encoder_threads)
+    runtimes = {"sentence-transformers on torch (one thread)": torch_encoder.encode,
+                "ONNX Runtime (build/minilm-onnx), one thread": onnx_one.encode,
+                f"ONNX Runtime, {settings.encoder_threads} threads (SHOPKEEPER_ENCODER_THREADS)": onnx_serving.encode}
     log("one message at a time")
-    report.table(single_message({"sentence-transformers on torch": torch_encoder.encode,
-                                 "ONNX Runtime (build/minilm-onnx)": onnx_one.encode}, args.repeats))
+    report.table(single_message(runtimes, args.repeats))
+    log("one message at a time, both cores busy")
+    with busy_cores(os.cpu_count() or 2):
+        loaded = single_message({k: v for k, v in runtimes.items() if "ONNX" in k}, args.repeats)
+    loaded.title = f"The same with {os.cpu_count() or 2} other processes keeping every core busy"
+    report.table(loaded)
     agreement = Table("Agreement on the shopper messages", ["messages", "min cosine", "mean cosine"])
     cosines = (torch_encoder.encode(list(MESSAGES)) * onnx_one.encode(list(MESSAGES))).sum(axis=1)
     agreement.add(len(MESSAGES), f"{cosines.min():.6f}", f"{cosines.mean():.6f}")

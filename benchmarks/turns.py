@@ -177,7 +177,8 @@ def machine_line() -> str:
     return (
         f"{_cpu_model()}, {cores} cores ({usable} usable), {_mem_total_gb():.0f} GB RAM; "
         f"Rasa {RASA_VERSION} server (.venv-rasa), action server and this script on Python "
-        f"{platform.python_version()}; SHOPKEEPER_QUERY_THREADS={os.environ.get('SHOPKEEPER_QUERY_THREADS', '1')}; "
+        f"{platform.python_version()}; SHOPKEEPER_QUERY_THREADS={os.environ.get('SHOPKEEPER_QUERY_THREADS', '1')}, "
+        f"SHOPKEEPER_ENCODER_THREADS={os.environ.get('SHOPKEEPER_ENCODER_THREADS', '2')}; "
         f"bot/rasa_speedups.py in .venv-rasa: {'yes' if speedups else 'no'}"
     )
 

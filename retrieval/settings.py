@@ -11,7 +11,8 @@
 | ``SHOPKEEPER_QUERY_ENCODER`` | ``onnx`` | serving processes embed queries on ``onnx`` or ``sentence-transformers`` |
 | ``SHOPKEEPER_ONNX_MODEL`` | ``build/minilm-onnx/model.onnx`` | the exported model (``make setup`` writes it) |
 | ``SHOPKEEPER_INDEX_KIND`` | ``auto`` | ``auto``, ``flat``, ``ivf`` or ``hnsw`` |
-| ``SHOPKEEPER_QUERY_THREADS`` | ``1`` | encoder, FAISS and BLAS threads in a serving process |
+| ``SHOPKEEPER_QUERY_THREADS`` | ``1`` | FAISS, BLAS (and torch, when it embeds queries) threads in a serving process |
+| ``SHOPKEEPER_ENCODER_THREADS`` | ``2`` | ONNX Runtime's threads for one query embedding in a serving process |
 
 Relative paths are resolved against the project root (the folder holding
 ``pyproject.toml``), so commands work from any directory.
@@ -50,6 +51,7 @@ class RetrievalSettings:
     encoder: str = "sentence-transformers"
     index_kind: str = "auto"
     query_threads: int = 1
+    encoder_threads: int = 2
     query_encoder: str = "onnx"
     onnx_path: Path = PROJECT_ROOT / "build" / "minilm-onnx" / "model.onnx"
 
@@ -78,6 +80,7 @@ class RetrievalSettings:
             encoder=encoder,
             index_kind=env.get("SHOPKEEPER_INDEX_KIND", "auto"),
             query_threads=int(env.get("SHOPKEEPER_QUERY_THREADS", "1")),
+            encoder_threads=int(env.get("SHOPKEEPER_ENCODER_THREADS", "2")),
             query_encoder=query_encoder,
             onnx_path=_path(env.get("SHOPKEEPER_ONNX_MODEL", "build/minilm-onnx/model.onnx")),
         )
@@ -91,8 +94,11 @@ class RetrievalSettings:
         search 2–3× slower (docs/BENCHMARKS.md). numpy's BLAS too: the exact scan of a filtered
         search multiplies the allowed vectors, and on two shared cores its second thread took the
         recommendation p95 at 10,000 items from 2.2 to 8.4 ms ("Search at 10,000 items").
-        Index builds keep the defaults. The ONNX query encoder takes the same count
-        itself; torch is imported (and limited) only when it embeds the queries.
+        Index builds keep the defaults. The ONNX query encoder takes its own count
+        (``encoder_threads``): ONNX Runtime's caller thread works through a parallel loop itself
+        when the other thread is busy elsewhere, so a second thread halved a message's p95
+        on a quiet machine and cost nothing with both cores loaded (docs/BENCHMARKS.md, "One
+        MiniLM runtime"); torch is imported (and limited) only when it embeds the queries.
         """
         import faiss
         from threadpoolctl import threadpool_limits
@@ -120,4 +126,4 @@ class RetrievalSettings:
         """
         if self.encoder == "hashing" or self.query_encoder == "sentence-transformers":
             return self.make_encoder()
-        return OnnxEncoder(self.onnx_path, self.model_path, threads=self.query_threads)
+        return OnnxEncoder(self.onnx_path, self.model_path, threads=self.encoder_threads)

@@ -123,7 +123,9 @@ def test_serving_processes_limit_the_query_encoder_and_faiss_threads() -> None:
         # ONNX Runtime embeds the queries with its own thread count; torch is not theirs to limit.
         assert (faiss.omp_get_max_threads(), torch.get_num_threads()) == (1, 2)
         encoder = onnx.make_query_encoder()
-        assert isinstance(encoder, OnnxEncoder) and encoder.threads == 1
+        assert isinstance(encoder, OnnxEncoder) and encoder.threads == 2  # its own count: SHOPKEEPER_ENCODER_THREADS
+        one = RetrievalSettings.from_env({"SHOPKEEPER_ENCODER_THREADS": "1"}).make_query_encoder()
+        assert isinstance(one, OnnxEncoder) and one.threads == 1
         faiss.omp_set_num_threads(2)
         RetrievalSettings.from_env({"SHOPKEEPER_QUERY_ENCODER": "sentence-transformers"}).limit_serving_threads()
         assert (faiss.omp_get_max_threads(), torch.get_num_threads()) == (1, 1)

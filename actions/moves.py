@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from actions.conversation import ATTRIBUTES, Move, State
-from actions.parsing import parse_budget, parse_ordinals, resolve_item_reference, without_budget
+from actions.parsing import parse_budget, parse_ordinals, resolve_item_reference, without_budget, without_measures
 from retrieval.catalog import Product
 from retrieval.vocabulary import CatalogVocabulary
 
@@ -224,7 +224,8 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
             elif pending == "category" and text.strip() and not _DONT_MIND.search(text):
                 found["scope_words"] = text.strip()
     budget = None
-    priced = vocabulary.without_model_numbers(text)  # "iphone 13 pro": a model, not a budget of 13
+    # "iphone 13 pro" names a model and "age 10" an age: neither is a budget
+    priced = without_measures(vocabulary.without_model_numbers(text))
     # An answer to an attribute question is read for a budget only when it speaks of money ("44,maroon" is a colour)
     money = _BUDGET_CUE.search(priced) and (pending not in ATTRIBUTES or _MONEY_CUE.search(priced))
     whole = parse_budget(priced) if pending == "budget" or money else None

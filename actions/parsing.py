@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Budget", "parse_budget", "parse_ordinal", "parse_ordinals", "resolve_item_reference", "without_budget"]
+__all__ = ["Budget", "parse_budget", "parse_ordinal", "parse_ordinals", "resolve_item_reference", "without_budget",
+           "without_measures"]
 
 Relative = Literal["cheap", "mid", "premium"]
 
@@ -134,6 +135,25 @@ _BUDGET_SPAN = re.compile(
     rf"|\b{_NUMBER_TOKEN}\s*(?:{'|'.join(sorted(_MONEY_SUFFIXES - {'k', 'ish'}))})\b)",
     re.IGNORECASE,
 )
+
+
+_MEASURE = re.compile(
+    r"\b(?:ages?|aged|size)\s+\d+(?:\s*(?:-|–|to)\s*\d+)?\b"
+    r"|\b\d+(?:\.\d+)?\s*-?\s*(?:inch|inches|kg|kgs|cm|mm|ft|feet|seater|seaters|pieces?|pcs|years?|yrs?|yo|"
+    r"months?|gb|tb|ml|litres?|liters?|watts?|mah|hours?|hrs?|days?|people|players)\b",
+    re.IGNORECASE,
+)
+
+
+def without_measures(text: str) -> str:
+    """The text without ages, sizes and measures, whose numbers are no money ("age 10", "for 4 people").
+
+    >>> without_measures("present for a budding scientist, age 10"), without_measures("table for 4 people")
+    ('present for a budding scientist,', 'table for')
+    >>> without_measures("a 2 seater sofa under 900"), without_measures("boots size 9 under $80")
+    ('a sofa under 900', 'boots under $80')
+    """
+    return " ".join(_MEASURE.sub(" ", text).split())
 
 
 def without_budget(text: str) -> str:

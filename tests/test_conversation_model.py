@@ -876,3 +876,8 @@ def test_a_number_in_a_product_name_is_no_budget() -> None:
     assert move.budget_max == 1000.0
     move = move_from(message("a phone for 500", ("budget", "500")), State(), vocabulary, catalog)
     assert move.budget_max == 500.0
+    # ages and measures are no money either, whatever the NLU tagged
+    move = move_from(message("present for a budding scientist, age 10", ("budget", "10")), State(), vocabulary, catalog)
+    assert move.budget_max is None
+    assert move_from(message("a phone for 4 people"), State(), vocabulary, catalog).budget_max is None
+    assert move_from(message("a 2 seater phone under 900"), State(), vocabulary, catalog).budget_max == 900.0

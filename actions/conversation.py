@@ -454,6 +454,10 @@ def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         # "scooter" names "Tricycles, Scooters & Wagons" (bikes and wagons), the scooters are Outdoor Recreation.
         # The guess stands only where the catalog's likeliest category is the one guessed.
         searched = _searched(move, shop, move.text)
+        if searched is None and move.scope_words and move.scope_words != move.text:
+            # "my dad works from home, a good chair for him": "home" guessed Home Decoration, the whole message
+            # is too loose to search, the kind the NLU tagged ("chair") is not
+            searched = _searched(move, shop, move.scope_words)
         if searched is not None and searched.scope[0] not in move.scope:
             move = dataclasses.replace(move, scope=searched.scope)
     if move.scope and move.text:

@@ -215,6 +215,8 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
         candidate, match, how = best
         found["scope"], found["scope_words"] = (match,), candidate.lower() if candidate in categories else ""
         found["scope_guessed"] = how == "alias"
+        if how == "alias" and candidate not in categories and categories:
+            found["scope_words"] = categories[0].lower()  # "home" guessed a kind, the NLU tagged "chair": ask both
     else:
         # A word the NLU took for a category that the shop does not have: "we don't carry" only when the
         # kind of product is the question — a stray one ("for boys") never derails another question.

@@ -461,8 +461,9 @@ class CatalogVocabulary:
                 continue
             limit = 1 if len(lower) < 8 else 2
             candidates = [w for w in self._words_by_letter.get(lower[0], ()) if abs(len(w) - len(lower)) <= limit]
-            best = process.extractOne(lower, candidates, scorer=OSA.distance, score_cutoff=limit)
-            out.append(str(best[0]) if best is not None and not is_real_word_for(lower, str(best[0])) else word)
+            found = process.extractOne(lower, candidates, scorer=OSA.distance, score_cutoff=limit)
+            best = str(found[0]) if found is not None else None
+            out.append(best if best is not None and not is_real_word_for(lower, best) else word)
         return " ".join(out)
 
     def _catalog_words(self) -> frozenset[str]:
@@ -477,8 +478,10 @@ class CatalogVocabulary:
             english = english_counts()
             for word, count in counts.items():  # a word of one title only may be a maker's name, unless it is English
                 if (count >= 2 or word in english) and len(word) >= 4 and word.isalpha():
-                    by_letter.setdefault(word[0], []).append(word)
-            self._words_by_letter = {k: sorted(v) for k, v in by_letter.items()}
+                    # both numbers: "perfum" is one edit from the shop's "perfumes" said of one, "trik" from "tricks"
+                    for form in {word, _singular(word)}:
+                        by_letter.setdefault(form[0], []).append(form)
+            self._words_by_letter = {k: sorted(set(v)) for k, v in by_letter.items()}
         return self._known_words
 
     def _corrected(self, attribute: str, word: str) -> str:
@@ -500,8 +503,9 @@ class CatalogVocabulary:
             return word
         limit = 1 if len(word) < 8 else 2
         candidates = [f for f in forms if f[0] == word[0] and abs(len(f) - len(word)) <= limit]
-        best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
-        return str(best[0]) if best is not None and not is_real_word_for(word, str(best[0])) else word
+        found = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
+        best = str(found[0]) if found is not None else None
+        return best if best is not None and not is_real_word_for(word, best) else word
 
     @staticmethod
     def _longest(index: Mapping[str, str], words: list[str]) -> str | None:

@@ -293,6 +293,8 @@ def test_words_the_catalog_never_uses_are_read_as_the_catalog_words_they_misspel
     assert bedding.spelled("sneakers") == "sneakers"
     assert bedding.match("category", "bedding for a budding scientist") == "Bedding"
     assert bedding.spelled("beddding and speakrs") == "bedding and speakers"
+    # a word said of one reads as the catalog's plural: "speakr" is one edit from "speaker"
+    assert bedding.spelled("a bluetooth speakr") == "a bluetooth speaker"
     # a word the catalog uses is not "corrected" into a category's name: "table" is not "tablet"
     tablets = CatalogVocabulary(Catalog([make_product("t", "Tablet 10 inch", "Tablets", 300),
                                          make_product("u", "Oak side table", "Furniture", 90)]))

@@ -581,7 +581,11 @@ def test_a_scope_guessed_from_one_word_gives_way_to_what_the_catalog_says() -> N
     shop.meanings["an office lamp"] = ("Lamps", "Office Chairs")
     second = replace(guessed, text="an office lamp")
     assert apply(State(), second, shop)[0].need.scope == ("Lamps", "Office Chairs")
-    # a category named by its name is never second-guessed
+    # the whole message too loose to search, the kind the NLU tagged in it is not: "home" guessed, "chair" tagged
+    shop.meanings["chair"] = ("Armchairs",)
+    tagged = replace(guessed, text="my dad works from home, a good chair for him", scope_words="chair")
+    assert apply(State(), tagged, shop)[0].need.scope == ("Armchairs",)
+    # a category named by its name is never replaced (only widened by a clearly closer best match: see below)
     named = Move("state", scope=("Office Chairs",), text="something to light my office")
     assert apply(State(), named, shop)[0].need.scope == ("Office Chairs",)
 

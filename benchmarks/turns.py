@@ -800,7 +800,7 @@ def shop_turns(url: str, sender: str, count: int) -> list[float]:
 def compare_with_bare(opts: Options, workdir: Path, by_kind: dict[str, list[Turn]]) -> list[Table]:
     """Bare Rasa's starter assistant and ours, with the same client, one after the other on this machine.
 
-    Each answers the same load levels (``opts.bare_seconds`` each) and one long conversation; our
+    Each answers the same load levels (``opts.bare_seconds`` each) and the same long conversations; our
     per-turn-type latencies are the sequential customers' of the main measurement.
     """
     model = ensure_model()

@@ -463,8 +463,20 @@ class CatalogVocabulary:
             candidates = [w for w in self._words_by_letter.get(lower[0], ()) if abs(len(w) - len(lower)) <= limit]
             found = process.extractOne(lower, candidates, scorer=OSA.distance, score_cutoff=limit)
             best = str(found[0]) if found is not None else None
+            if best is None and lower not in english_counts():
+                best = self._run_on(lower, known)  # "playdoh" is Play-Doh, "legoset" a Lego set
             out.append(best if best is not None and not is_real_word_for(lower, best) else word)
         return " ".join(out)
+
+    @staticmethod
+    def _run_on(word: str, known: frozenset[str]) -> str | None:
+        """Two catalog words typed as one ("legoset" → "lego set", "playdoh" → "play-doh"), or ``None``."""
+        hyphened = [w for w in known if "-" in w and w.replace("-", "") == word]
+        if hyphened:
+            return hyphened[0]
+        splits = [(word[:i], word[i:]) for i in range(3, len(word) - 2)]
+        found = [f"{a} {b}" for a, b in splits if a in known and b in known]
+        return found[0] if len(found) == 1 else None  # two ways to split it: no telling which was meant
 
     def _catalog_words(self) -> frozenset[str]:
         if self._known_words is None:

@@ -293,6 +293,12 @@ def test_words_the_catalog_never_uses_are_read_as_the_catalog_words_they_misspel
     assert bedding.spelled("sneakers") == "sneakers"
     assert bedding.match("category", "bedding for a budding scientist") == "Bedding"
     assert bedding.spelled("beddding and speakrs") == "bedding and speakers"
+    # two catalog words run together read as both
+    assert bedding.spelled("kidsbedding") == "kids bedding"
+    assert bedding.spelled("partyspeakers for sale") == "party speakers for sale"
+    toys = CatalogVocabulary(Catalog([make_product("p", "Play-Doh modelling compound", "Arts & Crafts", 9),
+                                      make_product("q", "Play-Doh kitchen set", "Arts & Crafts", 19)]))
+    assert toys.spelled("playdoh") == "play-doh"
     # a word said of one reads as the catalog's plural: "speakr" is one edit from "speaker"
     assert bedding.spelled("a bluetooth speakr") == "a bluetooth speaker"
     # a word the catalog uses is not "corrected" into a category's name: "table" is not "tablet"

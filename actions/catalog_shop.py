@@ -234,13 +234,12 @@ class CatalogShop:
         everywhere = retriever.candidates(vector, words, self._table.mask(Filters()), SCOPE_VOTERS)
         inside = retriever.candidates(vector, words, self._table.mask(Filters(categories=frozenset(scope))),
                                       SCOPE_VOTERS)
-        positions = np.array([*everywhere.positions, *inside.positions], dtype=np.int64)
         if not everywhere.positions:
             return None
         # both lists on one scale: the BM25 part of a fused score is relative to the best match among the candidates
+        positions = np.array([*everywhere.positions, *inside.positions], dtype=np.int64)
         semantic = np.concatenate([everywhere.semantic, inside.semantic])
-        lexical = retriever.lexical.scores(words) if words else None
-        fused = semantic if lexical is None else fuse(semantic, lexical[positions], retriever.lexical_weight)
+        fused = fuse(semantic, retriever.lexical.scores(words)[positions], retriever.lexical_weight)
         best = int(np.argmax(fused))
         category = self.catalog[int(positions[best])].category
         if category in scope or semantic[best] < threshold:

@@ -16,6 +16,7 @@ import numpy as np
 
 from actions import texts
 from actions.conversation import ITEMS_PER_TURN, Need
+from actions.off_topic import OffTopic
 from actions.parsing import without_budget
 from retrieval.catalog import Product
 from retrieval.explain import format_price
@@ -103,8 +104,10 @@ class CatalogShop:
     """
 
     def __init__(self, recommender: Recommender, vocabulary: CatalogVocabulary,
-                 snapshot: ProfileSnapshot | None = None, *, personalised: bool = True) -> None:
+                 snapshot: ProfileSnapshot | None = None, *, personalised: bool = True,
+                 off_topic: OffTopic | None = None) -> None:
         self.recommender = recommender
+        self._off_topic = off_topic
         self.vocabulary = vocabulary
         self.catalog = recommender.catalog
         self.currency = self.catalog.currency
@@ -212,6 +215,14 @@ class CatalogShop:
         likeliest = sorted(votes.items(), key=lambda cv: -cv[1])[:SCOPE_MAX]
         # votes spread thin ("something to keep a 3 year old busy on a flight"): the likeliest few together
         return tuple(c for c, v in likeliest if v / total >= SCOPE_SHARE) or tuple(c for c, _ in likeliest)
+
+    def off_topic(self, text: str) -> bool:
+        """Whether the words read like the talk the NLU knows is about no product (:mod:`actions.off_topic`).
+
+        ``False`` when the shop was given no known off-topic talk (an encoder that cannot tell near from far).
+        """
+        known = self._off_topic
+        return known is not None and known.is_off_topic(text, self.recommender.retriever.embed_query)
 
     def closer_kind(self, text: str, scope: Sequence[str]) -> str | None:
         """The category of the catalog's best match for the words when it lies outside ``scope`` and is clearly closer.

@@ -341,6 +341,9 @@ class Shop(Protocol):
         Empty when nothing in the shop is close.
         """
 
+    def off_topic(self, text: str) -> bool:
+        """Whether the words read like talk about no product at all (the weather, a joke, a sum)."""
+
     def closer_kind(self, text: str, scope: Sequence[str]) -> str | None:
         """The category of the best match for ``text`` when it lies outside ``scope`` and is clearly closer.
 
@@ -918,7 +921,8 @@ def _on_no(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
 
 
 def _on_unclear(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
-    if state.pending is None and move.text and not state.need.scope:  # a guess may start a need, never switch one
+    if state.pending is None and move.text and not state.need.scope and not shop.off_topic(move.text):
+        # a guess may start a need, never switch one; talk like the NLU's off-topic examples starts none
         searched = _searched(move, shop, move.text)  # words the NLU could not place that name something we sell
         if searched is not None:
             return _on_state(state, searched, shop)
@@ -942,10 +946,16 @@ def _on_unclear(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
 
 
 def _on_out_of_scope(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
-    """Words the NLU placed outside the shop: the catalog has the last word ("a bike for a 5 year old")."""
-    searched = _searched(move, shop, move.text)
-    if searched is not None:
-        return _on_state(dataclasses.replace(state, pending=None), searched, shop)
+    """Words the NLU placed outside the shop: the catalog has the last word ("a bike for a 5 year old").
+
+    Unless they read like the off-topic talk the NLU knows ("is it gonna rain" is no request for rain
+    jackets); otherwise the kind the words mean, or else the items closest to them ("my phone battery
+    never lasts the day").
+    """
+    if not shop.off_topic(move.text):
+        searched = _searched(move, shop, move.text)
+        if searched is not None:
+            return _on_state(dataclasses.replace(state, pending=None), searched, shop)
     return state, Reply("out_of_scope", lines=(texts.OUT_OF_SCOPE,), buttons=shop.categories()[:6])
 
 

@@ -12,6 +12,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from actions.off_topic import OffTopic
 from retrieval.catalog import Catalog
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
@@ -43,6 +44,8 @@ class Services:
         conversations: Rasa's tracker store (to erase a forgotten customer's events),
             or ``None`` when it is not reachable from here.
         experiment: the running experiment (``SHOPKEEPER_EXPERIMENT``), or ``None``.
+        off_topic: the NLU's known off-topic talk, or ``None`` where the encoder cannot tell
+            near from far (the hashing one of the tests).
     """
 
     recommender: Recommender
@@ -50,6 +53,7 @@ class Services:
     vocabulary: CatalogVocabulary
     conversations: ConversationStore | None = None
     experiment: Experiment | None = None
+    off_topic: OffTopic | None = None
 
     def personalised(self, sender_id: str) -> bool:
         """Whether the running experiment lets this customer's ranking be personalised."""
@@ -99,7 +103,9 @@ def _default_services() -> Services:
     store_settings = StoreSettings.from_env()
     engine = make_engine(store_settings.url)
     create_schema(engine)
-    synonyms = read_nlu_synonyms(sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")))
+    nlu_files = sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))
+    synonyms = read_nlu_synonyms(nlu_files)
+    encoder = retriever_.encoder
     url = tracker_store_url()
     experiment = active_experiment()
     if experiment is not None:
@@ -116,4 +122,6 @@ def _default_services() -> Services:
         vocabulary=CatalogVocabulary(retriever_.catalog, synonyms),
         conversations=ConversationStore(make_engine(url)) if url else None,
         experiment=experiment,
+        off_topic=(OffTopic.from_nlu(nlu_files, encoder)
+                   if getattr(encoder, "related_similarity", None) is not None else None),
     )

@@ -22,11 +22,17 @@ For each query, four systems answer with three items:
 
 hit@3: at least one of the three is of an accepted category; precision@3: the share of the three
 that are (a missing card counts as a miss). The dialogue's "we don't carry" answers are counted.
+
+The other side of a shop that reads needs generously: ``benchmarks/queries/off-topic.yml`` holds messages
+that ask for no product (small talk, the world, errands, questions for the shop's staff). Each opens a
+conversation of its own on every catalog; the dialogue's answer is counted as taken for a need when it
+shows cards or its conversation model then holds a kind of product (read from the tracker). Fewer is better.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -47,11 +53,13 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.conversations import CatalogRun, available_runs, rest_sender, servers  # noqa: E402
 from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
+from evaluation.stack import get  # noqa: E402
 from retrieval.loaders import load_catalog  # noqa: E402
 from retrieval.search import MODES, Retriever  # noqa: E402
 from retrieval.settings import RetrievalSettings  # noqa: E402
 
 QUERIES = REPO / "benchmarks" / "queries"
+OFF_TOPIC = QUERIES / "off-topic.yml"
 K = 3
 MAX_TURNS = 4
 WAIVE = "I don't mind"
@@ -72,6 +80,41 @@ def load_queries(path: Path) -> tuple[str, list[Query]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     queries = [Query(str(q["text"]), str(q["style"]), frozenset(q["accept"])) for q in data["queries"]]
     return str(data["catalog"]), queries
+
+
+def load_off_topic(path: Path = OFF_TOPIC) -> list[Query]:
+    """The messages that ask for no product (no categories accept them)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Query(str(q["text"]), str(q["style"]), frozenset()) for q in data["queries"]]
+
+
+def taken_for_a_need(reply: Sequence[Mapping[str, Any]], tracker: Mapping[str, Any]) -> bool:
+    """Whether the shop answered as if a product was asked for: cards, or a kind of product in its model.
+
+    >>> taken_for_a_need([{"text": "hi"}], {"slots": {"shop_state": {"need": {"scope": []}}}})
+    False
+    >>> taken_for_a_need([], {"slots": {"shop_state": {"need": {"scope": ["Jackets"]}}}})
+    True
+    """
+    if any(isinstance(m.get("custom"), dict) and m["custom"].get("data", {}).get("items") for m in reply):
+        return True
+    state = (tracker.get("slots") or {}).get("shop_state") or {}
+    return bool((state.get("need") or {}).get("scope"))
+
+
+def off_topic(run_name: str, rasa_url: str, send: Any, messages: Sequence[Query]) -> list[str]:
+    """Every off-topic message as an opening; those taken for a need, with what the shop said."""
+    taken = []
+    for number, message in enumerate(messages, start=1):
+        sender = f"o-{run_name}-{number}"
+        reply = send(sender, message.text)
+        status, body = get(f"{rasa_url}/conversations/{sender}/tracker")
+        if status != 200:
+            raise RuntimeError(f"the tracker of {sender} could not be read ({status}): {body[:200]}")
+        if taken_for_a_need(reply, json.loads(body)):
+            said = " / ".join(str(m.get("text", "")) for m in reply if m.get("text"))
+            taken.append(f"{message.text!r} ({message.style}) → {said[:120]}")
+    return taken
 
 
 def scores(categories: Sequence[str], accept: frozenset[str]) -> tuple[float, float]:
@@ -120,9 +163,12 @@ def one_shot(retriever: Retriever, queries: Sequence[Query]) -> tuple[dict[str, 
     return overall, by_style, p95
 
 
-def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str, str]
-             ) -> tuple[Tally, dict[str, Tally], list[str], list[str], float]:
-    """Every query as the opening of a conversation over REST; the first cards shown are scored."""
+def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str, str], others: Sequence[Query]
+             ) -> tuple[Tally, dict[str, Tally], list[str], list[str], float, list[str]]:
+    """Every query as the opening of a conversation over REST; the first cards shown are scored.
+
+    Then every off-topic message in ``others``: the list of those the shop took for a need.
+    """
     overall, by_style = Tally(), defaultdict(Tally)
     not_carried: list[str] = []
     misses, turns = [], 0
@@ -150,7 +196,8 @@ def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str,
                 misses.append(f"{query.text!r} ({query.style}) → {', '.join(shown[:K]) or ' / '.join(said)[:120]}")
             if number % 25 == 0:
                 log(f"{run.name}: {number}/{len(queries)} queries, hit@3 so far {overall.hits / overall.count:.3f}")
-    return overall, dict(by_style), not_carried, misses, turns / max(len(queries), 1)
+        taken = off_topic(run.name, rasa_url, send, others)
+    return overall, dict(by_style), not_carried, misses, turns / max(len(queries), 1), taken
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -164,7 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    suites = {name: queries for name, queries in (load_queries(p) for p in sorted(QUERIES.glob("*.yml")))}
+    suites = {name: queries for name, queries in (load_queries(p) for p in sorted(QUERIES.glob("*.yml"))
+                                                  if p != OFF_TOPIC)}
+    others = load_off_topic()
     available = available_runs()
     names = args.catalogs.split(",") if args.catalogs else [n for n in suites if n in available]
     problems = [n for n in names if n not in suites or n not in available]
@@ -180,7 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     summary = Table("hit@3 / precision@3 by catalog and system",
                     ["catalog", "queries", *[f"{m} hit@3 / P@3" for m in MODES], "dialogue hit@3 / P@3",
-                     "dialogue: we don't carry", "dialogue turns per query"])
+                     "dialogue: we don't carry", "dialogue turns per query",
+                     f"dialogue: off-topic taken for a need (of {len(others)})"])
     styles: dict[str, Table] = {}
     for name in names:
         run, queries = available[name], suites[name]
@@ -194,11 +244,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                             ["style", "queries", *MODES, *([] if args.no_dialogue else ["dialogue"])])
         talk: dict[str, Tally] = {}
         if args.no_dialogue:
-            row += ["—", "—", "—"]
+            row += ["—", "—", "—", "—"]
         else:
             categories = {p.id: p.category for p in catalog}
-            said, talk, not_carried, misses, turns = dialogue(run, queries, categories)
-            row += [" / ".join(said.cells()), len(not_carried), f"{turns:.2f}"]
+            said, talk, not_carried, misses, turns, taken = dialogue(run, queries, categories, others)
+            row += [" / ".join(said.cells()), len(not_carried), f"{turns:.2f}", len(taken)]
+            if taken:
+                listing = Table(f"{name}: off-topic messages taken for a need ({len(taken)})",
+                                ["message (style) → what the shop said"])
+                for line in taken:
+                    listing.add(line)
+                styles[f"{name}-off-topic"] = listing
             listing = Table(f"{name}: dialogue misses ({len(misses)})", ["query (style) → categories shown"])
             for line in misses[:args.misses]:
                 listing.add(line)

@@ -34,6 +34,7 @@ __all__ = [
     "LOOKUP_ATTRIBUTES",
     "VALUE_FAMILIES",
     "CatalogVocabulary",
+    "read_nlu_examples",
     "read_nlu_synonyms",
     "singular_phrase",
     "value_key",
@@ -649,6 +650,36 @@ def read_nlu_synonyms(paths: Iterable[Path]) -> dict[str, str]:
     return found
 
 
+def read_nlu_examples(paths: Iterable[Path]) -> dict[str, list[str]]:
+    r"""``intent → examples`` from Rasa NLU YAML files, entity annotations reduced to their words.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = Path(d) / "nlu.yml"
+    ...     _ = path.write_text('nlu:\n  - intent: inform\n    examples: |\n      - a [sofa](category)\n'
+    ...                         '      - no [velvet]{"entity": "material", "role": "exclude"}\n')
+    ...     read_nlu_examples([path])
+    {'inform': ['a sofa', 'no velvet']}
+
+    Unreadable files are skipped, as by :func:`read_nlu_synonyms`.
+    """
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        for block in document.get("nlu", []) or []:
+            if not isinstance(block, dict) or "intent" not in block:
+                continue
+            lines = (line.strip() for line in str(block.get("examples", "")).splitlines())
+            found.setdefault(str(block["intent"]), []).extend(
+                _ANNOTATION.sub(r"\1", line[2:]).strip() for line in lines if line.startswith("- "))
+    return found
+
+
+#: ``[value](entity)`` and ``[value]{"entity": …}`` in a training example.
+_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 _INLINE_SYNONYM = re.compile(r'\[([^\]]+)\]\{[^}]*"value":\s*"([^"]+)"[^}]*\}')
 
 

@@ -18,8 +18,10 @@ import pytest
 from actions import texts
 from actions.catalog_shop import CLOSEST_SHARE, CLOSEST_UNSHARED_SHARE, CatalogShop, size_number
 from actions.conversation import ITEMS_PER_TURN, MAX_REPHRASES, Move, Need, Reply, State, apply
+from actions.off_topic import OffTopic
 from retrieval.catalog import Product
 from retrieval.recommender import Scored
+from retrieval.settings import PROJECT_ROOT
 from tests.actions_support import make_services
 
 SERVICES = make_services()
@@ -527,6 +529,46 @@ def test_out_of_scope_words_that_name_something_we_sell_are_a_request() -> None:
     assert reply.kind == "out_of_scope" and reply.lines == (texts.OUT_OF_SCOPE,)
     assert reply.buttons and all(payload.startswith("/") for _, payload in reply.buttons)
     assert after == state  # nothing the customer said is lost
+
+
+class OffTopicShop(SearchingShop):
+    """The test shop that also knows which words read like talk about no product."""
+
+    def __init__(self, meanings: dict[str, tuple[str, ...]], off_topic: set[str]) -> None:
+        super().__init__(meanings)
+        self.known_off_topic = off_topic
+
+    def off_topic(self, text: str) -> bool:
+        return text in self.known_off_topic
+
+
+def test_out_of_scope_words_like_known_small_talk_are_not_searched() -> None:
+    # "is it gonna rain" finds rain jackets in the catalog, but it is the weather, not a request for one
+    meanings = {"is it gonna rain": ("Jackets",), "need something for the rain on my bike ride": ("Jackets",)}
+    shop = OffTopicShop(meanings, {"is it gonna rain"})
+    after, reply = apply(State(), Move("out_of_scope", text="is it gonna rain"), shop)
+    assert reply.kind == "out_of_scope" and after == State() and shop.searched == []
+    after, reply = apply(State(), Move("out_of_scope", text="need something for the rain on my bike ride"), shop)
+    assert after.need.scope == ("Jackets",) and reply.kind in ("question", "cards")
+    # nor is an unclear message the NLU could not place
+    after, reply = apply(State(), Move("unclear", text="is it gonna rain"), shop)
+    assert reply.kind == "rephrase" and shop.searched == ["need something for the rain on my bike ride"]
+
+
+def test_the_catalog_shop_knows_small_talk_by_its_closeness_to_the_known_examples() -> None:
+    retriever = SERVICES.recommender.retriever
+    known = OffTopic(["tell me a joke", "what's the weather like today"], retriever.encoder)
+    shop = CatalogShop(SERVICES.recommender, SERVICES.vocabulary, off_topic=known)
+    assert shop.off_topic("tell me a joke") and shop.off_topic("What's the weather like today?")
+    assert not shop.off_topic("a grey sofa under 800") and not shop.off_topic("")
+    assert not CatalogShop(SERVICES.recommender, SERVICES.vocabulary).off_topic("tell me a joke")
+
+
+def test_the_known_small_talk_is_the_nlu_out_of_scope_examples() -> None:
+    nlu_files = sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))
+    known = OffTopic.from_nlu(nlu_files, SERVICES.recommender.retriever.encoder)
+    assert len(known.examples) >= 50 and "tell me a joke" in known.examples
+    assert not any("[" in e or "](" in e for e in known.examples)
 
 
 def test_an_unclear_message_is_searched_only_when_no_question_is_pending() -> None:

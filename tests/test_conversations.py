@@ -35,6 +35,7 @@ from evaluation.conversations import (
     play_suites,
 )
 from evaluation.stack import Stack, StackError, running_stack, say
+from retrieval.vocabulary import read_nlu_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "tests" / "conversations"
@@ -121,11 +122,6 @@ def test_a_conversation_name_is_used_once(tmp_path: Path) -> None:
         load_suites(tmp_path)
 
 
-def _annotations_removed(example: str) -> str:
-    """``[value](entity)`` and ``[value]{"entity": …}`` reduced to ``value``."""
-    return re.sub(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})", r"\1", example)
-
-
 def normalised(text: str) -> str:
     """Lower case, punctuation replaced by spaces, whitespace collapsed."""
     table = str.maketrans({c: " " for c in string.punctuation})
@@ -133,17 +129,8 @@ def normalised(text: str) -> str:
 
 
 def nlu_examples() -> set[str]:
-    examples = set()
-    for path in sorted(NLU.glob("*.yml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for item in document.get("nlu") or []:
-            if "intent" not in item:
-                continue
-            for line in str(item.get("examples", "")).splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    examples.add(normalised(_annotations_removed(line[2:])))
-    return examples
+    """Every intent example of the NLU training data, normalised."""
+    return {normalised(e) for examples in read_nlu_examples(sorted(NLU.glob("*.yml"))).values() for e in examples}
 
 
 def test_no_conversation_text_is_a_training_example(suites: list[Suite], products: list[dict[str, Any]]) -> None:

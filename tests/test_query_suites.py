@@ -121,6 +121,19 @@ def test_no_query_is_a_training_example(suites: dict[str, dict[str, Any]]) -> No
     assert not copied, "written like the training data, so they measure nothing new:\n" + "\n".join(copied)
 
 
+def test_the_off_topic_messages_are_varied_and_not_training_examples() -> None:
+    suite = yaml.safe_load((QUERIES / "off-topic.yml").read_text(encoding="utf-8"))
+    queries = suite["queries"]
+    assert suite["catalog"] == "any" and len(queries) >= 50
+    assert all(set(q) == {"text", "style"} and str(q["text"]).strip() for q in queries), queries
+    styles = Counter(q["style"] for q in queries)
+    assert set(styles) == {"chat", "world", "errand", "service", "noise"} and min(styles.values()) >= 4
+    texts = [normalised(q["text"]) for q in queries]
+    assert len(set(texts)) == len(texts), "a message is there twice"
+    copied = [q["text"] for q in queries if normalised(q["text"]) in nlu_examples()]
+    assert not copied, "written like the training data, so they measure nothing new: " + ", ".join(copied)
+
+
 # --- against the catalogs -----------------------------------------------------------------------------------------
 
 

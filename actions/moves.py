@@ -305,9 +305,12 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
     if intent in _ABOUT_THE_LIST and not state.shown and not state.need.scope and not _POINTS_AT.search(text) \
             and not entity_values(message, "ordinal"):
         # Nothing on screen to be about: "growth chart" (read as "bigger"), "barbie accessories" ("pricier")
-        # are the opening request, in the words of a shop the NLU was not trained on.
+        # are the opening request, in the words of a shop the NLU was not trained on; or no request at all
+        # ("where is my order", "lol"): stating nothing else, they are unclear, searched before they are asked about.
         intent = "request_recommendation"
         constraints = _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
+        if not any(k != "text" for k in constraints):
+            return Move("unclear", text=text.strip(), options=options)
     if _START_OVER.search(text) and intent not in ("forget_me",):
         return Move("start_over")
     if intent in ("affirm", "show_more", "no_preference", "browse") and state.need.scope:

@@ -27,7 +27,7 @@ from retrieval.recommender import SOFT_ATTRIBUTES, Needs, Preferences, Recommend
 from retrieval.vocabulary import CatalogVocabulary
 from store.profiles import ProfileSnapshot
 
-__all__ = ["ATTRIBUTE_QUESTIONS", "HARD_WISHES", "MAX_QUESTIONS", "CatalogShop", "size_number"]
+__all__ = ["ATTRIBUTE_QUESTIONS", "HARD_WISHES", "MAX_QUESTIONS", "CatalogShop", "shopper_round", "size_number"]
 
 #: Questions about the details (budget, attributes) before the first list, at most.
 MAX_QUESTIONS = 2
@@ -78,6 +78,21 @@ CLOSER_KIND_MARGIN = 0.1
 #: Words a catalog may well use that say nothing of what is wanted.
 _NOT_TELLING = frozenset(("the", "and", "for", "with", "from", "this", "that", "your", "our", "new", "all", "one",
                           "get", "set", "pack", "piece", "size", "best", "good", "great", "nice", "time", "day"))
+
+
+def shopper_round(amount: float) -> float:
+    """A price as a shopper would say it: whole, and two significant figures from 10.
+
+    Groceries at $2 are "under $2", not "under $0" (rounding to tens did that).
+
+    >>> shopper_round(2.34), shopper_round(0.4), shopper_round(17.4), shopper_round(234.0), shopper_round(7449.0)
+    (2.0, 1.0, 17.0, 230.0, 7400.0)
+    """
+    if amount <= 0:
+        return 0.0
+    if amount < 10:
+        return float(max(1, round(amount)))
+    return float(round(amount, 1 - int(np.floor(np.log10(amount)))))
 
 
 def size_number(size: str | None) -> float | None:
@@ -480,15 +495,14 @@ class CatalogShop:
         currency = self.currency
         buttons: list[tuple[str, str]] = []
         if prices:
-            low, high = (round(float(np.quantile(prices, q)), -1) for q in (0.33, 0.66))
-            for title, text in (
-                (f"Under {format_price(low, currency)}", f"under {low:.0f}"),
-                (f"{format_price(low, currency)}–{format_price(high, currency)}", f"between {low:.0f} and {high:.0f}"),
-                (f"Over {format_price(high, currency)}", f"over {high:.0f}"),
-            ):
+            low, high = (shopper_round(float(np.quantile(prices, q))) for q in (0.33, 0.66))
+            ranges = [(f"Under {format_price(low, currency)}", f"under {low:.0f}"),
+                      (f"{format_price(low, currency)}–{format_price(high, currency)}", f"between {low:.0f} and {high:.0f}"),
+                      (f"Over {format_price(high, currency)}", f"over {high:.0f}")]
+            for title, text in ranges if high > low else ranges[::2]:
                 buttons.append((title, f'/inform{{"budget": "{text}"}}'))
         buttons.append(("No budget", "/no_preference"))
-        example = format_price(round(float(np.median(prices)), -1), currency) if prices else "500"
+        example = format_price(shopper_round(float(np.median(prices))), currency) if prices else "500"
         for_category = f" for the {need.scope_words or need.scope[0].lower()}" if need.scope else ""
         return texts.ASK_BUDGET.format(for_category=for_category, example=example), tuple(buttons)
 

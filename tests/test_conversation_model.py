@@ -19,7 +19,11 @@ from actions import texts
 from actions.catalog_shop import CLOSEST_SHARE, CLOSEST_UNSHARED_SHARE, CatalogShop, size_number
 from actions.conversation import ITEMS_PER_TURN, MAX_REPHRASES, Move, Need, Reply, State, apply
 from actions.off_topic import OffTopic
-from retrieval.catalog import Product
+from retrieval.catalog import Catalog, Product
+from retrieval.encoder import HashingEncoder
+from retrieval.recommender import Recommender
+from retrieval.search import Retriever
+from retrieval.vocabulary import CatalogVocabulary
 from retrieval.recommender import Scored
 from retrieval.settings import PROJECT_ROOT
 from tests.actions_support import make_services
@@ -927,3 +931,15 @@ def test_a_number_in_a_product_name_is_no_budget() -> None:
     assert move.budget_max is None
     assert move_from(message("a phone for 4 people"), State(), vocabulary, catalog).budget_max is None
     assert move_from(message("a 2 seater phone under 900"), State(), vocabulary, catalog).budget_max == 900.0
+
+
+def test_the_budget_question_of_a_cheap_kind_speaks_of_real_prices() -> None:
+    # groceries at $1-$3: rounding to tens had asked 'For example "under $0"' with a "$0–$0" button
+    cheap = Catalog([Product(f"g{i}", f"Fresh fruit {i}", 1.0 + i * 0.4, "USD", "Groceries") for i in range(6)])
+    retriever = Retriever.build(cheap, HashingEncoder(64))
+    shop = CatalogShop(Recommender(retriever), CatalogVocabulary(cheap))
+    text, buttons = shop.question(Need(scope=("Groceries",)), "budget")
+    assert 'For example "under $2"' in text and "$0" not in text
+    titles = [title for title, _ in buttons]
+    assert titles[0] == "Under $2" and not any("$0" in t for t in titles) and titles[-1] == "No budget"
+    assert len(set(titles)) == len(titles)

@@ -496,8 +496,9 @@ class CatalogShop:
         buttons: list[tuple[str, str]] = []
         if prices:
             low, high = (shopper_round(float(np.quantile(prices, q))) for q in (0.33, 0.66))
+            between = f"{format_price(low, currency)}–{format_price(high, currency)}"
             ranges = [(f"Under {format_price(low, currency)}", f"under {low:.0f}"),
-                      (f"{format_price(low, currency)}–{format_price(high, currency)}", f"between {low:.0f} and {high:.0f}"),
+                      (between, f"between {low:.0f} and {high:.0f}"),
                       (f"Over {format_price(high, currency)}", f"over {high:.0f}")]
             for title, text in ranges if high > low else ranges[::2]:
                 buttons.append((title, f'/inform{{"budget": "{text}"}}'))

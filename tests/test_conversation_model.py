@@ -21,11 +21,10 @@ from actions.conversation import ITEMS_PER_TURN, MAX_REPHRASES, Move, Need, Repl
 from actions.off_topic import OffTopic
 from retrieval.catalog import Catalog, Product
 from retrieval.encoder import HashingEncoder
-from retrieval.recommender import Recommender
+from retrieval.recommender import Recommender, Scored
 from retrieval.search import Retriever
-from retrieval.vocabulary import CatalogVocabulary
-from retrieval.recommender import Scored
 from retrieval.settings import PROJECT_ROOT
+from retrieval.vocabulary import CatalogVocabulary
 from tests.actions_support import make_services
 
 SERVICES = make_services()

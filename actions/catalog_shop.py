@@ -55,6 +55,10 @@ _NO_KIND = frozenset((
     "something", "stuff", "suggest", "the", "thing", "things", "to", "u", "want", "wanted", "would", "you",
     "don't", "dont", "not", "mind", "care", "whatever", "whatevs", "really", "surprise",
 ))
+#: "nuts about", "crazy for", "obsessed with": how much someone likes a thing, no words of it ("Nuts" is a game).
+_FONDNESS = re.compile(r"\b(?:(?:they|he|she|i|we)(?:'re|'s|'m| are| is| am)\s+|(?:is|are)\s+)?"
+                       r"(?:totally\s+|really\s+|so\s+)?"
+                       r"(?:nuts|crazy|mad|bonkers|obsessed|potty|gaga|wild)\s+(?:about|over|for|with)\b")
 #: Searching for a scope: this many best matches vote for their categories, weighted by rank ...
 SCOPE_VOTERS = 10
 #: ... and a category joins the scope with at least this share of the votes (at most SCOPE_MAX of them).
@@ -279,8 +283,13 @@ class CatalogShop:
 
     @staticmethod
     def _own_words(text: str) -> str:
-        """The words that may say what is wanted, as typed, without the budget."""
-        return " ".join(w for w in re.findall(r"[\w'&-]+", without_budget(text).lower()) if w not in _NO_KIND)
+        """The words that may say what is wanted, as typed, without the budget or a way of saying "likes".
+
+        >>> CatalogShop._own_words("they're nuts about pokemon"), CatalogShop._own_words("she's crazy for horses")
+        ('pokemon', 'horses')
+        """
+        words = _FONDNESS.sub(" ", without_budget(text).lower())
+        return " ".join(w for w in re.findall(r"[\w'&-]+", words) if w not in _NO_KIND)
 
     def _shares_a_word(self, words: str) -> bool:
         return any(len(w) >= 3 and w not in _NOT_TELLING and self.vocabulary.uses(w) for w in words.split())

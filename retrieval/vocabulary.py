@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -254,6 +254,8 @@ class CatalogVocabulary:
         self._known_words: frozenset[str] | None = None
         self._model_numbers: frozenset[str] | None = None
         self._words_by_letter: dict[str, list[str]] = {}
+        #: Which products (positions) use each word, in either number: for telling equally close corrections apart.
+        self._products_of: dict[str, frozenset[int]] = {}
         self.category_counts: dict[str, int] = dict(Counter(p.category for p in catalog))
         #: Words that name a category without being its name, most reliable first: deeper levels
         #: of the category tree ("rings" → "Jewellery"), then title words ("dress" → "Clothing").
@@ -460,14 +462,35 @@ class CatalogVocabulary:
             if lower in known or len(lower) < 4 or not lower.isalpha() or lower in _PLAIN_WORDS:
                 out.append(word)
                 continue
-            limit = 1 if len(lower) < 8 else 2
-            candidates = [w for w in self._words_by_letter.get(lower[0], ()) if abs(len(w) - len(lower)) <= limit]
-            found = process.extractOne(lower, candidates, scorer=OSA.distance, score_cutoff=limit)
-            best = str(found[0]) if found is not None else None
+            best = self._likeliest_slip(lower, [w.lower() for w in _WORD.findall(text) if w.lower() != lower])
             if best is None and lower not in english_counts():
                 best = self._run_on(lower, known)  # "playdoh" is Play-Doh, "legoset" a Lego set
             out.append(best if best is not None and not is_real_word_for(lower, best) else word)
         return " ".join(out)
+
+    def _likeliest_slip(self, word: str, context: Sequence[str]) -> str | None:
+        """The catalog word closest to ``word`` (see :meth:`spelled`), or ``None``.
+
+        Among equally close ones, the one the catalog's products name beside the message's other words,
+        then the more frequent: "magic trik set" is one edit from both "trick" and "trek" in a toy shop,
+        and the magic sets say trick.
+        """
+        limit = 1 if len(word) < 8 else 2
+        candidates = [w for w in self._words_by_letter.get(word[0], ()) if abs(len(w) - len(word)) <= limit]
+        found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        if not found:
+            return None
+        nearest = min(score for _, score, _ in found)
+        tied = [str(choice) for choice, score, _ in found if score == nearest]
+        if len(tied) == 1:
+            return tied[0]
+        beside = [self._products_of.get(w, frozenset()) for w in context if len(w) >= 3 and w not in _PLAIN_WORDS]
+
+        def likelihood(candidate: str) -> tuple[int, int]:
+            products = self._products_of.get(candidate, frozenset())
+            return sum(len(products & other) for other in beside), len(products)
+
+        return max(tied, key=likelihood)  # max keeps the first of equals: the alphabetical order, as before
 
     @staticmethod
     def _run_on(word: str, known: frozenset[str]) -> str | None:
@@ -482,10 +505,16 @@ class CatalogVocabulary:
     def _catalog_words(self) -> frozenset[str]:
         if self._known_words is None:
             counts: Counter[str] = Counter()
-            for product in self._catalog:
+            products_of: dict[str, set[int]] = {}
+            for position, product in enumerate(self._catalog):
                 described = [product.attribute(name) for name in ("brand", "colour", "material", "style", "use")]
                 texts = [product.title, product.category, *product.tags, *(v for v in described if v)]
-                counts.update({w.lower() for t in texts for w in _WORD.findall(t)})
+                words = {w.lower() for t in texts for w in _WORD.findall(t)}
+                counts.update(words)
+                for word in words:
+                    for form in {word, _singular(word)}:
+                        products_of.setdefault(form, set()).add(position)
+            self._products_of = {w: frozenset(p) for w, p in products_of.items()}
             self._known_words = frozenset(counts)
             by_letter: dict[str, list[str]] = {}
             english = english_counts()

@@ -293,6 +293,13 @@ def test_words_the_catalog_never_uses_are_read_as_the_catalog_words_they_misspel
     assert bedding.spelled("sneakers") == "sneakers"
     assert bedding.match("category", "bedding for a budding scientist") == "Bedding"
     assert bedding.spelled("beddding and speakrs") == "bedding and speakers"
+    # of two equally close catalog words, the one the products name beside the other words of the message
+    magic = CatalogVocabulary(Catalog([make_product("m", "Magic trick set for kids", "Novelty", 15),
+                                       make_product("n", "Star Trek phaser", "Collectibles", 30),
+                                       make_product("o", "Star Trek poster", "Collectibles", 10),
+                                       make_product("r", "Magic tricks, deluxe box", "Novelty", 25)]))
+    assert magic.spelled("magic trik set") == "magic trick set"
+    assert magic.spelled("star trik poster") == "star trek poster"
     # two catalog words run together read as both
     assert bedding.spelled("kidsbedding") == "kids bedding"
     assert bedding.spelled("partyspeakers for sale") == "party speakers for sale"

@@ -128,6 +128,7 @@ REPHRASE_OPTIONS = {
     "ask_profile": "What do you know about me?",
     "forget_me": "Forget me",
     "human_handoff": "Talk to a human",
+    "shop_service": "A question about an order",
 }
 
 DATA_EXPORT = (

@@ -13,6 +13,7 @@ No Rasa import: the input is the tracker's ``latest_message`` as a plain dict.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -88,6 +89,7 @@ _DESCRIBING_INTENTS = ("request_recommendation", "inform", "reject_all", "browse
 #: Words pointing at an item on screen ("i like the first", "is it leather?").
 _POINTS_AT = re.compile(r"\b(it|its|this|that|these|those|them|they|one|ones|first|second|third|last|"
                         r"1st|2nd|3rd|#\d)\b|👍|👎", re.IGNORECASE)
+_PUNCTUATION = string.punctuation + "¿¡…"
 #: Intents that are about the items on screen.
 _ABOUT_THE_LIST = ("critique_cheaper", "critique_pricier", "critique_bigger", "critique_smaller", "critique_different",
                    "like", "dislike", "feedback", "more_like", "compare", "ask_why", "choose_item", "show_more")
@@ -296,6 +298,8 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
     options = tuple(str(r.get("name")) for r in message.get("intent_ranking") or [] if r.get("name"))
     yes_no_pending = state.pending is not None and (state.pending in ("consent", "satisfaction")
                                                     or state.pending.startswith("relax:"))
+    if text.strip() and not text.strip(_PUNCTUATION + " "):
+        return Move("unclear", options=options)  # "???", "...": confusion, no request to show the starter list for
     if intent == "out_of_scope":
         return Move("out_of_scope", text=text.strip())
     if intent == "nlu_fallback" or not intent:

@@ -97,6 +97,8 @@ def entity(name: str, value: str, role: str | None = None, *, text: str = "") ->
     # about a list, with nothing on screen: unclear, so the catalog is searched before the customer is asked
     ("growth chart", "critique_bigger", [], State(), "unclear", {"text": "growth chart"}),
     ("where is my order", "choose_item", [], State(), "unclear", {"text": "where is my order"}),
+    ("???", "inform", [], State(), "unclear", {"text": ""}),
+    ("...", "affirm", [], LISTED, "unclear", {}),
     ("barbie accessories under 20", "critique_pricier", [], State(), "state", {"budget_max": 20.0}),
     ("something for my office", "request_recommendation", [], State(), "state",
      {"scope": ("Office Chairs",), "scope_guessed": True}),

@@ -237,8 +237,8 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
         budget = whole  # "between 4 and 9": the range, even when the NLU tagged only "4"
     for candidate in [] if budget else entity_values(message, "budget") + ([priced] if whole is not None else []):
         numbers = re.findall(r"\d+", candidate)
-        if numbers and not any(re.search(rf"(?<!\d){n}(?!\d)", priced) for n in numbers):
-            continue  # the NLU tagged "13" of "iphone 13"
+        if numbers and not any(re.search(rf"(?<!\d){n}(?!\d|\s*%)", priced) for n in numbers):
+            continue  # the NLU tagged "13" of "iphone 13", or "100" of "100% rayon"
         budget = parse_budget(candidate)
         if budget is not None:
             break

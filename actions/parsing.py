@@ -95,6 +95,17 @@ def _words_to_number(text: str) -> float | None:
     return total + current if seen else None
 
 
+#: Letters and digits joined by a hyphen: a model code ("dmf-002-gr01") or a measure ("3-seater"), not an amount.
+_HYPHENED_CODE = re.compile(r"[^\W\d_]-\d|\d-[^\W\d_]")
+
+
+def _token_around(text: str, start: int, end: int) -> str:
+    """The whitespace-delimited word holding ``text[start:end]``."""
+    left = text.rfind(" ", 0, start) + 1
+    right = text.find(" ", end)
+    return text[left:right if right >= 0 else len(text)]
+
+
 def _numbers(text: str) -> list[float]:
     """Every amount in the text, digits or words, in order ("1.5k" → 1500)."""
     found: list[tuple[int, float]] = []
@@ -105,6 +116,8 @@ def _numbers(text: str) -> list[float]:
         if (before.isalpha() or (after_char.isalpha() and not money) or (after_char and after_char in "%\"'×")) \
                 and not match.group(0).rstrip().endswith("k"):
             continue  # part of a name or a measure: "wq18", "z800", "100% rayon", 15" — but "500rs" is money
+        if _HYPHENED_CODE.search(_token_around(text, match.start(), match.end())):
+            continue  # a model code or a measure in one hyphened word: "dmf-002-gr01", "3-seater" — "200-300" is money
         raw = match.group(0).replace(",", "").strip()
         scale = 1000.0 if raw.endswith("k") else 1.0
         value = float(raw.rstrip("k").strip()) * scale

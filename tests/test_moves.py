@@ -53,6 +53,10 @@ def entity(name: str, value: str, role: str | None = None, *, text: str = "") ->
      "state", {"budget_min": 4.0, "budget_max": 9.0}),
     ("44,maroon", "inform", [], State(need=Need(scope=("Sofas",)), pending="colour"), "state",
      {"budget_max": None, "unmatched": "44,maroon"}),
+    # a percentage the NLU tagged as a budget is a material's share
+    ("100% velvet", "inform", [entity("budget", "100"), entity("material", "velvet")],
+     State(need=Need(scope=("Sofas",), budget_max=840.0), pending="material"), "state",
+     {"budget_max": None, "wishes": {"material": "velvet"}}),
     ("something for my office, an office chair", "request_recommendation",
      [entity("category", "office"), entity("category", "office chair")], State(), "state",
      {"scope": ("Office Chairs",), "scope_guessed": False}),

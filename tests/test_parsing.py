@@ -62,7 +62,7 @@ def test_an_amount_wins_over_words_about_something_else(text: str, expected: Bud
 
 
 @pytest.mark.parametrize("text", ["do you have alfajr wq18 qibla, watches?", "100% rayon", "kawasaki z800",
-                                  'a 15" screen'])
+                                  'a 15" screen', "i need fluid dmf-002-gr01, watches", "a 3-seater sofa"])
 def test_model_numbers_and_measures_are_no_budget(text: str) -> None:
     assert parse_budget(text) is None
 

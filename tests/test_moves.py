@@ -14,6 +14,8 @@ import pytest
 
 from actions.conversation import Need, State
 from actions.moves import move_from
+from retrieval.catalog import Catalog, Product
+from retrieval.vocabulary import CatalogVocabulary
 from tests.actions_support import make_services
 
 SERVICES = make_services()
@@ -186,3 +188,16 @@ def test_the_words_back_the_classifier_up(text: str, intent: str, state: State, 
     assert move.kind == kind, move
     for name, value in fields.items():
         assert getattr(move, name) == value, (name, move)
+
+
+def test_an_answer_to_the_pending_question_is_no_other_wish_as_well() -> None:
+    # Flipkart's watches say "steel" as a colour and as a material: "steel" to the colour question is the colour
+    watches = Catalog([Product("w1", "Analog watch", 1200.0, "INR", "Watches", colour="Steel", material="Steel"),
+                       Product("w2", "Digital watch", 900.0, "INR", "Watches", colour="Black", material="Plastic")])
+    vocabulary = CatalogVocabulary(watches)
+    state = State(need=Need(scope=("Watches",)), pending="colour")
+    move = move_from(message("steel", "inform"), state, vocabulary, watches)
+    assert move.wishes == {"colour": "Steel"}, move
+    # untagged words still back up both where no question was asked
+    move = move_from(message("a steel watch", "request_recommendation"), State(), vocabulary, watches)
+    assert move.wishes == {"colour": "Steel", "material": "Steel"}, move

@@ -251,14 +251,13 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
             found["budget_min"], found["budget_max"] = budget.minimum, budget.maximum
     wishes: dict[str, str] = {}
     exclusions: list[str] = []
-    answered = False  # the whole message answered the pending question: its words are no other wish too
+    answered = False  # the message answered the pending question: its words back up no other wish
     for name in sorted(ATTRIBUTES, key=lambda n: n != pending):
         ruled_out = negated_values(message, name)
         exclusions += [v for v in ruled_out if v not in exclusions]
         values = [v for v in entity_values(message, name) if v.lower() not in ruled_out]
-        from_text = False
         if pending == name and not values and not ruled_out and not _DONT_MIND.search(text):
-            values, from_text = [text], True
+            values = [text]
         elif not values and not ruled_out and name in _WORDS_BACK_UP and _intent(message) in _UNTAGGED_INTENTS \
                 and not _NEGATION_CUE.search(text) and not answered:
             values = [text]  # "in gold if u have it": the catalog's own colour, untagged by the NLU
@@ -266,7 +265,7 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
             match = vocabulary.match_how(name, value, answer=pending == name)[0]
             if match:
                 wishes[name] = match
-                answered = answered or from_text  # "steel" to the colour question is the colour, not a material
+                answered = answered or name == pending  # "steel" to the colour question is the colour, not a material
                 break
     if wishes:
         found["wishes"] = {name: wishes[name] for name in ATTRIBUTES if name in wishes}

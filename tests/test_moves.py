@@ -198,6 +198,8 @@ def test_an_answer_to_the_pending_question_is_no_other_wish_as_well() -> None:
     state = State(need=Need(scope=("Watches",)), pending="colour")
     move = move_from(message("steel", "inform"), state, vocabulary, watches)
     assert move.wishes == {"colour": "Steel"}, move
+    move = move_from(message("steel", "inform", entity("colour", "Steel")), state, vocabulary, watches)
+    assert move.wishes == {"colour": "Steel"}, move  # tagged by the NLU as the colour: the same
     # untagged words still back up both where no question was asked
     move = move_from(message("a steel watch", "request_recommendation"), State(), vocabulary, watches)
     assert move.wishes == {"colour": "Steel", "material": "Steel"}, move

@@ -949,8 +949,7 @@ def _on_out_of_scope(state: State, move: Move, shop: Shop) -> tuple[State, Reply
     """Words the NLU placed outside the shop: the catalog has the last word ("a bike for a 5 year old").
 
     Unless they read like the off-topic talk the NLU knows ("is it gonna rain" is no request for rain
-    jackets); otherwise the kind the words mean, or else the items closest to them ("my phone battery
-    never lasts the day").
+    jackets): then, and when the catalog has no kind for the words, the polite redirect.
     """
     if not shop.off_topic(move.text):
         searched = _searched(move, shop, move.text)

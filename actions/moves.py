@@ -251,24 +251,28 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
             found["budget_min"], found["budget_max"] = budget.minimum, budget.maximum
     wishes: dict[str, str] = {}
     exclusions: list[str] = []
-    answered = False  # the message answered the pending question: its words back up no other wish
-    for name in sorted(ATTRIBUTES, key=lambda n: n != pending):
+    backed_up: set[str] = set()
+    for name in ATTRIBUTES:
         ruled_out = negated_values(message, name)
         exclusions += [v for v in ruled_out if v not in exclusions]
         values = [v for v in entity_values(message, name) if v.lower() not in ruled_out]
         if pending == name and not values and not ruled_out and not _DONT_MIND.search(text):
             values = [text]
         elif not values and not ruled_out and name in _WORDS_BACK_UP and _intent(message) in _UNTAGGED_INTENTS \
-                and not _NEGATION_CUE.search(text) and not answered:
+                and not _NEGATION_CUE.search(text):
             values = [text]  # "in gold if u have it": the catalog's own colour, untagged by the NLU
+            backed_up.add(name)
         for value in values:
             match = vocabulary.match_how(name, value, answer=pending == name)[0]
             if match:
                 wishes[name] = match
-                answered = answered or name == pending  # "steel" to the colour question is the colour, not a material
                 break
+    answer = wishes.get(str(pending), "").lower()
+    for name in backed_up:  # "steel" to the colour question is the colour, not a steel material too
+        if name != pending and answer and wishes.get(name, "").lower() == answer:
+            del wishes[name]
     if wishes:
-        found["wishes"] = {name: wishes[name] for name in ATTRIBUTES if name in wishes}
+        found["wishes"] = wishes
     if exclusions:
         found["exclusions"] = tuple(exclusions)
     drops = [_DROP_NAMES[(m.group(1) or m.group(2)).lower()] for m in _DROP.finditer(text)]

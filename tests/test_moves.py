@@ -200,6 +200,12 @@ def test_an_answer_to_the_pending_question_is_no_other_wish_as_well() -> None:
     assert move.wishes == {"colour": "Steel"}, move
     move = move_from(message("steel", "inform", entity("colour", "Steel")), state, vocabulary, watches)
     assert move.wishes == {"colour": "Steel"}, move  # tagged by the NLU as the colour: the same
+    # another value in the same answer still counts
+    mixed = Catalog([*watches, Product("w3", "Dress watch", 1500.0, "INR", "Watches", colour="Black",
+                                        material="Leather")])
+    move = move_from(message("black, leather strap", "inform", entity("colour", "black")),
+                     State(need=Need(scope=("Watches",)), pending="colour"), CatalogVocabulary(mixed), mixed)
+    assert move.wishes == {"colour": "Black", "material": "Leather"}, move
     # untagged words still back up both where no question was asked
     move = move_from(message("a steel watch", "request_recommendation"), State(), vocabulary, watches)
     assert move.wishes == {"colour": "Steel", "material": "Steel"}, move

@@ -21,8 +21,6 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from retrieval.encoder import Encoder, Vectors
 from retrieval.vocabulary import read_nlu_examples
 
@@ -60,15 +58,12 @@ class OffTopic:
     def _matrix(self) -> Vectors:
         with self._lock:
             if self._vectors is None:
-                dimension = self._encoder.dimension
-                self._vectors = (self._encoder.encode(list(self.examples)) if self.examples
-                                 else np.zeros((0, dimension), dtype=np.float32))
+                self._vectors = self._encoder.encode(list(self.examples))
             return self._vectors
 
     def similarity(self, vector: Vectors) -> float:
         """The cosine of ``vector`` (L2-normalised, from the same encoder) to the closest known example."""
-        matrix = self._matrix()
-        return float((matrix @ vector).max()) if len(matrix) else 0.0
+        return float((self._matrix() @ vector).max()) if self.examples else 0.0
 
     def is_off_topic(self, text: str, embed: Callable[[str], Vectors]) -> bool:
         """Whether ``text`` reads like known off-topic talk; ``embed`` gives its vector (cached by the retriever)."""

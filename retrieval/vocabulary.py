@@ -20,9 +20,10 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 from rapidfuzz import process
@@ -661,21 +662,14 @@ def read_nlu_synonyms(paths: Iterable[Path]) -> dict[str, str]:
     Unreadable files are skipped: synonyms only widen matching.
     """
     found: dict[str, str] = {}
-    for path in paths:
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        for block in document.get("nlu", []) or []:
-            if not isinstance(block, dict):
-                continue
-            if "synonym" in block:
-                for line in str(block.get("examples", "")).splitlines():
-                    text = line.strip().removeprefix("- ").strip()
-                    if text:
-                        found[text.lower()] = str(block["synonym"])
-            for match in _INLINE_SYNONYM.finditer(str(block.get("examples", ""))):
-                found[match.group(1).lower()] = match.group(2)
+    for block in _nlu_blocks(paths):
+        if "synonym" in block:
+            for line in str(block.get("examples", "")).splitlines():
+                text = line.strip().removeprefix("- ").strip()
+                if text:
+                    found[text.lower()] = str(block["synonym"])
+        for match in _INLINE_SYNONYM.finditer(str(block.get("examples", ""))):
+            found[match.group(1).lower()] = match.group(2)
     return found
 
 
@@ -693,18 +687,22 @@ def read_nlu_examples(paths: Iterable[Path]) -> dict[str, list[str]]:
     Unreadable files are skipped, as by :func:`read_nlu_synonyms`.
     """
     found: dict[str, list[str]] = {}
+    for block in _nlu_blocks(paths):
+        if "intent" in block:
+            lines = (line.strip() for line in str(block.get("examples", "")).splitlines())
+            found.setdefault(str(block["intent"]), []).extend(
+                _ANNOTATION.sub(r"\1", line[2:]).strip() for line in lines if line.startswith("- "))
+    return found
+
+
+def _nlu_blocks(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
+    """The ``nlu:`` blocks (intents, synonyms, lookups) of Rasa NLU YAML files; unreadable files are skipped."""
     for path in paths:
         try:
             document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError):
             continue
-        for block in document.get("nlu", []) or []:
-            if not isinstance(block, dict) or "intent" not in block:
-                continue
-            lines = (line.strip() for line in str(block.get("examples", "")).splitlines())
-            found.setdefault(str(block["intent"]), []).extend(
-                _ANNOTATION.sub(r"\1", line[2:]).strip() for line in lines if line.startswith("- "))
-    return found
+        yield from (block for block in document.get("nlu", []) or [] if isinstance(block, dict))
 
 
 #: ``[value](entity)`` and ``[value]{"entity": …}`` in a training example.

@@ -64,6 +64,12 @@ SCOPE_VOTERS = 10
 #: ... and a category joins the scope with at least this share of the votes (at most SCOPE_MAX of them).
 SCOPE_SHARE = 0.2
 SCOPE_MAX = 3
+#: When no category has this share of the votes, the category of each of the first few matches that scores at least
+#: ``SCOPE_NEAR_SHARE`` of the first (fused) joins too: where the best matches of loose words fall in different
+#: kinds and none has a majority, a vote count should not pick one alone.
+SCOPE_MAJORITY = 0.5
+SCOPE_NEAR_RANKS = 3
+SCOPE_NEAR_SHARE = 0.8
 #: A message that shares a word with the catalog ("heels", "football") is close enough at this share of
 #: the encoder's ``related_similarity``: terse titles ("Pampi Shoes") sit far from any sentence.
 SCOPE_SHARED_WORD = 0.75
@@ -206,7 +212,8 @@ class CatalogShop:
         """The categories the words mean, from the catalog's best matches (dense and BM25 fused).
 
         The ``SCOPE_VOTERS`` best in-stock matches vote for their categories, the first counting most;
-        categories with a fair share of the votes form the scope, likeliest first. Nothing when the
+        categories with a fair share of the votes form the scope, likeliest first; when none has a majority,
+        so does the category of any of the first few matches scoring nearly as well as the first. Nothing when the
         words name no kind of product or the best match is not close: below the encoder's
         ``related_similarity`` (MiniLM: "a kite" 0.61 and "something to sit on" 0.45 where the shop has
         them, "a spaceship" 0.31, "what is your return policy" 0.16), or below three quarters of it when
@@ -228,12 +235,22 @@ class CatalogShop:
         if best < threshold and not (shared and best >= SCOPE_SHARED_WORD * threshold):
             return ()
         votes: dict[str, float] = defaultdict(float)
-        for rank, i in enumerate(np.argsort(-found.fused, kind="stable")[:SCOPE_VOTERS]):
+        order = np.argsort(-found.fused, kind="stable")[:SCOPE_VOTERS]
+        for rank, i in enumerate(order):
             votes[self.catalog[found.positions[int(i)]].category] += 1.0 / (rank + 1)
         total = sum(votes.values())
         likeliest = sorted(votes.items(), key=lambda cv: -cv[1])[:SCOPE_MAX]
-        # votes spread thin ("something to keep a 3 year old busy on a flight"): the likeliest few together
-        return tuple(c for c, v in likeliest if v / total >= SCOPE_SHARE) or tuple(c for c, _ in likeliest)
+        chosen = [c for c, v in likeliest if v / total >= SCOPE_SHARE]
+        if not chosen:  # votes spread thin: the likeliest few together
+            return tuple(c for c, _ in likeliest)
+        if likeliest[0][1] / total >= SCOPE_MAJORITY:
+            return tuple(chosen)
+        # no kind has a majority: one among the very best matches, nearly as close as the first, stays possible
+        # ("something to keep my 3 year old busy on a long flight": a doll first, then a toy jet and a bath book)
+        lead = float(found.fused[order[0]])
+        near = [self.catalog[found.positions[int(i)]].category for i in order[:SCOPE_NEAR_RANKS]
+                if float(found.fused[i]) >= SCOPE_NEAR_SHARE * lead]
+        return tuple(dict.fromkeys([*chosen, *near]))[:SCOPE_MAX]
 
     def off_topic(self, text: str) -> bool:
         """Whether the words read like the talk the NLU knows is about no product (:mod:`actions.off_topic`).
@@ -243,7 +260,7 @@ class CatalogShop:
         known = self._off_topic
         return known is not None and known.is_off_topic(text, self.recommender.retriever.embed_query)
 
-    def closer_kind(self, text: str, scope: Sequence[str]) -> str | None:
+    def closer_kind(self, text: str, scope: Sequence[str], limits: Need | None = None) -> str | None:
         """The category of the catalog's best match for the words when it lies outside ``scope`` and is clearly closer.
 
         A kind named by one of the words is not always what the whole message asks for: "wooden jewellery
@@ -252,8 +269,11 @@ class CatalogShop:
         two Asics models have categories of their own. The best match counts when it is close (the encoder's
         ``related_similarity``) and its fused score (dense and BM25) is ahead of the best item inside the scope by
         ``CLOSER_KIND_MARGIN``, both lists put on one scale; then
-        the scope should hold its category too. ``None`` when the scope already holds the best match, when it
-        is not close, or when the encoder cannot tell near from far (the hashing one of the tests).
+        the scope should hold its category too. Both sides are searched within the price range and
+        exclusions of ``limits`` (the need as it stands): "rc car under 50" names the RC hobby kits, whose
+        cars under $50 are spare parts, while the toy RC cars under $50 are Kids' Electronics. ``None`` when
+        the scope already holds the best match, when it is not close, or when the encoder cannot tell near
+        from far (the hashing one of the tests).
         """
         words = self._telling_words(text)
         retriever = self.recommender.retriever
@@ -261,8 +281,12 @@ class CatalogShop:
         if threshold is None or not scope or not re.search(r"[^\W\d_]{3,}", words):
             return None
         vector = retriever.embed_query(words)
-        everywhere = retriever.candidates(vector, words, self._table.mask(Filters()), SCOPE_VOTERS)
-        inside = retriever.candidates(vector, words, self._table.mask(Filters(categories=frozenset(scope))),
+        bounds = Need() if limits is None else Need(budget_min=limits.budget_min, budget_max=limits.budget_max,
+                                                    price_floor=limits.price_floor, price_cap=limits.price_cap,
+                                                    exclusions=limits.exclusions)
+        allowed = self._mask(bounds, ())
+        everywhere = retriever.candidates(vector, words, allowed, SCOPE_VOTERS)
+        inside = retriever.candidates(vector, words, allowed & self._table.mask(Filters(categories=frozenset(scope))),
                                       SCOPE_VOTERS)
         if not everywhere.positions:
             return None

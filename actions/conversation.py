@@ -344,10 +344,11 @@ class Shop(Protocol):
     def off_topic(self, text: str) -> bool:
         """Whether the words read like talk about no product at all (the weather, a joke, a sum)."""
 
-    def closer_kind(self, text: str, scope: Sequence[str]) -> str | None:
+    def closer_kind(self, text: str, scope: Sequence[str], limits: Need | None = None) -> str | None:
         """The category of the best match for ``text`` when it lies outside ``scope`` and is clearly closer.
 
-        "wooden jewellery box" names Jewellery; the shop's jewellery boxes may be filed under Beauty.
+        "wooden jewellery box" names Jewellery; the shop's jewellery boxes may be filed under Beauty. Both
+        are searched within the price range and exclusions of ``limits``, when given.
         """
 
     def describe(self, need: Need) -> str:
@@ -465,7 +466,7 @@ def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
             move = dataclasses.replace(move, scope=searched.scope)
     if move.scope and move.text:
         # "wooden jewellery box" names Jewellery; the shop's jewellery boxes are under Beauty: both, boxes first
-        closer = shop.closer_kind(move.text, move.scope)
+        closer = shop.closer_kind(move.text, move.scope, _merge(state.need, move, shop))
         if closer is not None:
             move = dataclasses.replace(move, scope=(closer, *move.scope))
     state = dataclasses.replace(_with_need(state, _merge(state.need, move, shop)), pending=None)

@@ -883,6 +883,34 @@ def test_a_kind_named_by_one_word_gives_room_to_the_best_match_of_the_whole_mess
     assert _small_shop(_JEWELLERY_SHOP, related=None).closer_kind("wooden jewellery box", ("Jewellery",)) is None
 
 
+def test_a_closer_kind_is_looked_for_within_the_customers_price_range() -> None:
+    """ "rc car under 50": the kind outside the scope counts only with matches the customer would pay for."""
+    shop = _small_shop(_JEWELLERY_SHOP)
+    assert shop.closer_kind("wooden jewellery box", ("Jewellery",), Need(budget_max=100.0)) == "Beauty"
+    assert shop.closer_kind("wooden jewellery box", ("Jewellery",), Need(budget_max=20.0)) is None  # boxes: $25, $35
+    assert shop.closer_kind("wooden jewellery box", ("Jewellery",), Need(exclusions=("wooden", "velvet"))) is None
+    after, _ = apply(State(), Move("state", scope=("Jewellery",), text="wooden jewellery box", budget_max=20.0), shop)
+    assert after.need.scope == ("Jewellery",)
+
+
+_BATH_TIME = [
+    Product("n1", "Bath time duck", 10.0, "USD", "Nursery"),
+    Product("v1", "Bath time boat", 10.0, "USD", "Vehicles"),
+    Product("p1", "Bath time whale", 10.0, "USD", "Plush"),
+    *(Product(f"l{i}", f"{kind} lamp", 10.0, "USD", f"{kind} lamps")
+      for i, kind in enumerate(("Desk", "Floor", "Table", "Reading", "Wall", "Ceiling", "Bedside"))),
+]
+
+
+def test_when_no_kind_has_a_majority_every_kind_among_the_very_best_matches_stays_in_scope() -> None:
+    """Loose words whose best matches fall in different kinds: a vote count does not pick the first kind alone."""
+    assert _small_shop(_BATH_TIME).scope_of("bath time toys") == ("Nursery", "Vehicles", "Plush")
+    # a kind with the majority of the votes stands alone, the near match of another kind notwithstanding
+    majority = [Product(f"n{i}", f"Bath time {animal}", 10.0, "USD", "Nursery") for i, animal in enumerate(
+        ("duck", "frog", "fish"))] + _BATH_TIME[1:2] + _BATH_TIME[3:]
+    assert _small_shop(majority).scope_of("bath time toys") == ("Nursery",)
+
+
 def test_a_wish_filters_only_where_the_item_the_words_point_at_describes_it() -> None:
     """ "tempered glass": the screen guards give no material, so "glass" ranks instead of hiding them."""
     shop = _small_shop(_JEWELLERY_SHOP)

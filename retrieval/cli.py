@@ -35,6 +35,7 @@ from retrieval.mapping import load_mapping
 from retrieval.search import Retriever, build_catalog_index
 from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms
+from store.errors import StoreError, StoreUnavailableError
 
 __all__ = ["main"]
 
@@ -407,14 +408,31 @@ def _catalog_options(parser: argparse.ArgumentParser) -> None:
                         help="embedding model (default SHOPKEEPER_ENCODER or sentence-transformers)")
 
 
+def error_message(error: Exception) -> str:
+    """What the CLI prints for an error of the catalog, index or database: one line that says what to do.
+
+    >>> error_message(ValueError("--days must be at least 1"))
+    'error: --days must be at least 1'
+    >>> error_message(StoreUnavailableError("the purge", 6, ConnectionError("refused"))).endswith("is running")
+    True
+    """
+    if isinstance(error, StoreUnavailableError):
+        return f"error: {error}; check that the database (SHOPKEEPER_DB_URL, or --db) is running"
+    return f"error: {error}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code."""
+    """Run the CLI; returns the process exit code (2, with a one-line message, when a command fails).
+
+    The errors of the packages it drives (:class:`RetrievalError`, :class:`store.errors.StoreError`)
+    and bad values (``ValueError``) are printed as ``error: …`` instead of a traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except (RetrievalError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (RetrievalError, StoreError, ValueError) as exc:
+        print(error_message(exc), file=sys.stderr)
         return 2
     return code
 

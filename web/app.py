@@ -21,6 +21,7 @@ from store.pseudonyms import Pseudonymiser
 from web.chat import ChatSessions, chat_history
 from web.console import console_router
 from web.console.service import ConsoleConfig
+from web.errors import add_error_handlers
 from web.settings import WebSettings
 
 __all__ = ["create_app"]
@@ -36,6 +37,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     """Build the app from settings (read from the environment when ``None``)."""
     settings = settings or WebSettings.from_env()
     app = FastAPI(title="Shopkeeper web", docs_url=None, redoc_url=None)
+    add_error_handlers(app)
     page = (_HERE / "templates" / "shop.html").read_text(encoding="utf-8")
     for key, value in (("RASA_URL", settings.rasa_url), ("SHOP_NAME", settings.shop_name),
                        ("SHOP_TAGLINE", settings.shop_tagline)):

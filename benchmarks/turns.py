@@ -378,88 +378,12 @@ def time_parse(stack: Stack, texts: Sequence[str], repeats: int) -> list[float]:
 
 #: Runs in the Rasa environment (Python 3.10): times Rasa's own parts of a turn in process, on the
 #: trackers and tracker store of the finished run. argv: spec JSON, output JSON.
-RASA_PROBE = r"""
-import asyncio, json, logging, shutil, sqlite3, sys, time
-logging.disable(logging.WARNING)
-from rasa.core.agent import Agent
-from rasa.core.channels.channel import UserMessage
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.trackers import DialogueStateTracker
-
-spec = json.load(open(sys.argv[1]))
-out = {"predict": [], "agree": 0, "parse": {}, "read": [], "save": [], "events_saved": [], "validate": [],
-       "instance": [], "validate_impl": ""}
-
-async def main():
-    agent = Agent.load(spec["model"])
-    processor, domain = agent.processor, agent.domain
-    cases = [(DialogueStateTracker.from_dict(t["sender_id"], t["events"], domain.slots), expected)
-             for t, expected in spec["trackers"]]
-    for tracker, _ in cases[:3]:
-        processor._predict_next_with_tracker(tracker.copy())
-    for n in range(spec["calls"]):
-        tracker, expected = cases[n % len(cases)]
-        tracker = tracker.copy()
-        started = time.perf_counter()
-        prediction = processor._predict_next_with_tracker(tracker)
-        out["predict"].append((time.perf_counter() - started) * 1000.0)
-        if n < len(cases):
-            out["agree"] += domain.action_names_or_texts[prediction.max_confidence_index] == expected
-    for kind, texts in spec["texts"].items():
-        for text in texts[:3]:
-            await processor.parse_message(UserMessage(text))
-        times = out["parse"].setdefault(kind, [])
-        for text in texts:
-            started = time.perf_counter()
-            await processor.parse_message(UserMessage(text))
-            times.append((time.perf_counter() - started) * 1000.0)
-    import jsonschema
-    from jsonschema import validators
-    from rasa.core.actions.action import RemoteAction
-    out["validate_impl"] = f"{jsonschema.validate.__module__}.{jsonschema.validate.__name__}"
-    schema = RemoteAction.action_response_format_spec()
-    remote = RemoteAction("action_shop", None)
-    compiled = validators.validator_for(schema)(schema)
-    for answer in spec["answers"]:
-        remote._validate_action_result(answer)
-    for n in range(spec["calls"]):
-        answer = spec["answers"][n % len(spec["answers"])]
-        started = time.perf_counter()
-        remote._validate_action_result(answer)
-        out["validate"].append((time.perf_counter() - started) * 1000.0)
-        started = time.perf_counter()
-        compiled.validate(answer)  # the answer alone, with a validator built once
-        out["instance"].append((time.perf_counter() - started) * 1000.0)
-    shutil.copyfile(spec["tracker_db"], spec["copy_db"])
-    store = SQLTrackerStore(domain, dialect="sqlite", db=spec["copy_db"])
-    db = sqlite3.connect(spec["copy_db"])
-    senders = spec["senders"]
-    for n in range(spec["calls"] + 3):
-        sender = senders[n % len(senders)]
-        started = time.perf_counter()
-        tracker = await store.retrieve(sender)
-        read = (time.perf_counter() - started) * 1000.0
-        # forget the last turn's rows, then time writing them back as Rasa does at the end of a turn
-        last_user = max(e.timestamp for e in tracker.events if e.type_name == "user")
-        with db:
-            removed = db.execute("DELETE FROM events WHERE sender_id = ? AND timestamp >= ?",
-                                 (sender, last_user)).rowcount
-        started = time.perf_counter()
-        await store.save(tracker)
-        save = (time.perf_counter() - started) * 1000.0
-        if n >= 3:
-            out["read"].append(read)
-            out["save"].append(save)
-            out["events_saved"].append(removed)
-
-asyncio.run(main())
-json.dump(out, open(sys.argv[2], "w"))
-"""
+RASA_PROBE = _HERE / "rasa_probe.py"
 
 
 @dataclass
 class RasaParts:
-    """Rasa's own parts of a turn, timed in process by :data:`RASA_PROBE`."""
+    """Rasa's own parts of a turn, timed in process by :data:`RASA_PROBE` (``benchmarks/rasa_probe.py``)."""
 
     predict: list[float] = field(default_factory=list)
     agree: int = 0
@@ -480,12 +404,12 @@ def probe_rasa(workdir: Path, trackers: Sequence[tuple[dict[str, Any], str]], te
     spec = {"model": str(MODEL), "trackers": [list(t) for t in trackers], "texts": texts, "answers": list(answers),
             "tracker_db": str(tracker_db), "copy_db": str(workdir / "tracker-copy.db"), "senders": list(senders),
             "calls": calls}
-    spec_file, out_file, script = workdir / "probe-in.json", workdir / "probe-out.json", workdir / "probe.py"
+    spec_file, out_file = workdir / "probe-in.json", workdir / "probe-out.json"
     spec_file.write_text(json.dumps(spec), encoding="utf-8")
-    script.write_text(RASA_PROBE, encoding="utf-8")
     python = RASA.parent / "python"
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    result = subprocess.run([str(python), str(script), str(spec_file), str(out_file)], cwd=REPO, env=env,
+    # -I: the probe's folder (benchmarks/, whose retrieval.py and load.py would shadow modules) stays off sys.path
+    result = subprocess.run([str(python), "-I", str(RASA_PROBE), str(spec_file), str(out_file)], cwd=REPO, env=env,
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"the Rasa probe failed ({result.returncode}):\n{result.stderr[-3000:]}")

@@ -58,7 +58,7 @@ def failure_of(error: Exception) -> str:
     return f"unexpected {type(error).__name__}: {error}"
 
 
-class ShopAction(Action, ABC):
+class ShopAction(Action, ABC):  # type: ignore[misc]  # rasa_sdk ships no type information
     """An action that gets its services injected and answers politely when it fails.
 
     Subclasses implement :meth:`act`; :meth:`run` calls it, and if anything

@@ -751,32 +751,15 @@ def compare_with_bare(opts: Options, workdir: Path, by_kind: dict[str, list[Turn
     return tables
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the stack part, then the in-process part, and print the tables."""
-    opts = parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    report = Report()
-    report.line(f"Command: `{opts.command}`")
-    report.line(f"Machine: {machine_line()}")
-    report.line(f"Code: {code_version()}")
-    load_start = _load_average()
-    started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+def _median_count(measured: Measured, kind: str, which: int) -> float:
+    """Median over the inspected conversations of a turn kind's predicted actions (0) or action calls (1)."""
+    return _pct([float(pair[which]) for pair in measured.turn_actions.get(kind, [])], 50)
 
-    with tempfile.TemporaryDirectory(prefix="shopkeeper-turns-") as tmp:
-        workdir = Path(tmp)
-        measured = run_stack_part(opts, workdir)
-        customers = [c.customer for c in measured.conversations]
-        in_process = measure_in_process(customers, opts.in_process_calls, workdir)
-        conversations = measured.conversations
-        by_kind = {kind: [t for c in conversations for t in c.turns if t.kind == kind] for kind, _ in TURN_KINDS}
-        versus = compare_with_bare(opts, workdir, by_kind) if opts.bare_seconds > 0 else []
 
+def _latency_table(opts: Options, conversations: Sequence[Conversation], by_kind: dict[str, list[Turn]]) -> Table:
+    """Turn latency over REST per kind of turn and over all of them."""
     failures = [c for c in conversations if c.failure]
     all_turns = [t for turns in by_kind.values() for t in turns]
-
-    # -- table: turn latency
     latency = Table("Recommendation turn latency over REST (warm)",
                     ["turn", "turns", "with cards", "p50 ms", "p95 ms", "mean ms", "max ms"])
     for kind, label in TURN_KINDS:
@@ -801,8 +784,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if failures:
         latency.notes.append(f"{len(failures)} conversation(s) got no cards: "
                              + "; ".join(f"{c.customer.request!r} ({c.failure})" for c in failures[:5]))
+    return latency
 
-    # -- table: targets
+
+def _targets_table(by_kind: dict[str, list[Turn]]) -> Table:
+    """The p95 target, over all recommendation turns and per kind."""
+    overall = [t.ms for turns in by_kind.values() for t in turns]
     targets = Table("Target", ["target", "measured", "result"])
     p95 = _pct(overall, 95)
     targets.add(f"recommendation turn p95 ≤ {TARGET_P95_MS:.0f} ms on the demo catalog (warm)",
@@ -812,14 +799,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         kind_p95 = _pct([t.ms for t in by_kind[kind]], 95)
         targets.add(f"… {label} alone", f"p95 {_ms(kind_p95)} ms",
                     "not measured" if math.isnan(kind_p95) else ("PASS" if kind_p95 <= TARGET_P95_MS else "FAIL"))
+    return targets
 
-    # -- table: per turn type, NLU + action calls + dialogue policies + tracker store + rest
+
+def _per_turn_table(measured: Measured, by_kind: dict[str, list[Turn]]) -> Table:
+    """Where each kind of turn's time goes: NLU, action calls, validation, policies, tracker store, remainder."""
     wh, rasa = measured.webhooks, measured.rasa
     policy_p50 = _pct(rasa.predict, 50)
     store_p50 = _pct(rasa.read, 50) + _pct(rasa.save, 50)
-
-    def median_count(kind: str, which: int) -> float:
-        return _pct([float(pair[which]) for pair in measured.turn_actions.get(kind, [])], 50)
 
     validate_p50 = _pct(rasa.validate, 50)
     per_turn = Table("Where each turn's time goes (p50, ms)",
@@ -830,7 +817,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         nlu = _pct(rasa.parse.get(kind, []), 50)
         calls = [_pct(wh.get(key, []), 50) for key, _ in WEBHOOK_CALLS[kind]]
         action_ms = sum(calls) if calls and not any(math.isnan(c) for c in calls) else float("nan")
-        predicted, remote = median_count(kind, 0), median_count(kind, 1)
+        predicted, remote = _median_count(measured, kind, 0), _median_count(measured, kind, 1)
         policies, validation = predicted * policy_p50, remote * validate_p50
         rest = turn_p50 - nlu - action_ms - validation - policies - store_p50
         names = " + ".join(label for _, label in WEBHOOK_CALLS[kind])
@@ -869,8 +856,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"the domain for each action call (a `/webhook` body here is {measured.body_bytes / 1024:.0f} kB), "
         "applying events, the lock store and the asyncio glue.",
     ]
+    return per_turn
 
-    # -- table: components of a first-recommendation turn
+
+def _components_table(opts: Options, measured: Measured, in_process: InProcess,
+                      by_kind: dict[str, list[Turn]], conversations: Sequence[Conversation]) -> Table:
+    """The parts of a first-recommendation turn, each measured on its own, with their share of the turn."""
+    wh, rasa = measured.webhooks, measured.rasa
+    policy_p50 = _pct(rasa.predict, 50)
+    store_p50 = _pct(rasa.read, 50) + _pct(rasa.save, 50)
+    validate_p50 = _pct(rasa.validate, 50)
     first_p50 = _pct([t.ms for t in by_kind["first"]], 50)
     components = Table(
         "Breakdown of a first-recommendation turn",
@@ -885,9 +880,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     def derived(name: str, how: str, value: float, p95: float = float("nan")) -> None:
         components.add(name, how, _ms(value), _share(value, first_p50), _ms(p95))
 
-    def compare(name: str, how: str, values: Sequence[float]) -> None:
-        components.add(name, how, _ms(_pct(values, 50)), "—", _ms(_pct(values, 95)))
-
     components.add("whole turn (first recommendation)", f"REST, {len(by_kind['first'])} turns", _ms(first_p50),
                    "100%", _ms(_pct([t.ms for t in by_kind["first"]], 95)))
     nlu = row("NLU", "Rasa in process: `processor.parse_message`", rasa.parse.get("first", []))
@@ -900,12 +892,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                    f"{_ms(_pct(in_process.record, 50))})", in_process.database)
     derived("… rest of the call: HTTP, JSON, tracker and domain parsing, slots, cards",
             "action_shop − embedding − search − database", recommend_new - embed_new - search - database)
-    remote = median_count("first", 1)
+    remote = _median_count(measured, "first", 1)
     validation = remote * validate_p50
     derived(f"Rasa validating the action server's answers ({remote:.0f} calls)",
             f"{remote:.0f} × `_validate_action_result` p50 {_ms(validate_p50)} (the answer alone: "
             f"{_ms(_pct(rasa.instance, 50))})", validation, remote * _pct(rasa.validate, 95))
-    predicted = median_count("first", 0)
+    predicted = _median_count(measured, "first", 0)
     policies = predicted * policy_p50
     derived(f"Rasa dialogue policies ({predicted:.0f} next-action predictions)",
             f"{predicted:.0f} × `_predict_next_with_tracker` p50 {_ms(policy_p50)}", policies,
@@ -916,14 +908,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     derived("remainder: REST channel, HTTP, (de)serialisation, glue",
             "turn − every row above without …",
             first_p50 - nlu - recommend_new - validation - policies - store_p50)
+    _add_comparisons(components, measured, in_process)
+    components.notes += _components_notes(opts, measured, conversations)
+    return components
+
+
+def _add_comparisons(components: Table, measured: Measured, in_process: InProcess) -> None:
+    """The breakdown's "for comparison" rows: cached embedding, a 👍-steered search, NLU over HTTP."""
+
+    def compare(name: str, how: str, values: Sequence[float]) -> None:
+        components.add(name, how, _ms(_pct(values, 50)), "—", _ms(_pct(values, 95)))
+
     compare("for comparison: action_shop with the query embedding cached", "`/webhook` direct",
-            wh.get("first", []))
+            measured.webhooks.get("first", []))
     compare("for comparison: query embedding, cached", "in process: `retriever.embed_query` again",
             in_process.embed_cached)
     compare("for comparison: search + rerank steered by a liked item (👍 turn)",
             "in process: with like_item + preferences", in_process.search_liked)
     compare("for comparison: NLU over HTTP", "`/model/parse`", measured.parse.get("first", []))
-    components.notes += [
+
+
+def _components_notes(opts: Options, measured: Measured, conversations: Sequence[Conversation]) -> list[str]:
+    """How the breakdown of a first-recommendation turn was measured."""
+    return [
         "Shares are approximate: every component is measured separately (its own p50), not inside the same turns. "
         "The p95 column is each part's own p95 (× its count per turn): a guide to which parts have a tail, not "
         "terms that add up. "
@@ -939,10 +946,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         "predictions and store reads/saves, after the servers stopped.",
     ]
 
-    report.table(latency)
-    report.table(targets)
-    report.table(per_turn)
-    report.table(components)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the stack part, then the in-process part, and print the tables."""
+    opts = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    report = Report()
+    report.line(f"Command: `{opts.command}`")
+    report.line(f"Machine: {machine_line()}")
+    report.line(f"Code: {code_version()}")
+    load_start = _load_average()
+    started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+    with tempfile.TemporaryDirectory(prefix="shopkeeper-turns-") as tmp:
+        workdir = Path(tmp)
+        measured = run_stack_part(opts, workdir)
+        customers = [c.customer for c in measured.conversations]
+        in_process = measure_in_process(customers, opts.in_process_calls, workdir)
+        conversations = measured.conversations
+        by_kind = {kind: [t for c in conversations for t in c.turns if t.kind == kind] for kind, _ in TURN_KINDS}
+        versus = compare_with_bare(opts, workdir, by_kind) if opts.bare_seconds > 0 else []
+
+    failures = [c for c in conversations if c.failure]
+    report.table(_latency_table(opts, conversations, by_kind))
+    report.table(_targets_table(by_kind))
+    report.table(_per_turn_table(measured, by_kind))
+    report.table(_components_table(opts, measured, in_process, by_kind, conversations))
     for table in versus:
         report.table(table)
     elapsed = seconds_since_start()

@@ -55,7 +55,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _HERE = Path(__file__).resolve().parent
 REPO = _HERE.parent
@@ -87,6 +87,11 @@ from benchmarks.reporting import load_average as _load_average  # noqa: E402
 from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
 from benchmarks.reporting import percentile as _pct  # noqa: E402
 from evaluation.stack import MODEL, RASA, Stack, post, running_stack, say  # noqa: E402
+
+if TYPE_CHECKING:  # imported when measuring, after the environment is set for them
+    from retrieval.recommender import Needs, Recommender
+    from retrieval.search import Retriever
+    from store.profiles import ProfileStore
 
 DEMO_CATALOG = REPO / "data" / "catalog" / "products.jsonl"
 RASA_VERSION = "3.6.21"
@@ -493,32 +498,15 @@ class InProcess:
     database: list[float] = field(default_factory=list)
 
 
-def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path) -> InProcess:
-    """Embedding, search + rerank and database time with the action server's own code."""
-    os.environ["SHOPKEEPER_DB_URL"] = f"sqlite:///{workdir / 'in-process.db'}"
-    os.environ.pop("SHOPKEEPER_TRACKER_DB_URL", None)
-    os.environ.pop("RASA_TRACKER_DB", None)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import numpy as np
+def _needs_of(customer: Customer) -> Needs:
+    """What the customer's first request asks for, as the recommender's needs."""
+    from retrieval.recommender import Needs
 
-    from actions.services import default_services
-    from retrieval.recommender import SOFT_ATTRIBUTES, Needs, Preferences
-    from store.models import InteractionKind
+    return Needs(category=customer.category, max_price=float(customer.budget), text=customer.request)
 
-    services = default_services()
-    recommender, retriever, profiles = services.recommender, services.recommender.retriever, services.profiles
-    out = InProcess()
 
-    def needs_of(customer: Customer) -> Needs:
-        return Needs(category=customer.category, max_price=float(customer.budget), text=customer.request)
-
-    # warm-up: model, index, SQL statements
-    for customer in customers[:3]:
-        recommender.recommend(needs_of(customer), k=3)
-        profiles.snapshot(f"warm-{customer.sender}")
-    queries = [f"{needs_of(customers[n % len(customers)]).query_text()} in-process {n}" for n in range(calls)]
-    log(f"in process: embed_query on {calls} new texts, then the same texts again (cached)")
+def _time_embedding(retriever: Retriever, queries: Sequence[str], out: InProcess) -> None:
+    """``embed_query`` on texts never embedded before, then on the same texts again (cached)."""
     for text in queries:
         started = time.perf_counter()
         retriever.embed_query(text)
@@ -528,9 +516,16 @@ def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path)
         retriever.embed_query(text)
         out.embed_cached.append((time.perf_counter() - started) * 1000.0)
 
-    log(f"in process: recommend() with the query embedding cached, {calls} calls each way")
+
+def _time_recommend(recommender: Recommender, customers: Sequence[Customer], calls: int, out: InProcess) -> None:
+    """``recommend`` with the query embedding cached: a first list, then one steered by its first item liked."""
+    import numpy as np
+
+    from retrieval.recommender import SOFT_ATTRIBUTES, Preferences
+
+    retriever = recommender.retriever
     for n in range(calls):
-        needs = needs_of(customers[n % len(customers)])
+        needs = _needs_of(customers[n % len(customers)])
         retriever.embed_query(needs.query_text())  # cached from here on: what remains is search + rerank
         started = time.perf_counter()
         first = recommender.recommend(needs, k=3)
@@ -549,7 +544,11 @@ def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path)
         recommender.recommend(needs, preferences, k=3, exclude_ids=shown, like_item=liked.id)
         out.search_liked.append((time.perf_counter() - started) * 1000.0)
 
-    log(f"in process: profiles.snapshot + record_many(3 impressions), {calls} calls")
+
+def _time_database(recommender: Recommender, profiles: ProfileStore, calls: int, out: InProcess) -> None:
+    """A turn's database work: ``profiles.snapshot`` and ``record_many`` of three impressions."""
+    from store.models import InteractionKind
+
     items = [p.id for p in list(recommender.catalog)[:3]]
     senders = [f"db-{n % max(1, calls // 3)}" for n in range(calls)]  # each customer comes back a few times
     for n, sender in enumerate(senders):
@@ -562,6 +561,32 @@ def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path)
         out.snapshot.append((middle - started) * 1000.0)
         out.record.append((ended - middle) * 1000.0)
         out.database.append((ended - started) * 1000.0)
+
+
+def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path) -> InProcess:
+    """Embedding, search + rerank and database time with the action server's own code."""
+    os.environ["SHOPKEEPER_DB_URL"] = f"sqlite:///{workdir / 'in-process.db'}"
+    os.environ.pop("SHOPKEEPER_TRACKER_DB_URL", None)
+    os.environ.pop("RASA_TRACKER_DB", None)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from actions.services import default_services
+
+    services = default_services()
+    recommender, retriever, profiles = services.recommender, services.recommender.retriever, services.profiles
+    out = InProcess()
+
+    # warm-up: model, index, SQL statements
+    for customer in customers[:3]:
+        recommender.recommend(_needs_of(customer), k=3)
+        profiles.snapshot(f"warm-{customer.sender}")
+    queries = [f"{_needs_of(customers[n % len(customers)]).query_text()} in-process {n}" for n in range(calls)]
+    log(f"in process: embed_query on {calls} new texts, then the same texts again (cached)")
+    _time_embedding(retriever, queries, out)
+    log(f"in process: recommend() with the query embedding cached, {calls} calls each way")
+    _time_recommend(recommender, customers, calls, out)
+    log(f"in process: profiles.snapshot + record_many(3 impressions), {calls} calls")
+    _time_database(recommender, profiles, calls, out)
     return out
 
 

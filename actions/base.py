@@ -18,8 +18,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services as services_module
 from actions import texts
 from actions.services import Services
+from retrieval.errors import RetrievalError
+from store.errors import StoreError, StoreUnavailableError
 
-__all__ = ["Events", "ShopAction"]
+__all__ = ["Events", "ShopAction", "failure_of"]
 
 logger = logging.getLogger(__name__)
 Events = list[dict[str, Any]]
@@ -39,7 +41,24 @@ _WORKERS = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4), th
                               initializer=_limit_worker_threads)
 
 
-class ShopAction(Action, ABC):
+def failure_of(error: Exception) -> str:
+    """What failed, for the log line of an action that raised: the layer, then the error's own message.
+
+    >>> failure_of(StoreUnavailableError("a like", 6, ConnectionError("refused")))
+    'the database was unreachable: a like was NOT saved: the database was unreachable for 6 attempts (refused)'
+    >>> failure_of(KeyError("colour"))
+    "unexpected KeyError: 'colour'"
+    """
+    if isinstance(error, StoreUnavailableError):
+        return f"the database was unreachable: {error}"
+    if isinstance(error, StoreError):
+        return f"the store refused: {error}"
+    if isinstance(error, RetrievalError):
+        return f"the catalog search failed: {error}"
+    return f"unexpected {type(error).__name__}: {error}"
+
+
+class ShopAction(Action, ABC):  # type: ignore[misc]  # rasa_sdk ships no type information
     """An action that gets its services injected and answers politely when it fails.
 
     Subclasses implement :meth:`act`; :meth:`run` calls it, and if anything
@@ -76,8 +95,9 @@ class ShopAction(Action, ABC):
         try:
             events: Events = await loop.run_in_executor(_WORKERS, context.run, self.act, dispatcher, tracker, domain)
             return events
-        except Exception:
-            logger.exception("%s failed for sender %s", self.name(), tracker.sender_id)
+        except Exception as error:
+            # The customer hears the same polite sentence whatever failed; the log says which layer.
+            logger.exception("%s failed for sender %s: %s", self.name(), tracker.sender_id, failure_of(error))
             dispatcher.utter_message(text=texts.SOMETHING_WENT_WRONG)
             return []
 

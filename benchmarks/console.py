@@ -25,6 +25,7 @@ Tables go to stdout, progress to stderr. What is measured, on SQLite files in a 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sqlite3
@@ -265,9 +266,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, filters, cursor in cases:
             log(f"query: {name}")
             matches = list_conversations(store, filters, limit=1).total or 0
-            with_count = timed(lambda f=filters, c=cursor: list_conversations(store, f, limit=50, after=c), opts.repeat)
-            page_only = timed(lambda f=filters, c=cursor: list_conversations(store, f, limit=50, after=c, count=False),
-                              opts.repeat)
+            with_count = timed(functools.partial(list_conversations, store, filters, limit=50, after=cursor),
+                               opts.repeat)
+            page_only = timed(functools.partial(list_conversations, store, filters, limit=50, after=cursor,
+                                                count=False), opts.repeat)
             queries.add(name, f"{matches:,}", f"{statistics.median(with_count):.1f}", f"{p(with_count, 95):.1f}",
                         f"{statistics.median(page_only):.1f}")
         queries.notes.append(f"{opts.repeat} runs each; keyset pagination on (last_at, id); the count is what the "
@@ -297,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             path = ("/console/metrics?start=2026-06-01&end=2026-08-29" if query is None
                     else f"/console/conversations{query}")
             assert client.get(path).status_code == 200
-            runs = timed(lambda path=path: client.get(path), max(10, opts.repeat // 2))
+            runs = timed(functools.partial(client.get, path), max(10, opts.repeat // 2))
             http.add(name, f"{statistics.median(runs):.1f}", f"{p(runs, 95):.1f}")
         report.table(http)
     report.line(f"Load average at end: {load_average()}.")

@@ -25,7 +25,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -70,7 +70,7 @@ def busy_cores(count: int) -> Iterator[None]:
             hog.wait()
 
 
-def single_message(encoders: dict[str, Callable[[Sequence[str]], np.ndarray]], repeats: int) -> Table:
+def single_message(encoders: Mapping[str, Callable[[Sequence[str]], np.ndarray]], repeats: int) -> Table:
     """One message per call, cycling over :data:`MESSAGES`."""
     table = Table("One shopper message at a time", ["runtime", "calls", "p50 ms", "p95 ms"])
     for name, encode in encoders.items():

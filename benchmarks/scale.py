@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import platform
 import random
@@ -447,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"catalog: {len(catalog):,} items from {real:,} real products")
 
     made = Table("The catalog", ["source", "file", "products", "rows skipped", "currency", "items with variants"])
-    copies = defaultdict(int)
+    copies: defaultdict[str, int] = defaultdict(int)
     for product in catalog:
         copies[product.id.split(":", 1)[0]] += 1
     for source in sources:
@@ -515,12 +516,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         encoder.encode([query.text + " warm-up"])
     embedding: list[float] = []
     for query in queries:
-        embedding.append(timed(lambda q=query: retriever.embed_query(q.text)))
+        embedding.append(timed(functools.partial(retriever.embed_query, query.text)))
         retriever.embed_query(query.needs.query_text())  # untimed: the scoped needs' text, for recommend
     filtered = [q for q in queries if q.scope != "none"]
 
+    def search_in(mode: str) -> Callable[[ShopperQuery], object]:
+        return lambda q: retriever.search(q.text, k=K, mode=mode)
+
     operations: dict[str, tuple[list[ShopperQuery], Callable[[ShopperQuery], object]]] = {
-        f"search {mode}": (queries, lambda q, m=mode: retriever.search(q.text, k=K, mode=m)) for mode in MODES
+        f"search {mode}": (queries, search_in(mode)) for mode in MODES
     }
     operations["search hybrid, with the need's filters"] = (
         filtered, lambda q: retriever.search(q.text, q.needs.filters(), k=K))
@@ -543,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for query in queries:
             for name, (subset, call) in operations.items():
                 if subset is queries or query.scope != "none":
-                    spent = timed(lambda c=call, q=query: c(q))
+                    spent = timed(functools.partial(call, query))
                     timings[name].append(spent)
                     if name.startswith("recommend"):
                         recommend_by_scope[query.scope].append(spent)

@@ -55,7 +55,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _HERE = Path(__file__).resolve().parent
 REPO = _HERE.parent
@@ -87,6 +87,11 @@ from benchmarks.reporting import load_average as _load_average  # noqa: E402
 from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
 from benchmarks.reporting import percentile as _pct  # noqa: E402
 from evaluation.stack import MODEL, RASA, Stack, post, running_stack, say  # noqa: E402
+
+if TYPE_CHECKING:  # imported when measuring, after the environment is set for them
+    from retrieval.recommender import Needs, Recommender
+    from retrieval.search import Retriever
+    from store.profiles import ProfileStore
 
 DEMO_CATALOG = REPO / "data" / "catalog" / "products.jsonl"
 RASA_VERSION = "3.6.21"
@@ -378,88 +383,12 @@ def time_parse(stack: Stack, texts: Sequence[str], repeats: int) -> list[float]:
 
 #: Runs in the Rasa environment (Python 3.10): times Rasa's own parts of a turn in process, on the
 #: trackers and tracker store of the finished run. argv: spec JSON, output JSON.
-RASA_PROBE = r"""
-import asyncio, json, logging, shutil, sqlite3, sys, time
-logging.disable(logging.WARNING)
-from rasa.core.agent import Agent
-from rasa.core.channels.channel import UserMessage
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.trackers import DialogueStateTracker
-
-spec = json.load(open(sys.argv[1]))
-out = {"predict": [], "agree": 0, "parse": {}, "read": [], "save": [], "events_saved": [], "validate": [],
-       "instance": [], "validate_impl": ""}
-
-async def main():
-    agent = Agent.load(spec["model"])
-    processor, domain = agent.processor, agent.domain
-    cases = [(DialogueStateTracker.from_dict(t["sender_id"], t["events"], domain.slots), expected)
-             for t, expected in spec["trackers"]]
-    for tracker, _ in cases[:3]:
-        processor._predict_next_with_tracker(tracker.copy())
-    for n in range(spec["calls"]):
-        tracker, expected = cases[n % len(cases)]
-        tracker = tracker.copy()
-        started = time.perf_counter()
-        prediction = processor._predict_next_with_tracker(tracker)
-        out["predict"].append((time.perf_counter() - started) * 1000.0)
-        if n < len(cases):
-            out["agree"] += domain.action_names_or_texts[prediction.max_confidence_index] == expected
-    for kind, texts in spec["texts"].items():
-        for text in texts[:3]:
-            await processor.parse_message(UserMessage(text))
-        times = out["parse"].setdefault(kind, [])
-        for text in texts:
-            started = time.perf_counter()
-            await processor.parse_message(UserMessage(text))
-            times.append((time.perf_counter() - started) * 1000.0)
-    import jsonschema
-    from jsonschema import validators
-    from rasa.core.actions.action import RemoteAction
-    out["validate_impl"] = f"{jsonschema.validate.__module__}.{jsonschema.validate.__name__}"
-    schema = RemoteAction.action_response_format_spec()
-    remote = RemoteAction("action_shop", None)
-    compiled = validators.validator_for(schema)(schema)
-    for answer in spec["answers"]:
-        remote._validate_action_result(answer)
-    for n in range(spec["calls"]):
-        answer = spec["answers"][n % len(spec["answers"])]
-        started = time.perf_counter()
-        remote._validate_action_result(answer)
-        out["validate"].append((time.perf_counter() - started) * 1000.0)
-        started = time.perf_counter()
-        compiled.validate(answer)  # the answer alone, with a validator built once
-        out["instance"].append((time.perf_counter() - started) * 1000.0)
-    shutil.copyfile(spec["tracker_db"], spec["copy_db"])
-    store = SQLTrackerStore(domain, dialect="sqlite", db=spec["copy_db"])
-    db = sqlite3.connect(spec["copy_db"])
-    senders = spec["senders"]
-    for n in range(spec["calls"] + 3):
-        sender = senders[n % len(senders)]
-        started = time.perf_counter()
-        tracker = await store.retrieve(sender)
-        read = (time.perf_counter() - started) * 1000.0
-        # forget the last turn's rows, then time writing them back as Rasa does at the end of a turn
-        last_user = max(e.timestamp for e in tracker.events if e.type_name == "user")
-        with db:
-            removed = db.execute("DELETE FROM events WHERE sender_id = ? AND timestamp >= ?",
-                                 (sender, last_user)).rowcount
-        started = time.perf_counter()
-        await store.save(tracker)
-        save = (time.perf_counter() - started) * 1000.0
-        if n >= 3:
-            out["read"].append(read)
-            out["save"].append(save)
-            out["events_saved"].append(removed)
-
-asyncio.run(main())
-json.dump(out, open(sys.argv[2], "w"))
-"""
+RASA_PROBE = _HERE / "rasa_probe.py"
 
 
 @dataclass
 class RasaParts:
-    """Rasa's own parts of a turn, timed in process by :data:`RASA_PROBE`."""
+    """Rasa's own parts of a turn, timed in process by :data:`RASA_PROBE` (``benchmarks/rasa_probe.py``)."""
 
     predict: list[float] = field(default_factory=list)
     agree: int = 0
@@ -480,12 +409,12 @@ def probe_rasa(workdir: Path, trackers: Sequence[tuple[dict[str, Any], str]], te
     spec = {"model": str(MODEL), "trackers": [list(t) for t in trackers], "texts": texts, "answers": list(answers),
             "tracker_db": str(tracker_db), "copy_db": str(workdir / "tracker-copy.db"), "senders": list(senders),
             "calls": calls}
-    spec_file, out_file, script = workdir / "probe-in.json", workdir / "probe-out.json", workdir / "probe.py"
+    spec_file, out_file = workdir / "probe-in.json", workdir / "probe-out.json"
     spec_file.write_text(json.dumps(spec), encoding="utf-8")
-    script.write_text(RASA_PROBE, encoding="utf-8")
     python = RASA.parent / "python"
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    result = subprocess.run([str(python), str(script), str(spec_file), str(out_file)], cwd=REPO, env=env,
+    # -I: the probe's folder (benchmarks/, whose retrieval.py and load.py would shadow modules) stays off sys.path
+    result = subprocess.run([str(python), "-I", str(RASA_PROBE), str(spec_file), str(out_file)], cwd=REPO, env=env,
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"the Rasa probe failed ({result.returncode}):\n{result.stderr[-3000:]}")
@@ -569,32 +498,15 @@ class InProcess:
     database: list[float] = field(default_factory=list)
 
 
-def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path) -> InProcess:
-    """Embedding, search + rerank and database time with the action server's own code."""
-    os.environ["SHOPKEEPER_DB_URL"] = f"sqlite:///{workdir / 'in-process.db'}"
-    os.environ.pop("SHOPKEEPER_TRACKER_DB_URL", None)
-    os.environ.pop("RASA_TRACKER_DB", None)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import numpy as np
+def _needs_of(customer: Customer) -> Needs:
+    """What the customer's first request asks for, as the recommender's needs."""
+    from retrieval.recommender import Needs
 
-    from actions.services import default_services
-    from retrieval.recommender import SOFT_ATTRIBUTES, Needs, Preferences
-    from store.models import InteractionKind
+    return Needs(category=customer.category, max_price=float(customer.budget), text=customer.request)
 
-    services = default_services()
-    recommender, retriever, profiles = services.recommender, services.recommender.retriever, services.profiles
-    out = InProcess()
 
-    def needs_of(customer: Customer) -> Needs:
-        return Needs(category=customer.category, max_price=float(customer.budget), text=customer.request)
-
-    # warm-up: model, index, SQL statements
-    for customer in customers[:3]:
-        recommender.recommend(needs_of(customer), k=3)
-        profiles.snapshot(f"warm-{customer.sender}")
-    queries = [f"{needs_of(customers[n % len(customers)]).query_text()} in-process {n}" for n in range(calls)]
-    log(f"in process: embed_query on {calls} new texts, then the same texts again (cached)")
+def _time_embedding(retriever: Retriever, queries: Sequence[str], out: InProcess) -> None:
+    """``embed_query`` on texts never embedded before, then on the same texts again (cached)."""
     for text in queries:
         started = time.perf_counter()
         retriever.embed_query(text)
@@ -604,9 +516,16 @@ def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path)
         retriever.embed_query(text)
         out.embed_cached.append((time.perf_counter() - started) * 1000.0)
 
-    log(f"in process: recommend() with the query embedding cached, {calls} calls each way")
+
+def _time_recommend(recommender: Recommender, customers: Sequence[Customer], calls: int, out: InProcess) -> None:
+    """``recommend`` with the query embedding cached: a first list, then one steered by its first item liked."""
+    import numpy as np
+
+    from retrieval.recommender import SOFT_ATTRIBUTES, Preferences
+
+    retriever = recommender.retriever
     for n in range(calls):
-        needs = needs_of(customers[n % len(customers)])
+        needs = _needs_of(customers[n % len(customers)])
         retriever.embed_query(needs.query_text())  # cached from here on: what remains is search + rerank
         started = time.perf_counter()
         first = recommender.recommend(needs, k=3)
@@ -625,7 +544,11 @@ def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path)
         recommender.recommend(needs, preferences, k=3, exclude_ids=shown, like_item=liked.id)
         out.search_liked.append((time.perf_counter() - started) * 1000.0)
 
-    log(f"in process: profiles.snapshot + record_many(3 impressions), {calls} calls")
+
+def _time_database(recommender: Recommender, profiles: ProfileStore, calls: int, out: InProcess) -> None:
+    """A turn's database work: ``profiles.snapshot`` and ``record_many`` of three impressions."""
+    from store.models import InteractionKind
+
     items = [p.id for p in list(recommender.catalog)[:3]]
     senders = [f"db-{n % max(1, calls // 3)}" for n in range(calls)]  # each customer comes back a few times
     for n, sender in enumerate(senders):
@@ -638,6 +561,32 @@ def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path)
         out.snapshot.append((middle - started) * 1000.0)
         out.record.append((ended - middle) * 1000.0)
         out.database.append((ended - started) * 1000.0)
+
+
+def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path) -> InProcess:
+    """Embedding, search + rerank and database time with the action server's own code."""
+    os.environ["SHOPKEEPER_DB_URL"] = f"sqlite:///{workdir / 'in-process.db'}"
+    os.environ.pop("SHOPKEEPER_TRACKER_DB_URL", None)
+    os.environ.pop("RASA_TRACKER_DB", None)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from actions.services import default_services
+
+    services = default_services()
+    recommender, retriever, profiles = services.recommender, services.recommender.retriever, services.profiles
+    out = InProcess()
+
+    # warm-up: model, index, SQL statements
+    for customer in customers[:3]:
+        recommender.recommend(_needs_of(customer), k=3)
+        profiles.snapshot(f"warm-{customer.sender}")
+    queries = [f"{_needs_of(customers[n % len(customers)]).query_text()} in-process {n}" for n in range(calls)]
+    log(f"in process: embed_query on {calls} new texts, then the same texts again (cached)")
+    _time_embedding(retriever, queries, out)
+    log(f"in process: recommend() with the query embedding cached, {calls} calls each way")
+    _time_recommend(recommender, customers, calls, out)
+    log(f"in process: profiles.snapshot + record_many(3 impressions), {calls} calls")
+    _time_database(recommender, profiles, calls, out)
     return out
 
 
@@ -827,32 +776,15 @@ def compare_with_bare(opts: Options, workdir: Path, by_kind: dict[str, list[Turn
     return tables
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the stack part, then the in-process part, and print the tables."""
-    opts = parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    report = Report()
-    report.line(f"Command: `{opts.command}`")
-    report.line(f"Machine: {machine_line()}")
-    report.line(f"Code: {code_version()}")
-    load_start = _load_average()
-    started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+def _median_count(measured: Measured, kind: str, which: int) -> float:
+    """Median over the inspected conversations of a turn kind's predicted actions (0) or action calls (1)."""
+    return _pct([float(pair[which]) for pair in measured.turn_actions.get(kind, [])], 50)
 
-    with tempfile.TemporaryDirectory(prefix="shopkeeper-turns-") as tmp:
-        workdir = Path(tmp)
-        measured = run_stack_part(opts, workdir)
-        customers = [c.customer for c in measured.conversations]
-        in_process = measure_in_process(customers, opts.in_process_calls, workdir)
-        conversations = measured.conversations
-        by_kind = {kind: [t for c in conversations for t in c.turns if t.kind == kind] for kind, _ in TURN_KINDS}
-        versus = compare_with_bare(opts, workdir, by_kind) if opts.bare_seconds > 0 else []
 
+def _latency_table(opts: Options, conversations: Sequence[Conversation], by_kind: dict[str, list[Turn]]) -> Table:
+    """Turn latency over REST per kind of turn and over all of them."""
     failures = [c for c in conversations if c.failure]
     all_turns = [t for turns in by_kind.values() for t in turns]
-
-    # -- table: turn latency
     latency = Table("Recommendation turn latency over REST (warm)",
                     ["turn", "turns", "with cards", "p50 ms", "p95 ms", "mean ms", "max ms"])
     for kind, label in TURN_KINDS:
@@ -877,8 +809,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if failures:
         latency.notes.append(f"{len(failures)} conversation(s) got no cards: "
                              + "; ".join(f"{c.customer.request!r} ({c.failure})" for c in failures[:5]))
+    return latency
 
-    # -- table: targets
+
+def _targets_table(by_kind: dict[str, list[Turn]]) -> Table:
+    """The p95 target, over all recommendation turns and per kind."""
+    overall = [t.ms for turns in by_kind.values() for t in turns]
     targets = Table("Target", ["target", "measured", "result"])
     p95 = _pct(overall, 95)
     targets.add(f"recommendation turn p95 ≤ {TARGET_P95_MS:.0f} ms on the demo catalog (warm)",
@@ -888,14 +824,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         kind_p95 = _pct([t.ms for t in by_kind[kind]], 95)
         targets.add(f"… {label} alone", f"p95 {_ms(kind_p95)} ms",
                     "not measured" if math.isnan(kind_p95) else ("PASS" if kind_p95 <= TARGET_P95_MS else "FAIL"))
+    return targets
 
-    # -- table: per turn type, NLU + action calls + dialogue policies + tracker store + rest
+
+def _per_turn_table(measured: Measured, by_kind: dict[str, list[Turn]]) -> Table:
+    """Where each kind of turn's time goes: NLU, action calls, validation, policies, tracker store, remainder."""
     wh, rasa = measured.webhooks, measured.rasa
     policy_p50 = _pct(rasa.predict, 50)
     store_p50 = _pct(rasa.read, 50) + _pct(rasa.save, 50)
-
-    def median_count(kind: str, which: int) -> float:
-        return _pct([float(pair[which]) for pair in measured.turn_actions.get(kind, [])], 50)
 
     validate_p50 = _pct(rasa.validate, 50)
     per_turn = Table("Where each turn's time goes (p50, ms)",
@@ -906,7 +842,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         nlu = _pct(rasa.parse.get(kind, []), 50)
         calls = [_pct(wh.get(key, []), 50) for key, _ in WEBHOOK_CALLS[kind]]
         action_ms = sum(calls) if calls and not any(math.isnan(c) for c in calls) else float("nan")
-        predicted, remote = median_count(kind, 0), median_count(kind, 1)
+        predicted, remote = _median_count(measured, kind, 0), _median_count(measured, kind, 1)
         policies, validation = predicted * policy_p50, remote * validate_p50
         rest = turn_p50 - nlu - action_ms - validation - policies - store_p50
         names = " + ".join(label for _, label in WEBHOOK_CALLS[kind])
@@ -945,8 +881,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"the domain for each action call (a `/webhook` body here is {measured.body_bytes / 1024:.0f} kB), "
         "applying events, the lock store and the asyncio glue.",
     ]
+    return per_turn
 
-    # -- table: components of a first-recommendation turn
+
+def _components_table(opts: Options, measured: Measured, in_process: InProcess,
+                      by_kind: dict[str, list[Turn]], conversations: Sequence[Conversation]) -> Table:
+    """The parts of a first-recommendation turn, each measured on its own, with their share of the turn."""
+    wh, rasa = measured.webhooks, measured.rasa
+    policy_p50 = _pct(rasa.predict, 50)
+    store_p50 = _pct(rasa.read, 50) + _pct(rasa.save, 50)
+    validate_p50 = _pct(rasa.validate, 50)
     first_p50 = _pct([t.ms for t in by_kind["first"]], 50)
     components = Table(
         "Breakdown of a first-recommendation turn",
@@ -961,9 +905,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     def derived(name: str, how: str, value: float, p95: float = float("nan")) -> None:
         components.add(name, how, _ms(value), _share(value, first_p50), _ms(p95))
 
-    def compare(name: str, how: str, values: Sequence[float]) -> None:
-        components.add(name, how, _ms(_pct(values, 50)), "—", _ms(_pct(values, 95)))
-
     components.add("whole turn (first recommendation)", f"REST, {len(by_kind['first'])} turns", _ms(first_p50),
                    "100%", _ms(_pct([t.ms for t in by_kind["first"]], 95)))
     nlu = row("NLU", "Rasa in process: `processor.parse_message`", rasa.parse.get("first", []))
@@ -976,12 +917,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                    f"{_ms(_pct(in_process.record, 50))})", in_process.database)
     derived("… rest of the call: HTTP, JSON, tracker and domain parsing, slots, cards",
             "action_shop − embedding − search − database", recommend_new - embed_new - search - database)
-    remote = median_count("first", 1)
+    remote = _median_count(measured, "first", 1)
     validation = remote * validate_p50
     derived(f"Rasa validating the action server's answers ({remote:.0f} calls)",
             f"{remote:.0f} × `_validate_action_result` p50 {_ms(validate_p50)} (the answer alone: "
             f"{_ms(_pct(rasa.instance, 50))})", validation, remote * _pct(rasa.validate, 95))
-    predicted = median_count("first", 0)
+    predicted = _median_count(measured, "first", 0)
     policies = predicted * policy_p50
     derived(f"Rasa dialogue policies ({predicted:.0f} next-action predictions)",
             f"{predicted:.0f} × `_predict_next_with_tracker` p50 {_ms(policy_p50)}", policies,
@@ -992,14 +933,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     derived("remainder: REST channel, HTTP, (de)serialisation, glue",
             "turn − every row above without …",
             first_p50 - nlu - recommend_new - validation - policies - store_p50)
+    _add_comparisons(components, measured, in_process)
+    components.notes += _components_notes(opts, measured, conversations)
+    return components
+
+
+def _add_comparisons(components: Table, measured: Measured, in_process: InProcess) -> None:
+    """The breakdown's "for comparison" rows: cached embedding, a 👍-steered search, NLU over HTTP."""
+
+    def compare(name: str, how: str, values: Sequence[float]) -> None:
+        components.add(name, how, _ms(_pct(values, 50)), "—", _ms(_pct(values, 95)))
+
     compare("for comparison: action_shop with the query embedding cached", "`/webhook` direct",
-            wh.get("first", []))
+            measured.webhooks.get("first", []))
     compare("for comparison: query embedding, cached", "in process: `retriever.embed_query` again",
             in_process.embed_cached)
     compare("for comparison: search + rerank steered by a liked item (👍 turn)",
             "in process: with like_item + preferences", in_process.search_liked)
     compare("for comparison: NLU over HTTP", "`/model/parse`", measured.parse.get("first", []))
-    components.notes += [
+
+
+def _components_notes(opts: Options, measured: Measured, conversations: Sequence[Conversation]) -> list[str]:
+    """How the breakdown of a first-recommendation turn was measured."""
+    return [
         "Shares are approximate: every component is measured separately (its own p50), not inside the same turns. "
         "The p95 column is each part's own p95 (× its count per turn): a guide to which parts have a tail, not "
         "terms that add up. "
@@ -1015,10 +971,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         "predictions and store reads/saves, after the servers stopped.",
     ]
 
-    report.table(latency)
-    report.table(targets)
-    report.table(per_turn)
-    report.table(components)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the stack part, then the in-process part, and print the tables."""
+    opts = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    report = Report()
+    report.line(f"Command: `{opts.command}`")
+    report.line(f"Machine: {machine_line()}")
+    report.line(f"Code: {code_version()}")
+    load_start = _load_average()
+    started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+    with tempfile.TemporaryDirectory(prefix="shopkeeper-turns-") as tmp:
+        workdir = Path(tmp)
+        measured = run_stack_part(opts, workdir)
+        customers = [c.customer for c in measured.conversations]
+        in_process = measure_in_process(customers, opts.in_process_calls, workdir)
+        conversations = measured.conversations
+        by_kind = {kind: [t for c in conversations for t in c.turns if t.kind == kind] for kind, _ in TURN_KINDS}
+        versus = compare_with_bare(opts, workdir, by_kind) if opts.bare_seconds > 0 else []
+
+    failures = [c for c in conversations if c.failure]
+    report.table(_latency_table(opts, conversations, by_kind))
+    report.table(_targets_table(by_kind))
+    report.table(_per_turn_table(measured, by_kind))
+    report.table(_components_table(opts, measured, in_process, by_kind, conversations))
     for table in versus:
         report.table(table)
     elapsed = seconds_since_start()

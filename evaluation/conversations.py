@@ -73,6 +73,8 @@ from typing import Any
 
 import yaml
 
+from evaluation.errors import SuiteError
+
 __all__ = [
     "ANY_CATALOG",
     "CHECKS",
@@ -119,14 +121,6 @@ Product = Mapping[str, Any]
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
 _CONVERSATION_KEYS = {"name", "catalogs", "turns"}
 _TURN_KEYS = {"say", "expect"}
-
-
-class SuiteError(ValueError):
-    """A suite file is malformed; the message lists every problem with its file, conversation and turn."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("invalid conversation suite:\n  " + "\n  ".join(self.problems))
 
 
 # --- the suites ---------------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evaluation.errors import StackError
+
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = ROOT / "models" / "shopkeeper.tar.gz"
@@ -27,10 +29,6 @@ MODEL = ROOT / "models" / "shopkeeper.tar.gz"
 STARTUP_SECONDS = int(os.environ.get("SHOPKEEPER_STACK_STARTUP_SECONDS", "480"))
 
 __all__ = ["MODEL", "RASA", "Stack", "StackError", "get", "post", "running_stack", "say", "with_token"]
-
-
-class StackError(RuntimeError):
-    """A server did not start; the message carries the end of its log."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from retrieval.cache import EmbeddingCache
 from retrieval.catalog import Catalog
@@ -35,6 +36,7 @@ from retrieval.mapping import load_mapping
 from retrieval.search import Retriever, build_catalog_index
 from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms
+from store.errors import StoreError, StoreUnavailableError
 
 __all__ = ["main"]
 
@@ -206,6 +208,69 @@ def shop_tagline(catalog: Catalog, kinds: int = 3) -> str:
     return (", ".join(biggest[:-1]) + (", " if more else " and ") + biggest[-1] + more)
 
 
+def _import_step(args: argparse.Namespace, jsonl: Path) -> LoadReport:
+    """Step 1 of ``catalog use``: import the catalog through its mapping and write it as JSONL."""
+    print(f"1/4 Importing {args.source} …")
+    report = _load(args.source, args.mapping, strict=args.strict)
+    report.catalog.write_jsonl(jsonl)
+    print(f"    {report.summary()} → {_relative(jsonl)}")
+    _print_row_problems("    Skipped rows", report.errors, args.show)
+    return report
+
+
+def _index_step(args: argparse.Namespace, settings: RetrievalSettings, catalog: Catalog, index_dir: Path) -> None:
+    """Step 2 of ``catalog use``: embed the catalog and save its index (skipped when up to date)."""
+    print("2/4 Building the index …")
+    encoder = settings.make_encoder()
+    with EmbeddingCache(settings.cache_path) as cache:
+        result = build_catalog_index(catalog, encoder, index_dir, cache=cache, kind=settings.index_kind,
+                                     show_progress=not args.quiet)
+    state = "up to date" if result.skipped else f"built in {result.seconds:.1f}s ({result.computed} embedded)"
+    print(f"    {result.index.manifest.count} items, {state} → {_relative(index_dir)}")
+
+
+def _lookups_step(args: argparse.Namespace, catalog: Catalog, lookups: Path) -> None:
+    """Step 3 of ``catalog use``: NLU lookup tables, synonyms and examples in the catalog's words."""
+    print("3/4 Writing the NLU lookup tables, synonyms and examples in the catalog's words …")
+    others = [p for p in sorted(DEMO_NLU_LOOKUPS.parent.glob("*.yml")) if p.name != DEMO_NLU_LOOKUPS.name]
+    vocabulary = write_nlu_lookups(catalog, lookups, args.source, others, examples=True)
+    counts = ", ".join(f"{len(v)} {k}" for k, v in vocabulary.lookup_tables().items())
+    print(f"    {counts} → {_relative(lookups)}")
+
+
+def _catalog_environment(args: argparse.Namespace, settings: RetrievalSettings, catalog: Catalog,
+                         home: Path) -> dict[str, str]:
+    """The variables that make ``make run`` serve the catalog built in ``home``."""
+    mapping = load_mapping(args.mapping) if args.mapping else None
+    shop_name = args.shop_name or (mapping.shop_name if mapping else "") or _shop_name_from(args.source)
+    return {
+        "SHOPKEEPER_SHOP_NAME": shop_name,
+        "SHOPKEEPER_SHOP_TAGLINE": shop_tagline(catalog),
+        "SHOPKEEPER_CATALOG": _relative(home / "products.jsonl"),
+        "SHOPKEEPER_CATALOG_MAPPING": "",  # the import is in the native format
+        "SHOPKEEPER_INDEX_DIR": _relative(home / "index"),
+        "SHOPKEEPER_NLU_LOOKUPS": _relative(home / "catalog_lookups.yml"),
+        "SHOPKEEPER_RASA_MODEL": _relative(home / "models" / "shopkeeper.tar.gz"),
+        **({"SHOPKEEPER_ENCODER": settings.encoder} if settings.encoder != "sentence-transformers" else {}),
+    }
+
+
+def _train_step(args: argparse.Namespace, environment: dict[str, str], model: Path) -> int:
+    """Step 4 of ``catalog use``: train the Rasa model on the catalog's NLU data; the exit code (0 when done)."""
+    if args.no_train:
+        print("4/4 Training skipped (--no-train); `make run` trains the model when it starts.")
+        return 0
+    print("4/4 Training the Rasa model (skipped when the NLU data is unchanged) …", flush=True)
+    train = subprocess.run([str(PROJECT_ROOT / "scripts" / "train.sh")], cwd=PROJECT_ROOT,
+                           env={**os.environ, **environment}, check=False)
+    if train.returncode != 0:
+        print(f"error: training failed (exit {train.returncode}); the active catalog is unchanged",
+              file=sys.stderr)
+        return train.returncode
+    print(f"    → {_relative(model)}")
+    return 0
+
+
 def _cmd_catalog_use(args: argparse.Namespace) -> int:
     active: Path = args.active_file
     if args.demo:
@@ -219,56 +284,18 @@ def _cmd_catalog_use(args: argparse.Namespace) -> int:
     name = args.name or re.sub(r"[^\w.-]+", "-", args.source.stem).strip("-").lower() or "catalog"
     home: Path = args.build_dir or CATALOG_BUILDS / name
     home.mkdir(parents=True, exist_ok=True)
-    jsonl, index_dir = home / "products.jsonl", home / "index"
-    lookups, model = home / "catalog_lookups.yml", home / "models" / "shopkeeper.tar.gz"
+    model = home / "models" / "shopkeeper.tar.gz"
 
-    print(f"1/4 Importing {args.source} …")
-    report = _load(args.source, args.mapping, strict=args.strict)
-    report.catalog.write_jsonl(jsonl)
-    print(f"    {report.summary()} → {_relative(jsonl)}")
-    _print_row_problems("    Skipped rows", report.errors, args.show)
-
-    print("2/4 Building the index …")
+    report = _import_step(args, home / "products.jsonl")
     settings = _settings(args)
-    encoder = settings.make_encoder()
-    with EmbeddingCache(settings.cache_path) as cache:
-        result = build_catalog_index(report.catalog, encoder, index_dir, cache=cache, kind=settings.index_kind,
-                                     show_progress=not args.quiet)
-    state = "up to date" if result.skipped else f"built in {result.seconds:.1f}s ({result.computed} embedded)"
-    print(f"    {result.index.manifest.count} items, {state} → {_relative(index_dir)}")
-
-    print("3/4 Writing the NLU lookup tables, synonyms and examples in the catalog's words …")
-    others = [p for p in sorted(DEMO_NLU_LOOKUPS.parent.glob("*.yml")) if p.name != DEMO_NLU_LOOKUPS.name]
-    vocabulary = write_nlu_lookups(report.catalog, lookups, args.source, others, examples=True)
-    counts = ", ".join(f"{len(v)} {k}" for k, v in vocabulary.lookup_tables().items())
-    print(f"    {counts} → {_relative(lookups)}")
-
-    mapping = load_mapping(args.mapping) if args.mapping else None
-    shop_name = args.shop_name or (mapping.shop_name if mapping else "") or _shop_name_from(args.source)
-    environment = {
-        "SHOPKEEPER_SHOP_NAME": shop_name,
-        "SHOPKEEPER_SHOP_TAGLINE": shop_tagline(report.catalog),
-        "SHOPKEEPER_CATALOG": _relative(jsonl),
-        "SHOPKEEPER_CATALOG_MAPPING": "",  # the import is in the native format
-        "SHOPKEEPER_INDEX_DIR": _relative(index_dir),
-        "SHOPKEEPER_NLU_LOOKUPS": _relative(lookups),
-        "SHOPKEEPER_RASA_MODEL": _relative(model),
-        **({"SHOPKEEPER_ENCODER": settings.encoder} if settings.encoder != "sentence-transformers" else {}),
-    }
+    _index_step(args, settings, report.catalog, home / "index")
+    _lookups_step(args, report.catalog, home / "catalog_lookups.yml")
+    environment = _catalog_environment(args, settings, report.catalog, home)
     env_text = "".join(f"{key}={shlex.quote(value)}\n" for key, value in environment.items())
     (home / "catalog.env").write_text(env_text, encoding="utf-8")
-
-    if args.no_train:
-        print("4/4 Training skipped (--no-train); `make run` trains the model when it starts.")
-    else:
-        print("4/4 Training the Rasa model (skipped when the NLU data is unchanged) …", flush=True)
-        train = subprocess.run([str(PROJECT_ROOT / "scripts" / "train.sh")], cwd=PROJECT_ROOT,
-                               env={**os.environ, **environment}, check=False)
-        if train.returncode != 0:
-            print(f"error: training failed (exit {train.returncode}); the active catalog is unchanged",
-                  file=sys.stderr)
-            return train.returncode
-        print(f"    → {_relative(model)}")
+    trained = _train_step(args, environment, model)
+    if trained != 0:
+        return trained
 
     if args.no_activate:
         print(f"\nBuilt {name} in {_relative(home)}; serve it with the variables in {_relative(home / 'catalog.env')}.")
@@ -293,6 +320,23 @@ def build_parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser("catalog", help="import and validate catalogs",
                                   description="Import and validate catalog files.")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True, metavar="SUBCOMMAND")
+    _add_catalog_import(catalog_commands)
+    _add_catalog_use(catalog_commands)
+    _add_index_build(commands)
+    _add_search(commands)
+    _add_nlu_lookups(commands)
+    from web.console.cli import add_console_parser  # the review console's users live with the web app
+
+    add_console_parser(commands)
+    from store.cli import add_experiments_parser, add_privacy_parser  # commands on our database
+
+    add_experiments_parser(commands)
+    add_privacy_parser(commands)
+    return parser
+
+
+def _add_catalog_import(catalog_commands: Any) -> None:
+    """``shopkeeper catalog import``: validate a catalog file and write it as Shopkeeper JSONL."""
     imp = catalog_commands.add_parser(
         "import",
         help="validate a CSV/JSON/JSONL catalog and write it as Shopkeeper JSONL",
@@ -310,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--show", type=int, default=20, metavar="N", help="list at most N problems (default 20)")
     imp.set_defaults(func=_cmd_catalog_import)
 
+
+def _add_catalog_use(catalog_commands: Any) -> None:
+    """``shopkeeper catalog use``: import, index, NLU lookups and model for a catalog, and make it active."""
     use = catalog_commands.add_parser(
         "use",
         help="make a catalog the one the assistant serves: import, index, NLU lookups, model",
@@ -339,6 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     use.add_argument("--show", type=int, default=10, metavar="N", help="list at most N skipped rows (default 10)")
     use.set_defaults(func=_cmd_catalog_use)
 
+
+def _add_index_build(commands: Any) -> None:
+    """``shopkeeper index build``: embed the catalog and save its FAISS index."""
     index = commands.add_parser("index", help="build the vector index", description="Build the vector index.")
     index_commands = index.add_subparsers(dest="index_command", required=True, metavar="SUBCOMMAND")
     build = index_commands.add_parser(
@@ -357,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_cmd_index_build)
 
+
+def _add_search(commands: Any) -> None:
+    """``shopkeeper search``: search the indexed catalog and print a table."""
     search = commands.add_parser(
         "search",
         help="search the catalog and print a table",
@@ -373,6 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5, help="results (default 5)")
     search.add_argument("--diversity", type=float, default=0.0, help="MMR diversity 0..1 (default 0)")
     search.set_defaults(func=_cmd_search)
+
+
+def _add_nlu_lookups(commands: Any) -> None:
+    """``shopkeeper nlu lookups``: lookup tables and synonyms in the catalog's words."""
     nlu = commands.add_parser("nlu", help="generate NLU data from the catalog",
                               description="Generate Rasa NLU data from the catalog.")
     nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True, metavar="SUBCOMMAND")
@@ -390,14 +447,6 @@ def build_parser() -> argparse.ArgumentParser:
     lookups.add_argument("--out", type=Path, default=PROJECT_ROOT / "data" / "nlu" / "catalog_lookups.yml",
                          help="output file (default data/nlu/catalog_lookups.yml)")
     lookups.set_defaults(func=_cmd_nlu_lookups)
-    from web.console.cli import add_console_parser  # the review console's users live with the web app
-
-    add_console_parser(commands)
-    from store.cli import add_experiments_parser, add_privacy_parser  # commands on our database
-
-    add_experiments_parser(commands)
-    add_privacy_parser(commands)
-    return parser
 
 
 def _catalog_options(parser: argparse.ArgumentParser) -> None:
@@ -407,14 +456,31 @@ def _catalog_options(parser: argparse.ArgumentParser) -> None:
                         help="embedding model (default SHOPKEEPER_ENCODER or sentence-transformers)")
 
 
+def error_message(error: Exception) -> str:
+    """What the CLI prints for an error of the catalog, index or database: one line that says what to do.
+
+    >>> error_message(ValueError("--days must be at least 1"))
+    'error: --days must be at least 1'
+    >>> error_message(StoreUnavailableError("the purge", 6, ConnectionError("refused"))).endswith("is running")
+    True
+    """
+    if isinstance(error, StoreUnavailableError):
+        return f"error: {error}; check that the database (SHOPKEEPER_DB_URL, or --db) is running"
+    return f"error: {error}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code."""
+    """Run the CLI; returns the process exit code (2, with a one-line message, when a command fails).
+
+    The errors of the packages it drives (:class:`RetrievalError`, :class:`store.errors.StoreError`)
+    and bad values (``ValueError``) are printed as ``error: …`` instead of a traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except (RetrievalError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (RetrievalError, StoreError, ValueError) as exc:
+        print(error_message(exc), file=sys.stderr)
         return 2
     return code
 

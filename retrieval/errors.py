@@ -6,12 +6,14 @@ The hierarchy::
     ├── CatalogError                 a catalog could not be read or is invalid
     │   ├── MappingError             a column-mapping file is wrong
     │   └── CatalogValidationError   rows failed validation (carries every RowError)
+    ├── PriceError                   a text is not a price the parser understands (also a ValueError)
     ├── EncoderError                 the embedding model could not be loaded or used
     └── VectorIndexError             problems with the vector index
         ├── IndexNotBuiltError       no index at the given path
         └── IndexMismatchError       the saved index does not fit the catalog or model
 
-Every message says what was wrong and with which value.
+Every message says what was wrong and with which value. An error that was a built-in
+``ValueError`` before it joined the tree still is one, so older callers keep catching it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexNotBuiltError",
     "MappingError",
+    "PriceError",
     "RetrievalError",
     "RowError",
     "VectorIndexError",
@@ -73,6 +76,10 @@ class CatalogValidationError(CatalogError):
         shown = "\n  ".join(str(e) for e in errors[:20])
         more = f"\n  … and {len(errors) - 20} more" if len(errors) > 20 else ""
         super().__init__(f"{source}: {len(errors)} invalid row(s):\n  {shown}{more}")
+
+
+class PriceError(RetrievalError, ValueError):
+    """The text is not a price this parser understands (see :func:`retrieval.prices.parse_price`)."""
 
 
 class EncoderError(RetrievalError):

@@ -118,6 +118,38 @@ def default_nprobe(nlist: int) -> int:
     return int(min(nlist, max(16, nlist // 32)))
 
 
+def _checked_matrix(vectors: npt.ArrayLike, ids: Sequence[str], kind: str) -> npt.NDArray[np.float32]:
+    """The vectors as a contiguous float32 ``(n, d)`` matrix, after checking them against the ids and kind.
+
+    Raises:
+        ValueError: on mismatched shapes, no vectors or an unknown kind.
+    """
+    matrix = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+    if matrix.ndim != 2 or matrix.shape[0] == 0:
+        raise ValueError(f"vectors must be a non-empty (n, d) array, got shape {matrix.shape}")
+    if matrix.shape[0] != len(ids):
+        raise ValueError(f"{matrix.shape[0]} vectors but {len(ids)} ids")
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, not {kind!r}")
+    return matrix
+
+
+def _trained_ivf(matrix: npt.NDArray[np.float32], *, nlist: int | None, nprobe: int | None,
+                 seed: int) -> tuple[faiss.Index, dict[str, Any]]:
+    """An IVF + 8-bit SQ index trained on (a seeded sample of) ``matrix``, and its manifest parameters."""
+    count, dimension = matrix.shape
+    lists = nlist or default_nlist(count)
+    lists = min(lists, max(1, count // 39))  # FAISS wants ≥ 39 training points per list
+    index = faiss.index_factory(dimension, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT)
+    train = matrix
+    if count > lists * 64:
+        rng = np.random.default_rng(seed)
+        train = matrix[rng.choice(count, lists * 64, replace=False)]
+    faiss.extract_index_ivf(index).cp.seed = seed
+    index.train(train)
+    return index, {"nlist": lists, "nprobe": nprobe or default_nprobe(lists)}
+
+
 class VectorIndex:
     """A FAISS index plus the product ids of its rows and its manifest.
 
@@ -176,13 +208,7 @@ class VectorIndex:
         Raises:
             ValueError: on mismatched shapes, no vectors or an unknown kind.
         """
-        matrix = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
-        if matrix.ndim != 2 or matrix.shape[0] == 0:
-            raise ValueError(f"vectors must be a non-empty (n, d) array, got shape {matrix.shape}")
-        if matrix.shape[0] != len(ids):
-            raise ValueError(f"{matrix.shape[0]} vectors but {len(ids)} ids")
-        if kind not in _KINDS:
-            raise ValueError(f"kind must be one of {_KINDS}, not {kind!r}")
+        matrix = _checked_matrix(vectors, ids, kind)
         count, dimension = matrix.shape
         if kind == "auto":
             kind = "ivf" if count > approximate_threshold else "flat"
@@ -195,16 +221,7 @@ class VectorIndex:
             index.hnsw.efConstruction = 80
             params = {"m": hnsw_m, "ef_search": 256}
         else:
-            lists = nlist or default_nlist(count)
-            lists = min(lists, max(1, count // 39))  # FAISS wants ≥ 39 training points per list
-            index = faiss.index_factory(dimension, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT)
-            train = matrix
-            if count > lists * 64:
-                rng = np.random.default_rng(seed)
-                train = matrix[rng.choice(count, lists * 64, replace=False)]
-            faiss.extract_index_ivf(index).cp.seed = seed
-            index.train(train)
-            params = {"nlist": lists, "nprobe": nprobe or default_nprobe(lists)}
+            index, params = _trained_ivf(matrix, nlist=nlist, nprobe=nprobe, seed=seed)
         index.add(matrix)
         manifest = IndexManifest(
             model=model,

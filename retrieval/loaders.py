@@ -268,6 +268,26 @@ def _convert(
     raw: dict[str, Any] = {name: spec.extract(record) for name, spec in mapping.fields.items()}
     values: dict[str, Any] = {}
 
+    _required_texts(row, raw, values, errors)
+    _price_and_currency(row, raw, mapping, values, errors, warnings, lenient=lenient)
+    _optional_texts(row, raw, values, warnings)
+    _number(row, raw, "rating", float, values, warnings, lo=0.0, hi=5.0)
+    _number(row, raw, "rating_count", int, values, warnings, lo=0)
+    _number(row, raw, "stock", int, values, warnings, lo=0)
+
+    tags = raw.get("tags")
+    if tags is not None:
+        items = tags if isinstance(tags, list) else re.split(r"[,;|]", str(tags))
+        values["tags"] = tuple(t for t in (_clean_text(i).lower() for i in items) if t)
+    values["extra"] = _extra(record, mapping)
+
+    if errors:
+        return None, errors, warnings
+    return Product(**values), errors, warnings
+
+
+def _required_texts(row: int, raw: Mapping[str, Any], values: dict[str, Any], errors: list[RowError]) -> None:
+    """Id, title and category into ``values``; an error for each that is empty or too long."""
     for name in ("id", "title", "category"):
         value = raw.get(name)
         text = _clean_text(value) if value is not None else ""
@@ -277,6 +297,15 @@ def _convert(
             errors.append(RowError(row, name, _short(text), f"{name} longer than {_MAX_TEXT[name]} characters"))
         values[name] = text
 
+
+def _price_and_currency(row: int, raw: Mapping[str, Any], mapping: CatalogMapping, values: dict[str, Any],
+                        errors: list[RowError], warnings: list[RowError], *, lenient: bool) -> None:
+    """Price, ``price_from`` and currency into ``values``.
+
+    An unreadable price is an error; with ``lenient``, an untidy one that :func:`salvage_price`
+    reads is a warning instead. The currency column wins over the price's marker, which wins over
+    the mapping's default.
+    """
     price_raw = raw.get("price")
     currency = mapping.currency
     if price_raw is None:
@@ -303,6 +332,9 @@ def _convert(
         currency = _clean_text(raw["currency"]).upper()
     values["currency"] = currency
 
+
+def _optional_texts(row: int, raw: Mapping[str, Any], values: dict[str, Any], warnings: list[RowError]) -> None:
+    """The other text fields into ``values``: a list or mapping is dropped with a warning, as is a blank description."""
     for name in _TEXT_FIELDS:
         if name in values or name not in raw:
             continue
@@ -318,15 +350,9 @@ def _convert(
     if not values.get("description"):
         warnings.append(RowError(row, "description", "", "description is blank"))
 
-    _number(row, raw, "rating", float, values, warnings, lo=0.0, hi=5.0)
-    _number(row, raw, "rating_count", int, values, warnings, lo=0)
-    _number(row, raw, "stock", int, values, warnings, lo=0)
 
-    tags = raw.get("tags")
-    if tags is not None:
-        items = tags if isinstance(tags, list) else re.split(r"[,;|]", str(tags))
-        values["tags"] = tuple(t for t in (_clean_text(i).lower() for i in items) if t)
-
+def _extra(record: Mapping[str, Any], mapping: CatalogMapping) -> dict[str, str]:
+    """The record's extra columns as cleaned text (a native JSONL's own ``extra`` first, then the mapping's)."""
     extra = {}
     native_extra = record.get("extra") if mapping.source == "<native>" else None
     if isinstance(native_extra, Mapping):  # the native JSONL keeps a foreign catalog's extras
@@ -336,11 +362,7 @@ def _convert(
         value = spec.extract(record)
         if value is not None and not isinstance(value, list | dict) and (text := _clean_text(value)):
             extra[name] = text
-    values["extra"] = extra
-
-    if errors:
-        return None, errors, warnings
-    return Product(**values), errors, warnings
+    return extra
 
 
 def _is_true(value: Any) -> bool:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from retrieval.errors import PriceError
+
 __all__ = ["CURRENCY_MARKERS", "Price", "PriceError", "parse_price", "salvage_price"]
 
 
@@ -30,10 +32,6 @@ class Price(NamedTuple):
     amount: float
     currency: str | None
     lower_bound: bool = False
-
-
-class PriceError(ValueError):
-    """The text is not a price this parser understands."""
 
 
 #: Currency markers seen in catalogs, lower-cased, mapped to ISO 4217 codes.

@@ -272,6 +272,23 @@ class Recommender:
             return Recommendation([], relaxed, 0)
         vectors = self.retriever.index.reconstruct(positions)
         products = [self.retriever.catalog[int(i)] for i in positions]
+        scores, distance = self._surprise_scores(products, vectors, preferences, exclude_ids, rng)
+        order = mmr(scores, vectors, k, diversity=0.4)
+        items = [
+            Scored(products[i], float(scores[i]), rank, self._surprise_reason(products[i], limits, distance[i]),
+                   0.0)
+            for rank, i in enumerate(order, start=1)
+        ]
+        return Recommendation(items, relaxed, int(mask.sum()))
+
+    def _surprise_scores(self, products: Sequence[Product], vectors: npt.NDArray[np.float32],
+                         preferences: Preferences, exclude_ids: Sequence[str],
+                         rng: np.random.Generator) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """How surprising each candidate is, and its distance from the profile (or from what was shown).
+
+        Far from the profile vector scores high, a good rating a little, liked attribute values
+        count against; a small jitter from ``rng`` keeps repeated surprises different.
+        """
         away_from = preferences.vector
         if away_from is None or not np.any(away_from):
             seen = [self.catalog.position(i) for i in exclude_ids if i in self.catalog]
@@ -287,13 +304,7 @@ class Recommender:
         ])
         quality = np.array([_rating_prior(p) for p in products])
         scores = distance + 0.3 * quality - 0.1 * np.minimum(familiar, 3.0) + rng.uniform(0, 0.05, len(products))
-        order = mmr(scores, vectors, k, diversity=0.4)
-        items = [
-            Scored(products[i], float(scores[i]), rank, self._surprise_reason(products[i], limits, distance[i]),
-                   0.0)
-            for rank, i in enumerate(order, start=1)
-        ]
-        return Recommendation(items, relaxed, int(mask.sum()))
+        return scores, distance
 
     @staticmethod
     def _surprise_reason(product: Product, needs: Needs, distance: float) -> str:

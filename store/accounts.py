@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, Float, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from store.errors import AccountError, UnknownUserError, UserExistsError
 from store.models import Base, utcnow
 
 __all__ = [
@@ -42,24 +43,6 @@ __all__ = [
 ]
 
 _NAME_MAX = 120
-
-
-class AccountError(ValueError):
-    """A user cannot be created or changed as asked."""
-
-
-class UserExistsError(AccountError):
-    """The user name is taken."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"user {name!r} already exists")
-
-
-class UnknownUserError(AccountError):
-    """No user of that name."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no user named {name!r}")
 
 
 class ConsoleUser(Base):

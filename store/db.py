@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from store.errors import SettingsError
 from store.models import Base
 
 __all__ = [
@@ -45,10 +46,6 @@ DEFAULT_DB_URL = f"sqlite:///{_ROOT / 'build' / 'shopkeeper.db'}"
 DEFAULT_RETENTION_DAYS = 90
 #: Days between pseudonym rotations.
 DEFAULT_PSEUDONYM_ROTATION_DAYS = 30
-
-
-class SettingsError(ValueError):
-    """A setting from the environment that cannot be used (the message names the variable)."""
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -41,6 +41,7 @@ from typing import Any
 from sqlalchemy import Engine, String, and_, cast, distinct, func, select
 from sqlalchemy.orm import aliased
 
+from store.errors import ExperimentError
 from store.models import Interaction, InteractionKind
 
 __all__ = [
@@ -62,10 +63,6 @@ __all__ = [
 DEFAULT_EXPERIMENTS_FILE = Path(__file__).resolve().parent.parent / "data" / "experiments.toml"
 #: ``Interaction.variant`` holds ``"<experiment>/<variant>"`` in at most this many characters.
 MAX_LABEL = 40
-
-
-class ExperimentError(ValueError):
-    """An experiment definition that cannot run (the message says why)."""
 
 
 @dataclass(frozen=True)

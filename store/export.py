@@ -32,20 +32,13 @@ from sqlalchemy import Engine, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from store.conversations import events
+from store.errors import NothingStoredError
 from store.models import ConsentEvent, Customer, Interaction, Profile
 from store.pseudonyms import Pseudonymiser
 
 __all__ = ["EXPORT_FORMAT", "NothingStoredError", "export_customer"]
 
 EXPORT_FORMAT = "shopkeeper-export/1"
-
-
-class NothingStoredError(LookupError):
-    """Nothing at all is stored about a sender (no customer, interaction or conversation event)."""
-
-    def __init__(self, sender_id: str) -> None:
-        super().__init__(f"nothing is stored about the conversation {sender_id!r}")
-        self.sender_id = sender_id
 
 
 def _iso(moment: datetime | None) -> str | None:

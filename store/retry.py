@@ -38,21 +38,14 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from store.errors import StoreUnavailableError
+
 __all__ = ["RetryPolicy", "StoreUnavailableError", "is_connection_error", "retrying", "run_with_retry"]
 
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class StoreUnavailableError(RuntimeError):
-    """The database could not be reached, even after retrying; the unit of work was not saved."""
-
-    def __init__(self, what: str, attempts: int, cause: BaseException) -> None:
-        super().__init__(f"{what} was NOT saved: the database was unreachable for {attempts} attempts ({cause})")
-        self.what = what
-        self.attempts = attempts
 
 
 @dataclass(frozen=True)

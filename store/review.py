@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Engine, Float, Index, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from store.errors import InvalidTagError
 from store.models import Base, utcnow
 
 __all__ = [
@@ -46,14 +47,6 @@ __all__ = [
 #: A tag is short, lower case, and made of letters, digits, ``-`` and ``_``.
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_NOTE_LENGTH = 5000
-
-
-class InvalidTagError(ValueError):
-    """A tag that does not match :data:`TAG_PATTERN`."""
-
-    def __init__(self, tag: str) -> None:
-        super().__init__(f"invalid tag {tag!r}: use 1–40 letters, digits, '-' or '_'")
-        self.tag = tag
 
 
 def normalise_tag(tag: str) -> str:

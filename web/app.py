@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from store.pseudonyms import Pseudonymiser
 from web.chat import ChatSessions, chat_history
 from web.console import console_router
 from web.console.service import ConsoleConfig
+from web.errors import add_error_handlers
 from web.settings import WebSettings
 
 __all__ = ["create_app"]
@@ -32,20 +34,17 @@ SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" /
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: WebSettings | None = None) -> FastAPI:
-    """Build the app from settings (read from the environment when ``None``)."""
-    settings = settings or WebSettings.from_env()
-    app = FastAPI(title="Shopkeeper web", docs_url=None, redoc_url=None)
+def _shop_page(settings: WebSettings) -> str:
+    """The shop page's HTML, named after the active catalog, the Rasa URL filled in (escaped)."""
     page = (_HERE / "templates" / "shop.html").read_text(encoding="utf-8")
     for key, value in (("RASA_URL", settings.rasa_url), ("SHOP_NAME", settings.shop_name),
                        ("SHOP_TAGLINE", settings.shop_tagline)):
         page = page.replace("{{" + key + "}}", html.escape(value, quote=True))
+    return page
 
-    @app.get("/", response_class=HTMLResponse)
-    def shop_page() -> str:
-        """The shop page (named after the active catalog) with the widget embedded by one script tag."""
-        return page
 
+def _add_chat_routes(app: FastAPI, settings: WebSettings) -> None:
+    """The widget's API: new chat sessions, one's own history and one's own data export."""
     sessions = ChatSessions(settings.secret_key)
 
     @functools.cache
@@ -83,6 +82,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             logger.error("chat history unavailable: %s", error)
             raise HTTPException(status_code=503, detail="the conversation history is unavailable right now") from None
 
+    _add_export_route(app, settings, own_conversation, store_engine, tracker_engine)
+
+
+def _add_export_route(app: FastAPI, settings: WebSettings, own_conversation: Callable[[str, str | None], None],
+                      store_engine: Callable[[], Engine], tracker_engine: Callable[[], Engine]) -> None:
+    """``/api/chat/export``: everything stored about one's own conversation, as one JSON download."""
+
     @app.get("/api/chat/export")
     def export(sender_id: str, authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
         """A copy of everything stored about one's own conversation (``shopkeeper-export/1``, docs/PRIVACY.md).
@@ -106,6 +112,21 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             "Content-Disposition": f'attachment; filename="shopkeeper-data-{sender_id}.json"',
             "Cache-Control": "no-store",
         })
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    """Build the app from settings (read from the environment when ``None``)."""
+    settings = settings or WebSettings.from_env()
+    app = FastAPI(title="Shopkeeper web", docs_url=None, redoc_url=None)
+    add_error_handlers(app)
+    page = _shop_page(settings)
+
+    @app.get("/", response_class=HTMLResponse)
+    def shop_page() -> str:
+        """The shop page (named after the active catalog) with the widget embedded by one script tag."""
+        return page
+
+    _add_chat_routes(app, settings)
 
     @app.get("/static/vendor/socket.io.min.js", include_in_schema=False)
     def socket_io_client() -> FileResponse:

@@ -15,8 +15,7 @@ and the result says which.
 
 >>> from retrieval.catalog import Catalog, Product
 >>> from retrieval.encoder import HashingEncoder
->>> from retrieval.contract import ATTRIBUTES, affinity_key
-from retrieval.search import Retriever
+>>> from retrieval.search import Retriever
 >>> catalog = Catalog([Product("a", "Grey linen sofa", 700.0, "USD", "Sofas", colour="grey"),
 ...                    Product("b", "Oak desk", 300.0, "USD", "Desks")])
 >>> recommender = Recommender(Retriever.build(catalog, HashingEncoder(64)))

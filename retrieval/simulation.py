@@ -26,7 +26,6 @@ turns (SR@N), average turns, rank of the first hit, questions asked, intra-list
 diversity, catalog coverage and novelty.
 
 >>> from retrieval.catalog import Catalog, Product
-from retrieval.contract import ASKED_ATTRIBUTES, PRODUCT_ATTRIBUTES, SlotName, card_ids
 >>> target = Product("a", "Grey linen sofa", 700.0, "USD", "Sofas", colour="grey", material="linen")
 >>> customer = SimulatedCustomer(target, Catalog([target]), seed=1)
 >>> customer.answer("colour")

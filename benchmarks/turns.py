@@ -581,7 +581,8 @@ def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path)
     import numpy as np
 
     from actions.services import default_services
-    from retrieval.recommender import SOFT_ATTRIBUTES, Needs, Preferences
+    from retrieval.contract import affinity_key, taught_attributes
+    from retrieval.recommender import Needs, Preferences
     from store.models import InteractionKind
 
     services = default_services()
@@ -618,9 +619,7 @@ def measure_in_process(customers: Sequence[Customer], calls: int, workdir: Path)
         liked = first.items[0].product
         vector = recommender.item_vector(liked.id)
         norm = float(np.linalg.norm(vector))
-        affinities = {f"{name}:{value.casefold()}": 1.0
-                      for name in ("category", *SOFT_ATTRIBUTES)
-                      if (value := liked.category if name == "category" else liked.attribute(name))}
+        affinities = {affinity_key(name, value): 1.0 for name, value in taught_attributes(liked).items() if value}
         preferences = Preferences(vector=(vector / norm).astype(np.float32) if norm else None, affinities=affinities)
         shown = [s.product.id for s in first.items]
         started = time.perf_counter()

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import texts
 from actions.base import Events, ShopAction
+from retrieval.contract import ActionName, SlotName
 from retrieval.vocabulary import singular_phrase
 from store.models import InteractionKind
 
@@ -20,7 +21,7 @@ class ActionGreet(ShopAction):
 
     def name(self) -> str:
         """The action's name in the domain."""
-        return "action_greet"
+        return ActionName.GREET
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         """Greet, personally when the customer agreed to be remembered."""
@@ -44,13 +45,13 @@ class ActionHandoff(ShopAction):
 
     def name(self) -> str:
         """The action's name in the domain."""
-        return "action_handoff"
+        return ActionName.HANDOFF
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         """Flag for review and tell the customer what happens next."""
         text = str((tracker.latest_message or {}).get("text") or "")[:500]
         self.services.profiles.record(
-            tracker.sender_id, InteractionKind.HANDOFF, request_id=tracker.get_slot("request_id"),
+            tracker.sender_id, InteractionKind.HANDOFF, request_id=tracker.get_slot(SlotName.REQUEST_ID),
             detail={"message": text},
         )
         dispatcher.utter_message(text=texts.HANDOFF)

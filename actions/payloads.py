@@ -1,48 +1,29 @@
-"""The recommendation message the bot sends to clients (see DESIGN.md).
+"""The recommendation message the bot sends to clients (see DESIGN.md), built from ranked items.
 
-Sent as a custom payload wrapped in ``{"data": …}``: Rasa 3.6's socket.io
-channel passes a custom payload as keyword arguments, so an unwrapped
-``{"type": …}`` raises ``TypeError`` and the whole response is lost. The REST
-channel returns it as ``custom.data``.
+The payload's shape — its keys, its wrapping in ``{"data": …}`` for Rasa 3.6's socket.io
+channel, and how clients read it back — is owned by :mod:`retrieval.contract`; this module
+fills it from what the recommender returns and gives each request its id.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Literal, TypedDict
 
+from retrieval.contract import (
+    DataExportPayload,
+    RecommendationItem,
+    RecommendationPayload,
+    data_export_payload,
+    recommendation_card,
+)
+from retrieval.contract import recommendation_payload as _payload_of
 from retrieval.recommender import Scored
 
 __all__ = [
     "DataExportPayload", "RecommendationItem", "RecommendationPayload", "data_export_payload", "new_request_id",
     "recommendation_payload",
 ]
-
-
-class RecommendationItem(TypedDict):
-    """One card."""
-
-    id: str
-    title: str
-    price: float
-    #: the price is the lowest of a range: show "from …"
-    price_from: bool
-    currency: str
-    category: str
-    image_url: str | None
-    url: str | None
-    rating: float | None
-    rank: int
-    reason: str
-
-
-class RecommendationPayload(TypedDict):
-    """A list of cards answering one request."""
-
-    type: Literal["recommendations"]
-    request_id: str
-    items: list[RecommendationItem]
 
 
 def new_request_id() -> str:
@@ -52,32 +33,4 @@ def new_request_id() -> str:
 
 def recommendation_payload(items: Sequence[Scored], request_id: str) -> RecommendationPayload:
     """Build the payload from ranked items (each carries its reason)."""
-    cards: list[RecommendationItem] = [
-        {
-            "id": s.product.id,
-            "title": s.product.title,
-            "price": s.product.price,
-            "price_from": s.product.price_from,
-            "currency": s.product.currency,
-            "category": s.product.category,
-            "image_url": s.product.image_url,
-            "url": s.product.url,
-            "rating": s.product.rating,
-            "rank": s.rank,
-            "reason": s.reason,
-        }
-        for s in items
-    ]
-    return {"type": "recommendations", "request_id": request_id, "items": cards}
-
-
-class DataExportPayload(TypedDict):
-    """A "download my data" button: the widget fetches ``GET /api/chat/export`` with the conversation's token."""
-
-    type: Literal["data_export"]
-    title: str
-
-
-def data_export_payload(title: str) -> DataExportPayload:
-    """The button that downloads the customer's copy of their data."""
-    return {"type": "data_export", "title": title}
+    return _payload_of((recommendation_card(s.product, rank=s.rank, reason=s.reason) for s in items), request_id)

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import texts
 from actions.base import Events, ShopAction
-from actions.payloads import data_export_payload
+from retrieval.contract import ActionName, SlotName, affinity_parts, data_export_payload, wrapped
 from retrieval.explain import format_price
 from store.profiles import ProfileSnapshot
 
@@ -38,9 +38,9 @@ def describe(snapshot: ProfileSnapshot, titles: dict[str, str], currency: str) -
     liked = sorted(((v, k) for k, v in snapshot.affinities.items() if v > 0), reverse=True)[:4]
     disliked = sorted((v, k) for k, v in snapshot.affinities.items() if v < 0)[:4]
     if liked:
-        lines.append("• you tend to like: " + ", ".join(k.split(":", 1)[1] for _, k in liked))
+        lines.append("• you tend to like: " + ", ".join(affinity_parts(k)[1] for _, k in liked))
     if disliked:
-        lines.append("• you tend to avoid: " + ", ".join(k.split(":", 1)[1] for _, k in disliked))
+        lines.append("• you tend to avoid: " + ", ".join(affinity_parts(k)[1] for _, k in disliked))
     if snapshot.liked_items:
         names = [titles.get(i, i) for i in snapshot.liked_items[:3]]
         lines.append("• items you liked: " + "; ".join(names))
@@ -56,7 +56,7 @@ class ActionDescribeProfile(ShopAction):
 
     def name(self) -> str:
         """The action's name in the domain."""
-        return "action_describe_profile"
+        return ActionName.DESCRIBE_PROFILE
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         """List what is remembered, in plain words."""
@@ -72,7 +72,7 @@ class ActionForgetMe(ShopAction):
 
     def name(self) -> str:
         """The action's name in the domain."""
-        return "action_forget_me"
+        return ActionName.FORGET_ME
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         """Erase now what is ours; erase the conversation once Rasa has stored this turn."""
@@ -85,7 +85,7 @@ class ActionForgetMe(ShopAction):
             _PENDING.add(task)
             task.add_done_callback(_PENDING.discard)
         dispatcher.utter_message(text=texts.FORGOTTEN)
-        return [AllSlotsReset(), SlotSet("awaiting", None)]
+        return [AllSlotsReset(), SlotSet(SlotName.AWAITING, None)]
 
 
 class ActionSetPersonalisation(ShopAction):
@@ -93,7 +93,7 @@ class ActionSetPersonalisation(ShopAction):
 
     def name(self) -> str:
         """The action's name in the domain."""
-        return "action_set_personalisation"
+        return ActionName.SET_PERSONALISATION
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         """Store the switch and confirm it."""
@@ -108,10 +108,10 @@ class ActionExportData(ShopAction):
 
     def name(self) -> str:
         """The action's name in the domain."""
-        return "action_export_data"
+        return ActionName.EXPORT_DATA
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         """Say what the copy holds and send the download button."""
         dispatcher.utter_message(text=texts.DATA_EXPORT,
-                                 json_message={"data": data_export_payload(texts.DATA_EXPORT_BUTTON)})
+                                 json_message=wrapped(data_export_payload(texts.DATA_EXPORT_BUTTON)))
         return []

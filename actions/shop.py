@@ -22,19 +22,14 @@ from actions.conversation import Effect, Reply, State, apply
 from actions.moves import move_from
 from actions.payloads import new_request_id, recommendation_payload
 from actions.services import Services
-from retrieval.catalog import Product
+from retrieval.contract import ATTRIBUTES, ActionName, Awaiting, RasaAction, SlotName, taught_attributes, wrapped
 from store.models import InteractionKind
 
-__all__ = ["STATE_SLOT", "ActionShop", "learnable_attributes"]
+__all__ = ["RULED_OUT_ATTRIBUTES", "ActionShop"]
 
-#: The slot holding the conversation model.
-STATE_SLOT = "shop_state"
-
-
-def learnable_attributes(product: Product) -> dict[str, str | None]:
-    """What a like or a choice teaches the profile about the customer's taste."""
-    return {"category": product.category, **{n: product.attribute(n)
-                                             for n in ("colour", "material", "style", "brand", "use")}}
+#: Attributes a ruled-out word ("not leather") counts against in the profile: a use ("not for outdoors")
+#: is too loosely worded to hold against the customer's taste.
+RULED_OUT_ATTRIBUTES = tuple(name for name in ATTRIBUTES if name != "use")
 
 
 class ActionShop(ShopAction):
@@ -42,36 +37,37 @@ class ActionShop(ShopAction):
 
     def name(self) -> str:
         """The action's name in the domain."""
-        return "action_shop"
+        return ActionName.SHOP
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         """One turn of the shopping conversation."""
         services = self.services
         sender = tracker.sender_id
         snapshot = services.profiles.snapshot(sender)
-        state = State.from_dict(tracker.get_slot(STATE_SLOT))
+        state = State.from_dict(tracker.get_slot(SlotName.SHOP_STATE))
         shop = CatalogShop(services.recommender, services.vocabulary, snapshot,
                            personalised=services.personalised(sender), off_topic=services.off_topic)
         move = move_from(tracker.latest_message or {}, state, services.vocabulary, services.recommender.catalog)
         askable = snapshot.consent is None and not snapshot.consent_asked
         new_state, reply = apply(state, move, shop, consent_askable=askable)
-        if new_state.pending == "consent" and state.pending != "consent":
+        if new_state.pending == Awaiting.CONSENT and state.pending != Awaiting.CONSENT:
             services.profiles.mark_consent_asked(sender)
         request_id = self._say(dispatcher, reply, services, sender)
-        self._record(services, sender, reply.effects, new_state, request_id or tracker.get_slot("request_id"))
-        events: Events = [SlotSet(STATE_SLOT, new_state.to_dict())]
+        self._record(services, sender, reply.effects, new_state, request_id or tracker.get_slot(SlotName.REQUEST_ID))
+        events: Events = [SlotSet(SlotName.SHOP_STATE, new_state.to_dict())]
         if reply.cards:
-            events += [SlotSet("shown_items", list(new_state.shown)), SlotSet("shown_reasons", list(new_state.reasons)),
-                       SlotSet("seen_items", list(new_state.seen)), SlotSet("request_id", request_id)]
-        for slot, value in (("liked_items", new_state.liked), ("rejected_items", new_state.rejected)):
+            events += [SlotSet(SlotName.SHOWN_ITEMS, list(new_state.shown)),
+                       SlotSet(SlotName.SHOWN_REASONS, list(new_state.reasons)),
+                       SlotSet(SlotName.SEEN_ITEMS, list(new_state.seen)), SlotSet(SlotName.REQUEST_ID, request_id)]
+        for slot, value in ((SlotName.LIKED_ITEMS, new_state.liked), (SlotName.REJECTED_ITEMS, new_state.rejected)):
             if list(value) != list(tracker.get_slot(slot) or []):
                 events.append(SlotSet(slot, list(value)))
-        awaiting = new_state.pending if new_state.pending in ("consent", "satisfaction") else None
-        if awaiting != tracker.get_slot("awaiting"):
-            events.append(SlotSet("awaiting", awaiting))
+        awaiting = new_state.pending if new_state.pending in (Awaiting.CONSENT, Awaiting.SATISFACTION) else None
+        if awaiting != tracker.get_slot(SlotName.AWAITING):
+            events.append(SlotSet(SlotName.AWAITING, awaiting))
         # The shop always waits for the customer next (every rule and story says so): telling Rasa
         # spares it a second run of every policy over the whole conversation in each turn.
-        events.append(FollowupAction("action_listen"))
+        events.append(FollowupAction(RasaAction.LISTEN))
         return events
 
     @staticmethod
@@ -87,7 +83,7 @@ class ActionShop(ShopAction):
         if reply.cards:
             request_id = new_request_id()
             dispatcher.utter_message(text=reply.intro,
-                                     json_message={"data": recommendation_payload(reply.cards, request_id)})
+                                     json_message=wrapped(recommendation_payload(reply.cards, request_id)))
             services.profiles.record_many(
                 sender, [(InteractionKind.IMPRESSION, s.product.id, s.rank) for s in reply.cards],
                 request_id=request_id)
@@ -111,7 +107,7 @@ class ActionShop(ShopAction):
                 profiles.record(sender, InteractionKind.LIKE if liked else InteractionKind.DISLIKE,
                                 item_id=product.id, request_id=request_id)
                 profiles.learn(sender, vector=recommender.item_vector(product.id), weight=1.0 if liked else -1.0,
-                               attributes=learnable_attributes(product), category=product.category if liked else None)
+                               attributes=taught_attributes(product), category=product.category if liked else None)
             elif effect.kind == "choose" and product is not None:
                 profiles.record(sender, InteractionKind.CHOICE, item_id=product.id, request_id=request_id)
                 profiles.learn(sender, vector=recommender.item_vector(product.id), weight=2.0,
@@ -126,7 +122,7 @@ class ActionShop(ShopAction):
             elif effect.kind == "rule_out":
                 values = services.vocabulary.values
                 attributes: dict[str, str | None] = {
-                    name: value for value in effect.value or () for name in ("colour", "material", "style", "brand")
+                    name: value for value in effect.value or () for name in RULED_OUT_ATTRIBUTES
                     if value.casefold() in (v.casefold() for v in values.get(name, []))
                 }
                 if attributes:
@@ -141,7 +137,7 @@ class ActionShop(ShopAction):
                         liked_product = catalog.get(item_id)
                         if liked_product is not None:
                             profiles.learn(sender, vector=recommender.item_vector(item_id),
-                                           attributes=learnable_attributes(liked_product),
+                                           attributes=taught_attributes(liked_product),
                                            category=liked_product.category)
             elif effect.kind == "satisfied":
                 profiles.record(sender, InteractionKind.SATISFACTION, request_id=request_id,

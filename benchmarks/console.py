@@ -52,6 +52,16 @@ from benchmarks.reporting import (  # noqa: E402
     mem_total_gb,
     timed,
 )
+from retrieval.contract import (  # noqa: E402
+    CUSTOM_DATA,
+    ActionName,
+    Awaiting,
+    CardKey,
+    PayloadKey,
+    PayloadType,
+    RasaAction,
+    SlotName,
+)
 from store.db import create_schema, make_engine  # noqa: E402
 from store.review import ReviewStore  # noqa: E402
 from store.summaries import ConversationFilter, Cursor, list_conversations, sync_summaries  # noqa: E402
@@ -90,64 +100,65 @@ def conversation(rng: random.Random, sender: str, t: float) -> list[tuple[Any, .
     def slot(name: str, value: Any) -> None:
         add("slot", name=name, value=value)
 
-    act("action_session_start")
+    act(RasaAction.SESSION_START)
     add("session_started")
-    act("action_listen")
+    act(RasaAction.LISTEN)
     user("hi", "greet")
-    act("action_greet")
+    act(ActionName.GREET)
     bot("Hello! I'm the Shopkeeper.")
-    act("action_listen")
+    act(RasaAction.LISTEN)
     wish = " ".join(rng.sample(WORDS, 3))
     state = State()
     if rng.random() < 0.12:
         user("blorp the wibble", "nlu_fallback", 0.2)
-        act("action_shop")
+        act(ActionName.SHOP)
         bot("Sorry, did you mean…", buttons=[{"title": "Find something", "payload": "/request_recommendation"}])
         state = replace(state, unclear=1)
-        slot("shop_state", state.to_dict())
-        act("action_listen")
+        slot(SlotName.SHOP_STATE, state.to_dict())
+        act(RasaAction.LISTEN)
     budget = rng.choice([200, 500, 800, 1500])
     request = f"i need a {wish} under {budget}"
     user(request, "request_recommendation")
     items = tuple(f"SKU-{rng.randrange(600):04d}" for _ in range(3))
-    act("action_shop")
-    bot("Here are a few things you might like:", custom={"data": {"type": "recommendations", "request_id": "r-1",
-        "items": [{"id": i, "title": f"Item {i}", "price": 99.0, "currency": "USD", "rank": n + 1,
-                   "reason": "under your budget"} for n, i in enumerate(items)]}})
+    act(ActionName.SHOP)
+    cards = [{CardKey.ID: i, CardKey.TITLE: f"Item {i}", CardKey.PRICE: 99.0, CardKey.CURRENCY: "USD",
+              CardKey.RANK: n + 1, CardKey.REASON: "under your budget"} for n, i in enumerate(items)]
+    bot("Here are a few things you might like:", custom={CUSTOM_DATA: {
+        PayloadKey.TYPE: PayloadType.RECOMMENDATIONS, PayloadKey.REQUEST_ID: "r-1", PayloadKey.ITEMS: cards}})
     state = replace(state, need=Need(budget_max=float(budget), text=request, settled=("budget",)), lists=(items,),
                     reasons=("under your budget",) * len(items), seen=items, unclear=0)
-    slot("shop_state", state.to_dict())
-    slot("shown_items", list(items))
-    slot("request_id", "r-1")
-    act("action_listen")
+    slot(SlotName.SHOP_STATE, state.to_dict())
+    slot(SlotName.SHOWN_ITEMS, list(items))
+    slot(SlotName.REQUEST_ID, "r-1")
+    act(RasaAction.LISTEN)
     if rng.random() < 0.4:
         sentiment = rng.choice(["like", "dislike"])
         user(f'/feedback{{"item_id": "{items[0]}", "sentiment": "{sentiment}"}}', "feedback", 1.0)
-        act("action_shop")
+        act(ActionName.SHOP)
         bot("Noted.")
         liked = sentiment == "like"
         state = replace(state, liked=items[:1]) if liked else replace(state, rejected=items[:1])
-        slot("shop_state", state.to_dict())
-        slot("liked_items" if liked else "rejected_items", [items[0]])
-        act("action_listen")
+        slot(SlotName.SHOP_STATE, state.to_dict())
+        slot(SlotName.LIKED_ITEMS if liked else SlotName.REJECTED_ITEMS, [items[0]])
+        act(RasaAction.LISTEN)
     if rng.random() < 0.3:
         user("i'll take the first one", "choose_item")
-        act("action_shop")
+        act(ActionName.SHOP)
         bot("Did that solve what you were looking for?", buttons=[{"title": "Yes", "payload": "/affirm"}])
         state = replace(state, chosen=items[:1], pending="satisfaction")
-        slot("shop_state", state.to_dict())
-        slot("awaiting", "satisfaction")
-        act("action_listen")
+        slot(SlotName.SHOP_STATE, state.to_dict())
+        slot(SlotName.AWAITING, Awaiting.SATISFACTION)
+        act(RasaAction.LISTEN)
         user(*rng.choice([("yes", "affirm"), ("no", "deny")]))
-        act("action_shop")
-        slot("shop_state", replace(state, pending=None).to_dict())
-        slot("awaiting", None)
-        act("action_listen")
+        act(ActionName.SHOP)
+        slot(SlotName.SHOP_STATE, replace(state, pending=None).to_dict())
+        slot(SlotName.AWAITING, None)
+        act(RasaAction.LISTEN)
     if rng.random() < 0.08:
         user("talk to a human", "human_handoff")
-        act("action_handoff")
+        act(ActionName.HANDOFF)
         bot("I've flagged this conversation.")
-        act("action_listen")
+        act(RasaAction.LISTEN)
     return rows
 
 

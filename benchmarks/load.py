@@ -57,6 +57,7 @@ from benchmarks.reporting import (  # noqa: E402
     percentile,
 )
 from evaluation.stack import running_stack  # noqa: E402
+from retrieval.contract import CUSTOM_DATA, CardKey, PayloadKey  # noqa: E402
 from tests.production_stack import running_production, services_available  # noqa: E402
 
 REQUESTS = ("i need a sofa under 1500", "show me lamps under 100", "i'm looking for a backpack for hiking",
@@ -102,8 +103,8 @@ def post(url: str, sender: str, message: str) -> tuple[bool, list[dict[str, Any]
 
 
 def cards(reply: list[dict[str, Any]]) -> list[str]:
-    return [item["id"] for m in reply if isinstance(m.get("custom"), dict)
-            for item in m["custom"].get("data", {}).get("items", [])]
+    return [item[CardKey.ID] for m in reply if isinstance(m.get("custom"), dict)
+            for item in m["custom"].get(CUSTOM_DATA, {}).get(PayloadKey.ITEMS, [])]
 
 
 def customer_loop(url: str, name: str, stop: threading.Event, record: Callable[[float, bool], None]) -> None:

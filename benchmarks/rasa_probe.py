@@ -6,9 +6,10 @@ the trackers and tracker store of the finished run::
     .venv-rasa/bin/python -I benchmarks/rasa_probe.py SPEC.json OUT.json
 
 ``SPEC.json`` holds the model path, the trackers with the action Rasa ran after each, the texts to
-parse by kind, action server answers to validate, the tracker store file and a copy's path, the
-senders and the number of calls; ``OUT.json`` receives the timings in milliseconds (the fields of
-``benchmarks.turns.RasaParts``). Nothing here imports our packages: only Rasa and the standard library.
+parse by kind, action server answers to validate and the action that gave them, the tracker store
+file and a copy's path, the senders and the number of calls; ``OUT.json`` receives the timings in
+milliseconds (the fields of ``benchmarks.turns.RasaParts``). Nothing here imports our packages: only
+Rasa and the standard library.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _time_validation(spec: Spec, out: Out) -> None:
 
     out["validate_impl"] = f"{jsonschema.validate.__module__}.{jsonschema.validate.__name__}"
     schema = RemoteAction.action_response_format_spec()
-    remote = RemoteAction("action_shop", None)
+    remote = RemoteAction(spec["action"], None)  # the shopping action, named by turns.py from the contract
     compiled = validators.validator_for(schema)(schema)
     for answer in spec["answers"]:
         remote._validate_action_result(answer)

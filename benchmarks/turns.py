@@ -87,6 +87,7 @@ from benchmarks.reporting import load_average as _load_average  # noqa: E402
 from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
 from benchmarks.reporting import percentile as _pct  # noqa: E402
 from evaluation.stack import MODEL, RASA, Stack, post, running_stack, say  # noqa: E402
+from retrieval.contract import CUSTOM_DATA, ActionName, CardKey, PayloadKey, RasaAction, SlotName  # noqa: E402
 
 if TYPE_CHECKING:  # imported when measuring, after the environment is set for them
     from retrieval.recommender import Needs, Recommender
@@ -256,11 +257,12 @@ class Conversation:
 
 
 def _cards(reply: list[dict[str, Any]]) -> list[str]:
-    payloads = [m["custom"]["data"] for m in reply if isinstance(m.get("custom"), dict) and "data" in m["custom"]]
+    payloads = [m["custom"][CUSTOM_DATA] for m in reply
+                if isinstance(m.get("custom"), dict) and CUSTOM_DATA in m["custom"]]
     if not payloads:
         return []
-    items = payloads[-1].get("items") or []
-    return [str(item["id"]) for item in items]
+    items = payloads[-1].get(PayloadKey.ITEMS) or []
+    return [str(item[CardKey.ID]) for item in items]
 
 
 def _timed_say(url: str, sender: str, text: str) -> tuple[float, list[dict[str, Any]]]:
@@ -340,7 +342,7 @@ def with_new_request_text(tracker: dict[str, Any], n: int) -> dict[str, Any]:
     latest = changed.get("latest_message")
     if isinstance(latest, dict) and (latest.get("intent") or {}).get("name") == "request_recommendation":
         latest["text"] = f"{latest.get('text') or ''}{suffix}"
-    state = (changed.get("slots") or {}).get("shop_state")
+    state = (changed.get("slots") or {}).get(SlotName.SHOP_STATE)
     need = state.get("need") if isinstance(state, dict) else None
     if isinstance(need, dict) and need.get("text"):
         need["text"] = f"{need['text']}{suffix}"
@@ -408,7 +410,7 @@ def probe_rasa(workdir: Path, trackers: Sequence[tuple[dict[str, Any], str]], te
     """Time next-action prediction, NLU and the SQL tracker store inside the Rasa environment."""
     spec = {"model": str(MODEL), "trackers": [list(t) for t in trackers], "texts": texts, "answers": list(answers),
             "tracker_db": str(tracker_db), "copy_db": str(workdir / "tracker-copy.db"), "senders": list(senders),
-            "calls": calls}
+            "calls": calls, "action": ActionName.SHOP}
     spec_file, out_file = workdir / "probe-in.json", workdir / "probe-out.json"
     spec_file.write_text(json.dumps(spec), encoding="utf-8")
     python = RASA.parent / "python"
@@ -428,7 +430,7 @@ def probe_rasa(workdir: Path, trackers: Sequence[tuple[dict[str, Any], str]], te
 #: The action that answers each kind of timed turn. Every shopping move goes to `action_shop` (one
 #: action server call per turn, no form): the kinds are told apart by where they come in the
 #: conversation (:func:`timed_turn_actions`), not by the action's name.
-KIND_ACTIONS = {"first": "action_shop", "feedback": "action_shop", "more": "action_shop"}
+KIND_ACTIONS = {"first": ActionName.SHOP, "feedback": ActionName.SHOP, "more": ActionName.SHOP}
 
 
 def _turn_segments(events: Sequence[dict[str, Any]]) -> list[list[int]]:
@@ -444,7 +446,7 @@ def _turn_segments(events: Sequence[dict[str, Any]]) -> list[list[int]]:
 
 def _shows_cards(event: dict[str, Any]) -> bool:
     """Whether the event is the ``shown_items`` slot set to a list of cards."""
-    return event.get("event") == "slot" and event.get("name") == "shown_items" and bool(event.get("value"))
+    return event.get("event") == "slot" and event.get("name") == SlotName.SHOWN_ITEMS and bool(event.get("value"))
 
 
 def timed_turn_actions(events: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -475,7 +477,7 @@ def count_turn_actions(events: Sequence[dict[str, Any]]) -> dict[str, tuple[int,
     for kind, index in timed_turn_actions(events).items():
         actions = [events[i] for i in segment_of[index] if events[i].get("event") == "action"]
         names = [str(a.get("name")) for a in actions]
-        remote = sum(1 for n in names if n.endswith("_form") or (n.startswith("action_") and n != "action_listen"))
+        remote = sum(1 for n in names if n.endswith("_form") or (n.startswith("action_") and n != RasaAction.LISTEN))
         # An action an action asked for (FollowupAction) runs without a policy prediction.
         predicted = sum(1 for a in actions if a.get("policy") != "followup_action")
         counts[kind] = (predicted, remote)
@@ -521,7 +523,8 @@ def _time_recommend(recommender: Recommender, customers: Sequence[Customer], cal
     """``recommend`` with the query embedding cached: a first list, then one steered by its first item liked."""
     import numpy as np
 
-    from retrieval.recommender import SOFT_ATTRIBUTES, Preferences
+    from retrieval.contract import affinity_key, taught_attributes
+    from retrieval.recommender import Preferences
 
     retriever = recommender.retriever
     for n in range(calls):
@@ -535,9 +538,7 @@ def _time_recommend(recommender: Recommender, customers: Sequence[Customer], cal
         liked = first.items[0].product
         vector = recommender.item_vector(liked.id)
         norm = float(np.linalg.norm(vector))
-        affinities = {f"{name}:{value.casefold()}": 1.0
-                      for name in ("category", *SOFT_ATTRIBUTES)
-                      if (value := liked.category if name == "category" else liked.attribute(name))}
+        affinities = {affinity_key(name, value): 1.0 for name, value in taught_attributes(liked).items() if value}
         preferences = Preferences(vector=(vector / norm).astype(np.float32) if norm else None, affinities=affinities)
         shown = [s.product.id for s in first.items]
         started = time.perf_counter()

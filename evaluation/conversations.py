@@ -74,6 +74,7 @@ from typing import Any
 import yaml
 
 from evaluation.errors import SuiteError
+from retrieval.contract import CardKey, cards_in, recommendations_in
 
 __all__ = [
     "ANY_CATALOG",
@@ -396,18 +397,12 @@ class Reply:
     @property
     def cards(self) -> list[Mapping[str, Any]]:
         """The recommendation items, in the order shown."""
-        items: list[Mapping[str, Any]] = []
-        for message in self.messages:
-            custom = message.get("custom")
-            data = custom.get("data", custom) if isinstance(custom, Mapping) else None
-            if isinstance(data, Mapping) and data.get("type") == "recommendations":
-                items += [i for i in data.get("items") or [] if isinstance(i, Mapping)]
-        return items
+        return [card for message in self.messages for card in cards_in(recommendations_in(message.get("custom")))]
 
     @property
     def card_ids(self) -> list[str]:
         """The ids of the cards, in order."""
-        return [str(c.get("id")) for c in self.cards]
+        return [str(c.get(CardKey.ID)) for c in self.cards]
 
     def is_rephrase(self) -> bool:
         """Whether a text of the reply is the rephrase prompt."""
@@ -415,8 +410,8 @@ class Reply:
 
 
 def _card(card: Mapping[str, Any]) -> str:
-    price = card.get("price")
-    return f"{card.get('id')} {card.get('title')!r} ({card.get('category')}, {price})"
+    price = card.get(CardKey.PRICE)
+    return f"{card.get(CardKey.ID)} {card.get(CardKey.TITLE)!r} ({card.get(CardKey.CATEGORY)}, {price})"
 
 
 def _cards(cards: Sequence[Mapping[str, Any]]) -> str:
@@ -461,9 +456,9 @@ def _need_cards(ctx: _Context) -> str | None:
 
 
 def _price(card: Mapping[str, Any], ctx: _Context) -> float | None:
-    value = card.get("price")
+    value = card.get(CardKey.PRICE)
     if not isinstance(value, int | float):
-        value = ctx.catalog.get(str(card.get("id")), {}).get("price")
+        value = ctx.catalog.get(str(card.get(CardKey.ID)), {}).get("price")
     return float(value) if isinstance(value, int | float) else None
 
 
@@ -491,7 +486,7 @@ def _check_cards_kind(value: Any, ctx: _Context) -> _Outcome:
         return False, missing
     kinds = _word_list(value)
     wrong = [c for c in ctx.reply.cards
-             if not any(_contains(f"{c.get('category', '')} {c.get('title', '')}", k) for k in kinds)]
+             if not any(_contains(f"{c.get(CardKey.CATEGORY, '')} {c.get(CardKey.TITLE, '')}", k) for k in kinds)]
     return not wrong, f"not {'/'.join(kinds)}: {_cards(wrong)}" if wrong else f"all {'/'.join(kinds)}"
 
 
@@ -543,8 +538,8 @@ def _check_pricier_than(value: Any, ctx: _Context) -> _Outcome:
 
 def _repeats(ctx: _Context, turns: Iterable[int]) -> list[str]:
     earlier = {card_id: n for n in turns if 1 <= n < ctx.number for card_id in ctx.turn(n).card_ids}
-    return [f"{c.get('id')} (turn {earlier[str(c.get('id'))]})" for c in ctx.reply.cards
-            if str(c.get("id")) in earlier]
+    return [f"{c.get(CardKey.ID)} (turn {earlier[str(c.get(CardKey.ID))]})" for c in ctx.reply.cards
+            if str(c.get(CardKey.ID)) in earlier]
 
 
 def _check_not_repeated_from(value: Any, ctx: _Context) -> _Outcome:
@@ -571,11 +566,11 @@ def _attribute_checks(value: Any, ctx: _Context, *, negate: bool) -> _Outcome:
         return False, missing
     wrong = []
     for card in ctx.reply.cards:
-        product = ctx.catalog.get(str(card.get("id")), {})
+        product = ctx.catalog.get(str(card.get(CardKey.ID)), {})
         for attribute, wanted in value.items():
             actual = product.get(attribute, card.get(attribute))
             if _matches(actual, _word_list(wanted)) == negate:
-                wrong.append(f"{card.get('id')} {attribute}={actual!r}")
+                wrong.append(f"{card.get(CardKey.ID)} {attribute}={actual!r}")
     wanted_text = ", ".join(f"{'not ' if negate else ''}{a}={v}" for a, v in value.items())
     return not wrong, f"want {wanted_text}; saw {', '.join(wrong)}" if wrong else f"all {wanted_text}"
 

@@ -14,13 +14,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from retrieval.contract import PRODUCT_ATTRIBUTES
 from retrieval.errors import CatalogError
 
 __all__ = ["ATTRIBUTE_FIELDS", "Catalog", "Product"]
 
 #: Descriptive attributes a customer may ask for or exclude, in the order the
 #: dialogue and the embedding text use them.
-ATTRIBUTE_FIELDS: tuple[str, ...] = ("brand", "colour", "material", "style", "size", "use")
+ATTRIBUTE_FIELDS: tuple[str, ...] = PRODUCT_ATTRIBUTES
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval.catalog import Catalog, Product
+from retrieval.contract import ATTRIBUTES, affinity_key
 from retrieval.explain import format_price
 from retrieval.filters import Filters
 from retrieval.ranking import mmr
@@ -42,8 +43,8 @@ from retrieval.vocabulary import value_matches
 
 __all__ = ["SOFT_ATTRIBUTES", "Needs", "Preferences", "RankingWeights", "Recommendation", "Recommender", "Scored"]
 
-#: Attributes a customer may prefer without making them a hard filter.
-SOFT_ATTRIBUTES: tuple[str, ...] = ("colour", "material", "style", "brand", "use")
+#: Attributes a customer may prefer without making them a hard filter (the contract's attribute list).
+SOFT_ATTRIBUTES: tuple[str, ...] = ATTRIBUTES
 Vector = npt.NDArray[np.float32]
 
 
@@ -298,7 +299,7 @@ class Recommender:
             unit = away_from / max(float(np.linalg.norm(away_from)), 1e-9)
             distance = 1.0 - vectors @ unit
         familiar = np.array([
-            sum(max(preferences.affinities.get(f"{name}:{value.casefold()}", 0.0), 0.0)
+            sum(max(preferences.affinities.get(affinity_key(name, value), 0.0), 0.0)
                 for name in SOFT_ATTRIBUTES if (value := p.attribute(name)))
             for p in products
         ])
@@ -332,7 +333,7 @@ class Recommender:
         for name in ("category", *SOFT_ATTRIBUTES):
             value = product.category if name == "category" else product.attribute(name)
             if value:
-                affinity = preferences.affinities.get(f"{name}:{value.casefold()}")
+                affinity = preferences.affinities.get(affinity_key(name, value))
                 if affinity:
                     signals[f"affinity:{name}"] = w.affinity * affinity
         signals["rating"] = w.rating * _rating_prior(product)

@@ -49,6 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval.catalog import Catalog, Product
+from retrieval.contract import ASKED_ATTRIBUTES, PRODUCT_ATTRIBUTES, SlotName, card_ids
 from retrieval.vocabulary import value_key, value_matches
 
 __all__ = [
@@ -76,7 +77,7 @@ KEY_ATTRIBUTES: tuple[str, ...] = ("colour", "material")
 #: A hit's price may differ from the target's by this factor either way.
 PRICE_TOLERANCE = 1.3
 #: The needs questions the assistant may ask, as slot names.
-QUESTIONS: tuple[str, ...] = ("category", "budget", "colour", "material", "style", "use")
+QUESTIONS: tuple[str, ...] = (SlotName.CATEGORY, SlotName.BUDGET, *ASKED_ATTRIBUTES)
 DONT_MIND = "i don't mind"
 _INFORM = re.compile(r'^/inform(\{.*\})$')
 _OPENINGS = ("i'm looking for {need}", "i need {need}", "show me {need}", "do you have {need}?")
@@ -104,15 +105,7 @@ def close_enough(target: Product, item: Product) -> bool:
 
 def reply_cards(messages: Sequence[Mapping[str, Any]]) -> list[str]:
     """Ids of the cards in a REST reply (``custom.data`` or an unwrapped ``custom``), in order."""
-    ids: list[str] = []
-    for message in messages:
-        custom = message.get("custom")
-        if not isinstance(custom, Mapping):
-            continue
-        data = custom.get("data", custom)
-        if isinstance(data, Mapping) and data.get("type") == "recommendations":
-            ids += [str(item["id"]) for item in data.get("items", []) if isinstance(item, Mapping)]
-    return ids
+    return card_ids(messages)
 
 
 def detect_question(messages: Sequence[Mapping[str, Any]], question_texts: Mapping[str, str] = {}) -> str | None:
@@ -158,7 +151,7 @@ def tracker_question(tracker: Mapping[str, Any] | None) -> str | None:
     True
     """
     slots = tracker.get("slots") if isinstance(tracker, Mapping) else None
-    state = slots.get("shop_state") if isinstance(slots, Mapping) else None
+    state = slots.get(SlotName.SHOP_STATE) if isinstance(slots, Mapping) else None
     pending = state.get("pending") if isinstance(state, Mapping) else None
     return pending if isinstance(pending, str) and pending in QUESTIONS else None
 
@@ -332,8 +325,8 @@ class SimulatedCustomer:
             return f"do you have it in {_spoken(colour)}?"
         material = target.material
         if material:
-            searchable = " ".join([target.title, *(v for n in ("brand", "colour", "material", "style", "size", "use")
-                                                  if (v := target.attribute(n))), *target.tags]).casefold()
+            searchable = " ".join([target.title, *(v for n in PRODUCT_ATTRIBUTES if (v := target.attribute(n))),
+                                   *target.tags]).casefold()
             for product in shown:
                 other = product.material
                 if other and value_key(other) != value_key(material) and f"not:{value_key(other)}" not in (

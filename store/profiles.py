@@ -29,6 +29,7 @@ import numpy.typing as npt
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from retrieval.contract import affinity_key
 from store.db import DEFAULT_RETENTION_DAYS
 from store.models import ConsentEvent, ConsentEventKind, Customer, Interaction, InteractionKind, Profile, utcnow
 from store.pseudonyms import Pseudonymiser
@@ -348,7 +349,7 @@ class ProfileStore:
                 affinities = dict(profile.affinities or {})
                 for name, value in attributes.items():
                     if value:
-                        key = f"{name}:{value.casefold()}"
+                        key = affinity_key(name, value)
                         score = affinities.get(key, 0.0) + weight
                         affinities[key] = max(-AFFINITY_LIMIT, min(AFFINITY_LIMIT, score))
                 profile.affinities = affinities

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from retrieval.contract import ActionName, Awaiting, RasaAction, SlotName, recommendations_in
 from store.conversations import events
 from store.review import ConversationReview, ConversationSummary, ConversationTag, ReviewStore, SyncState
 
@@ -49,18 +50,18 @@ __all__ = [
 #: Actions that mean the assistant did not understand. The rephrase prompt is said by
 #: ``action_shop``, which answers every shopping move, so that one is recognised by its
 #: intent (:data:`FALLBACK_INTENTS`), not by the action.
-FALLBACK_ACTIONS = frozenset({"action_default_fallback", "action_two_stage_fallback"})
+FALLBACK_ACTIONS = frozenset({RasaAction.DEFAULT_FALLBACK, RasaAction.TWO_STAGE_FALLBACK})
 FALLBACK_INTENTS = frozenset({"nlu_fallback"})
-HANDOFF_ACTIONS = frozenset({"action_handoff"})
+HANDOFF_ACTIONS = frozenset({ActionName.HANDOFF})
 HANDOFF_INTENTS = frozenset({"human_handoff"})
 _SEARCH_TEXT_LIMIT = 20_000
 _lock = threading.Lock()
 
 
-def recommendation_of(bot_data: Mapping[str, Any]) -> dict[str, Any] | None:
+def recommendation_of(bot_data: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The recommendation payload of a ``bot`` event's data, in either shape, or ``None``.
 
-    Actions send ``{"data": {"type": "recommendations", …}}`` (see ``actions.payloads``);
+    Actions send ``{"data": {"type": "recommendations", …}}`` (see :mod:`retrieval.contract`);
     an unwrapped payload is accepted too.
 
     >>> recommendation_of({"data": {"custom": {"data": {"type": "recommendations", "items": []}}}})
@@ -68,13 +69,7 @@ def recommendation_of(bot_data: Mapping[str, Any]) -> dict[str, Any] | None:
     >>> recommendation_of({"data": {"custom": None}}) is None
     True
     """
-    custom = (bot_data.get("data") or {}).get("custom")
-    if not isinstance(custom, dict):
-        return None
-    payload = custom.get("data", custom)
-    if isinstance(payload, dict) and payload.get("type") == "recommendations":
-        return payload
-    return None
+    return recommendations_in((bot_data.get("data") or {}).get("custom"))
 
 
 def _intent_of(data: Mapping[str, Any]) -> str | None:
@@ -104,7 +99,7 @@ def apply_event(summary: ConversationSummary, event_id: int, type_name: str, tim
             summary.has_fallback = True
         if intent in HANDOFF_INTENTS:
             summary.has_handoff = True
-        if state.get("awaiting") == "satisfaction" and intent in ("affirm", "deny"):
+        if state.get(SlotName.AWAITING) == Awaiting.SATISFACTION and intent in ("affirm", "deny"):
             summary.satisfied = intent == "affirm"
     elif type_name == "action":
         name = data.get("name")
@@ -118,15 +113,15 @@ def apply_event(summary: ConversationSummary, event_id: int, type_name: str, tim
             summary.recommendations = (summary.recommendations or 0) + 1
     elif type_name == "slot":
         name, value = data.get("name"), data.get("value")
-        if name == "awaiting":
-            state["awaiting"] = value
-            if value == "satisfaction":  # set by action_shop once an item was chosen
+        if name == SlotName.AWAITING:
+            state[SlotName.AWAITING] = value
+            if value == Awaiting.SATISFACTION:  # set by action_shop once an item was chosen
                 summary.has_choice = True
-        elif name in ("liked_items", "rejected_items"):
+        elif name in (SlotName.LIKED_ITEMS, SlotName.REJECTED_ITEMS):
             size = len(value) if isinstance(value, list) else 0
             grown = size - int(state.get(name, 0))
             if grown > 0:
-                if name == "liked_items":
+                if name == SlotName.LIKED_ITEMS:
                     summary.likes = (summary.likes or 0) + grown
                 else:
                     summary.dislikes = (summary.dislikes or 0) + grown

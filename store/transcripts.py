@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from retrieval.contract import CardKey, PayloadKey, RasaAction, cards_in
 from store.conversations import events
 from store.summaries import recommendation_of
 
@@ -43,7 +44,7 @@ __all__ = [
     "load_events",
 ]
 
-_SKIPPED_ACTIONS = frozenset({"action_listen", "action_session_start", "action_unlikely_intent"})
+_SKIPPED_ACTIONS = frozenset({RasaAction.LISTEN, RasaAction.SESSION_START, RasaAction.UNLIKELY_INTENT})
 _BUTTON_PAYLOAD = re.compile(r"^/[A-Za-z0-9_]+(@[0-9.]+)?(\{.*\})?$", re.DOTALL)
 
 
@@ -159,12 +160,12 @@ def _card(item: Mapping[str, Any]) -> Card:
         value = item.get(key)
         return float(value) if isinstance(value, int | float) else None
 
-    rank = item.get("rank")
+    rank = item.get(CardKey.RANK)
     return Card(
-        id=str(item.get("id") or ""), title=str(item.get("title") or ""), price=number("price"),
-        currency=str(item.get("currency") or ""), rank=rank if isinstance(rank, int) else None,
-        reason=str(item.get("reason") or ""), image_url=_str_or_none(item.get("image_url")),
-        url=_str_or_none(item.get("url")), rating=number("rating"),
+        id=str(item.get(CardKey.ID) or ""), title=str(item.get(CardKey.TITLE) or ""), price=number(CardKey.PRICE),
+        currency=str(item.get(CardKey.CURRENCY) or ""), rank=rank if isinstance(rank, int) else None,
+        reason=str(item.get(CardKey.REASON) or ""), image_url=_str_or_none(item.get(CardKey.IMAGE_URL)),
+        url=_str_or_none(item.get(CardKey.URL)), rating=number(CardKey.RATING),
     )
 
 
@@ -202,12 +203,12 @@ def build_transcript(sender_id: str, stored: Sequence[TrackerEvent]) -> Transcri
             offered.update({payload_: title for title, payload_ in buttons})
             transcript.messages.append(Message(
                 speaker="bot", text=str(data.get("text") or ""), timestamp=event.timestamp, buttons=buttons,
-                cards=tuple(_card(i) for i in (payload or {}).get("items", []) if isinstance(i, dict)),
-                request_id=(payload or {}).get("request_id"), after_action=last_action,
+                cards=tuple(_card(i) for i in cards_in(payload)),
+                request_id=(payload or {}).get(PayloadKey.REQUEST_ID), after_action=last_action,
             ))
         elif event.type_name == "action":
             name = str(data.get("name") or "")
-            if name == "action_session_start":
+            if name == RasaAction.SESSION_START:
                 transcript.sessions += 1
             if name and name not in _SKIPPED_ACTIONS:
                 transcript.actions.append(name)
@@ -316,7 +317,7 @@ def export_test_story(sender_id: str, stored: Sequence[TrackerEvent], *,
         steps = sessions[-1]
         if event.type_name == "action":
             name = str(data.get("name") or "")
-            if name == "action_session_start" and steps:
+            if name == RasaAction.SESSION_START and steps:
                 sessions.append([])
             if name and name not in _SKIPPED_ACTIONS:
                 sessions[-1].append(f"- action: {name}")

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import State
 from actions.services import Services
+from retrieval.contract import RasaAction, SlotName, cards_in, recommendations_in
 from retrieval.encoder import HashingEncoder
 from retrieval.loaders import load_catalog
 from retrieval.recommender import Recommender
@@ -68,7 +69,7 @@ def tracker(
         "paused": False,
         "latest_input_channel": "rest",
         "active_loop": {"name": active_loop} if active_loop else {},
-        "latest_action_name": "action_listen",
+        "latest_action_name": RasaAction.LISTEN,
     })
 
 
@@ -82,13 +83,13 @@ def shop_tracker(
     **kwargs: Any,
 ) -> Tracker:
     """A tracker in that shopping conversation (the ``shop_state`` slot) whose latest message is ``text``."""
-    return tracker(text, intent, entities=entities, slots={**(slots or {}), "shop_state": (state or State()).to_dict()},
-                   **kwargs)
+    return tracker(text, intent, entities=entities,
+                   slots={**(slots or {}), SlotName.SHOP_STATE: (state or State()).to_dict()}, **kwargs)
 
 
 def state_of(events: list[dict[str, Any]]) -> State:
     """The conversation state the events leave in ``shop_state`` (a fresh one when they set none)."""
-    return State.from_dict(slots_of(events).get("shop_state"))
+    return State.from_dict(slots_of(events).get(SlotName.SHOP_STATE))
 
 
 def entity(name: str, value: str, role: str | None = None) -> dict[str, Any]:
@@ -114,13 +115,8 @@ def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def cards(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
     """The items of the recommendation payload(s) sent."""
-    items: list[dict[str, Any]] = []
-    for message in dispatcher.messages:
-        custom = message.get("custom") or {}
-        data = custom.get("data") if isinstance(custom, dict) else None
-        if data and data.get("type") == "recommendations":
-            items += data["items"]
-    return items
+    return [dict(card) for message in dispatcher.messages
+            for card in cards_in(recommendations_in(message.get("custom")))]
 
 
 def texts_of(dispatcher: CollectingDispatcher) -> list[str]:

@@ -7,6 +7,7 @@ The shopping turns all go through ``action_shop``: each test puts the conversati
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from actions.privacy import ActionDescribeProfile, ActionForgetMe, ActionSetPers
 from actions.services import Services
 from actions.shop import ActionShop
 from retrieval.catalog import Product
+from retrieval.contract import ATTRIBUTES, affinity_key, affinity_parts, taught_attributes
 from retrieval.explain import format_price
 from store.models import Interaction, InteractionKind
 from tests.actions_support import (
@@ -351,6 +353,26 @@ def test_consent_answer_is_stored_and_session_likes_are_kept(services: Services)
     assert state.liked == liked
     dispatcher, _, _ = shop(services, "no", "deny")
     assert texts_of(dispatcher) == [texts.NOTHING_PENDING_NO]
+
+
+def test_a_like_kept_at_consent_teaches_what_a_like_after_consent_teaches() -> None:
+    # Liking with consent given, and liking first then agreeing to be remembered, must leave the same
+    # profile: both learn through one function (retrieval.contract.taught_attributes).
+    before, after = make_services(), make_services()
+    shown = shown_for(before, "Sofas")
+    item = max(shown, key=lambda i: sum(product(before, i).attribute(n) is not None for n in ATTRIBUTES))
+    liking = [entity("ordinal", ("first", "second", "third")[shown.index(item)])]
+    before.profiles.set_consent("customer-1", True)
+    shop(before, "i like that one", "like", liking, showing("Sofas", shown))
+    _, _, state = shop(after, "i like that one", "like", liking, showing("Sofas", shown))
+    assert state.liked == (item,) and not after.profiles.snapshot("customer-1").affinities
+    shop(after, "yes", "affirm", state=replace(state, pending="consent", consent_asked=True),
+         slots={"awaiting": "consent"})
+    learned = after.profiles.snapshot("customer-1").affinities
+    assert learned == before.profiles.snapshot("customer-1").affinities
+    liked = product(after, item)
+    assert set(learned) == {affinity_key(name, value) for name, value in taught_attributes(liked).items() if value}
+    assert sum(name in ATTRIBUTES for name, _ in map(affinity_parts, learned)) >= 2  # more than the category
 
 
 def test_consent_refused_is_stored(services: Services) -> None:

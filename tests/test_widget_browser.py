@@ -13,11 +13,13 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from evaluation.stack import Stack, StackError, free_port, running_stack
+from retrieval.contract import recommendation_card, recommendation_payload, wrapped
 from tests.browser import chromium, screenshot, serve
 from web.app import create_app
 from web.settings import WebSettings
@@ -238,16 +240,20 @@ def test_cards_of_any_catalog_a_broken_image_a_missing_one_and_a_price_range(
     site: tuple[str, Stack], browser: Any
 ) -> None:
     url, _ = site
-    card = {"currency": "USD", "category": "Puzzles", "url": None, "rating": None, "reason": "as asked",
-            "price_from": False}
-    items = [
-        {**card, "id": "a", "title": "Swan puzzle", "price": 9.6, "rank": 1, "image_url": "/missing/swan.jpg"},
-        {**card, "id": "b", "title": "Kite", "price": 74.99, "rank": 2, "image_url": None, "price_from": True},
-        {**card, "id": "c", "title": "Bear", "price": 28.99, "rank": 3, "image_url": "/catalog/images/SKU-0001.svg"},
+
+    def puzzle(**fields: Any) -> SimpleNamespace:
+        return SimpleNamespace(**{"currency": "USD", "category": "Puzzles", "url": None, "rating": None,
+                                  "price_from": False, **fields})
+
+    products = [
+        puzzle(id="a", title="Swan puzzle", price=9.6, image_url="/missing/swan.jpg"),
+        puzzle(id="b", title="Kite", price=74.99, image_url=None, price_from=True),
+        puzzle(id="c", title="Bear", price=28.99, image_url="/catalog/images/SKU-0001.svg"),
     ]
+    # The cards exactly as the action server builds and wraps them.
+    cards = [recommendation_card(product, rank=rank, reason="as asked") for rank, product in enumerate(products, 1)]
     answer = [{"recipient_id": "x", "text": "Here are three."},
-              {"recipient_id": "x", "custom": {"data": {"type": "recommendations", "request_id": "r-1",
-                                                        "items": items}}}]
+              {"recipient_id": "x", "custom": wrapped(recommendation_payload(cards, "r-1"))}]
     page = browser.new_page()
     page.route("**/socket.io.min.js", lambda route: route.abort())
     page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from retrieval.contract import CardKey, cards_in, custom_payload, recommendations_in
 from store.conversations import events
 
 __all__ = ["ChatSessions", "chat_history", "display_text"]
@@ -114,9 +115,9 @@ def _bot_messages(event: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
                     for b in buttons
                 ]
             yield message
-    custom = data.get("custom")
-    if isinstance(custom, dict):
-        yield custom.get("data", custom) if isinstance(custom.get("data"), dict) else custom
+    payload = custom_payload(data.get("custom"))
+    if payload is not None:
+        yield dict(payload)
 
 
 def chat_history(engine: Engine, sender_id: str, *, limit: int = 500) -> list[dict[str, Any]]:
@@ -146,7 +147,7 @@ def chat_history(engine: Engine, sender_id: str, *, limit: int = 500) -> list[di
             for message in _bot_messages(event):
                 for reply in message.get("quick_replies", []):
                     offered[reply["payload"]] = reply["title"]
-                for item in message.get("items", []) if message.get("type") == "recommendations" else []:
-                    titles[str(item.get("id"))] = str(item.get("title", ""))
+                for item in cards_in(recommendations_in(message)):
+                    titles[str(item.get(CardKey.ID))] = str(item.get(CardKey.TITLE, ""))
                 history.append({"from": "bot", "ts": timestamp, "message": message})
     return history[-limit:]

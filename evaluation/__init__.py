@@ -3,7 +3,9 @@
 * :mod:`evaluation.simulation`: simulated customers, the baselines they are compared with, the
   measures of a run (SR@N, turns, coverage, novelty) and the reading of Rasa's REST replies;
 * :mod:`evaluation.conversations`: whole shopper conversations played and checked turn by turn;
-* :mod:`evaluation.stack`: the stack launcher the end-to-end tests and benchmarks share.
+* :mod:`evaluation.stack` and :mod:`evaluation.production_stack`: the embedded stack and the production
+  path (PostgreSQL, Redis, RabbitMQ, the gateway) on loopback, launched for the end-to-end tests and
+  the benchmarks alike.
 
 Nothing here imports Rasa, the action server or the tests; :mod:`evaluation.conversations` needs only
 a function that sends one message and returns the bot's REST reply messages. Serving code

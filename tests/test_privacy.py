@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from evaluation.production_stack import PG, pg_database, services_available
 from store.conversations import events
 from store.db import StoreSettings, create_schema, make_engine
 from store.experiments import Experiment, Variant, experiment_report
@@ -26,7 +27,6 @@ from store.pseudonyms import Pseudonymiser
 from store.retention import purge
 from store.review import ConversationSummary, ConversationTag, ReviewStore
 from store.summaries import sync_summaries
-from tests.production_stack import PG, pg_database, services_available
 
 KEY = b"pseudonym-key-for-tests-0123456789"
 EXPERIMENT = Experiment("ranking", (Variant("control", 0.5, personalised=False), Variant("personal", 0.5)))

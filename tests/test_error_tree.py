@@ -79,8 +79,9 @@ def test_store_errors_keep_the_base_their_callers_catch(error: type[Exception], 
 
 
 @pytest.mark.parametrize(("module", "name"), [
-    ("store.accounts", "AccountError"), ("store.accounts", "UserExistsError"), ("store.accounts", "UnknownUserError"),
-    ("store.review", "InvalidTagError"), ("store.export", "NothingStoredError"),
+    ("web.console.accounts", "AccountError"), ("web.console.accounts", "UserExistsError"),
+    ("web.console.accounts", "UnknownUserError"),
+    ("web.console.review", "InvalidTagError"), ("store.export", "NothingStoredError"),
     ("store.retry", "StoreUnavailableError"), ("store.experiments", "ExperimentError"), ("store.db", "SettingsError"),
     ("retrieval.prices", "PriceError"), ("evaluation.stack", "StackError"), ("evaluation.conversations", "SuiteError"),
 ])

@@ -18,8 +18,8 @@ import getpass
 import sys
 from typing import Any
 
-from store.accounts import AccountError, AccountStore
 from store.db import StoreSettings, create_schema, make_engine
+from web.console.accounts import AccountError, AccountStore
 
 __all__ = ["add_console_parser"]
 

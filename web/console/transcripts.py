@@ -31,7 +31,7 @@ from sqlalchemy import Engine, select
 
 from retrieval.contract import CardKey, PayloadKey, RasaAction, cards_in
 from store.conversations import events
-from store.summaries import recommendation_of
+from web.console.summaries import recommendation_of
 
 __all__ = [
     "Card",

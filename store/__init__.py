@@ -3,7 +3,7 @@
 Customers, consent, profiles and interactions (``models``, ``profiles``), the customer's copy of their
 data (``export``), retention and erasure (``retention``, ``pseudonyms``), online experiments, the engine
 (``db``, ``retry``) and the schema's migrations (``migrate``, ``migrations/``); and the conversations
-themselves as Rasa's tracker store holds them (``conversations``), because a customer's conversation is
+themselves as Rasa's tracker store holds them (``tracker``), because a customer's conversation is
 their data: the export and the erasure must reach it, and they live here.
 
 The review console's logic (accounts, reviews, summaries, transcripts) lives beside the console in

@@ -30,7 +30,6 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
-from store.conversations import events
 from store.models import (
     ConsentEvent,
     ConsoleAccess,
@@ -41,6 +40,7 @@ from store.models import (
     Interaction,
     Profile,
 )
+from store.tracker import events
 
 __all__ = ["PurgeReport", "forget_reviews", "purge"]
 

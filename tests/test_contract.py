@@ -153,7 +153,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("store/models.py", "request_id"): "a column of the interactions table, indexed",
     ("store/export.py", "request_id"): "a key of the customer's data export document",
     ("store/export.py", "rank"): "a key of the customer's data export document (an interaction's rank)",
-    ("store/conversations.py", "action_name"): "a column of Rasa's events table",
+    ("store/tracker.py", "action_name"): "a column of Rasa's events table",
     ("web/console/routes.py", "recommendations"): "the console's count of card lists in a conversation",
     ("evaluation/conversations.py", "rank"): "a key of a suite's cheaper_than/pricier_than check",
     # benchmarks/queries.py is being edited elsewhere; it reads the shop_state slot and the payload's

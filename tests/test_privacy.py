@@ -17,7 +17,6 @@ from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from evaluation.production_stack import PG, pg_database, services_available
-from store.conversations import events
 from store.db import StoreSettings, create_schema, make_engine
 from store.experiments import Experiment, Variant, experiment_report
 from store.export import EXPORT_FORMAT, NothingStoredError, export_customer
@@ -34,6 +33,7 @@ from store.models import (
 from store.profiles import ProfileStore
 from store.pseudonyms import Pseudonymiser
 from store.retention import purge
+from store.tracker import events
 from web.console.review import ReviewStore
 from web.console.summaries import sync_summaries
 

@@ -14,7 +14,7 @@ The console's backend lives here beside its pages:
 * ``transcripts``: one conversation read back as a transcript, and exported as a test story.
 
 Their tables are declared with the rest of our schema in :mod:`store.models` (one migration
-history for every table); the events they read come through :mod:`store.conversations`.
+history for every table); the events they read come through :mod:`store.tracker`.
 """
 
 from __future__ import annotations

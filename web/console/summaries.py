@@ -29,9 +29,9 @@ from sqlalchemy import ColumnElement, Engine, and_, delete, exists, func, or_, s
 from sqlalchemy.orm import Session
 
 from retrieval.contract import ActionName, Awaiting, RasaAction, SlotName, recommendations_in
-from store.conversations import events
 from store.models import ConversationReview, ConversationSummary, ConversationTag, SyncState
 from store.retention import forget_reviews
+from store.tracker import events
 
 __all__ = [
     "FALLBACK_ACTIONS",

@@ -87,7 +87,7 @@ def offenders() -> dict[tuple[str, str], str]:
 
 def test_the_scan_sees_the_project() -> None:
     files = {p.as_posix() for p in python_files()}
-    assert {"web/console/routes.py", "retrieval/cli.py", "benchmarks/turns.py", "benchmarks/rasa_probe.py",
+    assert {"web/console/routes.py", "shopkeeper_cli/main.py", "benchmarks/turns.py", "benchmarks/rasa_probe.py",
             "bot/gateway.py", "tests/test_code_shape.py"} <= files
     assert not any(f.startswith(("store/migrations/", ".venv/", "node_modules/")) for f in files)
 

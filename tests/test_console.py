@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from retrieval.cli import main as cli_main
+from shopkeeper_cli.main import main as cli_main
 from store.db import create_schema, make_engine
 from store.experiments import load_experiments
 from store.models import InteractionKind

@@ -168,7 +168,8 @@ OUTSIDE = {"bot/rasa_components.py", "bot/rasa_speedups.py"}
 
 
 def _python_files() -> Iterator[Path]:
-    for folder in ("actions", "retrieval", "store", "web", "evaluation", "benchmarks", "scripts", "bot"):
+    folders = ("actions", "retrieval", "store", "web", "shopkeeper_cli", "evaluation", "benchmarks", "scripts", "bot")
+    for folder in folders:
         for path in sorted((ROOT / folder).rglob("*.py")):
             relative = path.relative_to(ROOT)
             if "migrations" in relative.parts or relative == CONTRACT or str(relative) in OUTSIDE:

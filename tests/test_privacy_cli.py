@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from retrieval.cli import main
+from shopkeeper_cli.main import main
 from store.db import create_schema, make_engine
 from store.models import Customer, Interaction, InteractionKind
 from store.profiles import ProfileStore

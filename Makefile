@@ -97,7 +97,7 @@ test: index model ## run every suite that must pass (installs Debian's Chromium 
 	@scripts/test.sh
 
 lint: setup ## ruff and mypy
-	@$(VENV)/bin/ruff check retrieval actions web store tests benchmarks scripts evaluation bot/gateway.py
+	@$(VENV)/bin/ruff check retrieval actions web store shopkeeper_cli tests benchmarks scripts evaluation bot/gateway.py
 	@$(VENV)/bin/mypy
 
 bench: index ## retrieval benchmark (about 20 minutes; prints figures)

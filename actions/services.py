@@ -20,11 +20,11 @@ from retrieval.recommender import Recommender
 from retrieval.search import Retriever
 from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms
-from store.conversations import ConversationStore
 from store.db import StoreSettings, create_schema, make_engine, tracker_store_url
 from store.experiments import Experiment, active_experiment
 from store.profiles import ProfileStore
 from store.pseudonyms import Pseudonymiser
+from store.tracker import ConversationStore
 
 __all__ = ["Services", "default_services", "retriever"]
 

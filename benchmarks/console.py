@@ -13,10 +13,10 @@ Tables go to stdout, progress to stderr. What is measured, on SQLite files in a 
    conversations over 90 days (fixed seed): greetings, requests answered by ``action_shop`` (which
    keeps the conversation in the ``shop_state`` slot), recommendation cards, 👍/👎 buttons, choices
    and satisfaction answers, rephrase prompts and handoffs, ~25 events each.
-2. Summary sync (``store.summaries.sync_summaries``): the first full sync; a sync when nothing is
+2. Summary sync (``web.console.summaries.sync_summaries``): the first full sync; a sync when nothing is
    new (what every page view pays); a sync after 100 new conversations; a sync after one
    conversation was erased ("forget me"), which takes the reconciliation path.
-3. List queries (``store.summaries.list_conversations``, 50 rows plus the matching count, as the
+3. List queries (``web.console.summaries.list_conversations``, 50 rows plus the matching count, as the
    page asks): no filter, each filter, free text, a tag on 5% of conversations, and deep pages
    reached with the keyset cursor, ``--repeat`` times each; p50 and p95.
 4. The whole list page over HTTP (FastAPI TestClient: session check, sync, query, template).
@@ -63,8 +63,8 @@ from retrieval.contract import (  # noqa: E402
     SlotName,
 )
 from store.db import create_schema, make_engine  # noqa: E402
-from store.review import ReviewStore  # noqa: E402
-from store.summaries import ConversationFilter, Cursor, list_conversations, sync_summaries  # noqa: E402
+from web.console.review import ReviewStore  # noqa: E402
+from web.console.summaries import ConversationFilter, Cursor, list_conversations, sync_summaries  # noqa: E402
 
 START = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
 DAYS = 90
@@ -292,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         from fastapi import FastAPI
         from fastapi.testclient import TestClient
 
-        from store.accounts import AccountStore
         from web.console import Console, console_router
+        from web.console.accounts import AccountStore
         from web.console.service import ConsoleConfig
 
         config = ConsoleConfig(f"sqlite:///{work / 'shop.db'}", f"sqlite:///{tracker_db}")

@@ -51,7 +51,7 @@ from evaluation.conversations import (  # noqa: E402
     play_suites,
 )
 from evaluation.stack import StackError, running_stack  # noqa: E402
-from retrieval.cli import read_catalog_env  # noqa: E402
+from shopkeeper_cli.main import read_catalog_env  # noqa: E402
 
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 SHARED_CATALOGS = REPO.parent / "shared" / "catalogs"

@@ -11,7 +11,7 @@ What is measured:
 
 * **embedded**: one Rasa server and one action server (``evaluation.stack.running_stack``), SQLite
   tracker store and database, in-memory lock store, no broker — what ``make run`` starts;
-* **production**: ``tests.production_stack.running_production``: two Rasa servers and two
+* **production**: ``evaluation.production_stack.running_production``: two Rasa servers and two
   action servers behind ``bot/gateway.py``, PostgreSQL tracker store and database, Redis
   lock store, RabbitMQ event broker (the gateway's rate limit raised out of the way).
 
@@ -56,9 +56,9 @@ from benchmarks.reporting import (  # noqa: E402
     mem_total_gb,
     percentile,
 )
+from evaluation.production_stack import running_production, services_available  # noqa: E402
 from evaluation.stack import running_stack  # noqa: E402
 from retrieval.contract import CUSTOM_DATA, CardKey, PayloadKey  # noqa: E402
-from tests.production_stack import running_production, services_available  # noqa: E402
 
 REQUESTS = ("i need a sofa under 1500", "show me lamps under 100", "i'm looking for a backpack for hiking",
             "i need a desk under 600", "some headphones under 300 please", "show me rugs under 400")

@@ -8,7 +8,7 @@ Flipkart sample's are built by ``make catalog``/``shopkeeper catalog use``, see 
     .venv/bin/python benchmarks/simulator.py --catalogs demo --customers 10
     .venv/bin/python benchmarks/simulator.py --markdown /tmp/sim.md --transcripts /tmp/sim.jsonl
 
-Tables go to stdout, progress to stderr. The protocol (``retrieval/simulation.py`` has the
+Tables go to stdout, progress to stderr. The protocol (``evaluation/simulation.py`` has the
 customer's rules):
 
 1. Targets: ``--customers`` in-stock products drawn with ``--seed`` from the categories holding at
@@ -59,12 +59,7 @@ sys.path.insert(0, str(REPO))
 import evaluation.stack  # noqa: E402
 from actions import texts  # noqa: E402
 from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
-from evaluation.stack import MODEL, Stack, running_stack, say  # noqa: E402
-from retrieval.catalog import Catalog, Product  # noqa: E402
-from retrieval.loaders import load_catalog  # noqa: E402
-from retrieval.search import Retriever  # noqa: E402
-from retrieval.settings import RetrievalSettings  # noqa: E402
-from retrieval.simulation import (  # noqa: E402
+from evaluation.simulation import (  # noqa: E402
     CARDS_PER_TURN,
     Conversation,
     RunMeasures,
@@ -73,6 +68,11 @@ from retrieval.simulation import (  # noqa: E402
     popularity_ranking,
     tracker_question,
 )
+from evaluation.stack import MODEL, Stack, running_stack, say  # noqa: E402
+from retrieval.catalog import Catalog, Product  # noqa: E402
+from retrieval.loaders import load_catalog  # noqa: E402
+from retrieval.search import Retriever  # noqa: E402
+from retrieval.settings import RetrievalSettings  # noqa: E402
 from retrieval.vocabulary import CatalogVocabulary  # noqa: E402
 
 CUTOFFS = (5, 10, 15)

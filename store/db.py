@@ -174,9 +174,6 @@ def create_schema(engine: Engine) -> None:
     (:func:`store.migrate.upgrade`; replicas starting together take turns).
     """
     if engine.dialect.name == "sqlite":
-        import store.accounts
-        import store.review  # noqa: F401  (their tables belong to the schema)
-
         Base.metadata.create_all(engine)
         return
     from store.migrate import upgrade

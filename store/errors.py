@@ -22,8 +22,11 @@ True
 >>> str(UnknownUserError("ana"))
 "no user named 'ana'"
 
-The SQLAlchemy models and stores live in their own modules, which import these and
-re-export them under their old names (``store.accounts.AccountError`` and so on).
+The modules that raise them import these and re-export them (``web.console.accounts.AccountError``
+and so on). ``AccountError`` and ``InvalidTagError`` are raised by the review console's logic, which
+lives beside the console in ``web.console``; they stay in this tree because they refuse what would be
+written to the console's tables in our schema (``store.models``), and because the web package raises
+no errors of its own: it translates these (``web/errors.py``).
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ class UnknownUserError(AccountError):
 
 
 class InvalidTagError(StoreError, ValueError):
-    """A review tag that does not match :data:`store.review.TAG_PATTERN`."""
+    """A review tag that does not match :data:`web.console.review.TAG_PATTERN`."""
 
     def __init__(self, tag: str) -> None:
         super().__init__(f"invalid tag {tag!r}: use 1–40 letters, digits, '-' or '_'")

@@ -31,10 +31,10 @@ import numpy as np
 from sqlalchemy import Engine, inspect, or_, select
 from sqlalchemy.orm import Session
 
-from store.conversations import events
 from store.errors import NothingStoredError
 from store.models import ConsentEvent, Customer, Interaction, Profile
 from store.pseudonyms import Pseudonymiser
+from store.tracker import events
 
 __all__ = ["EXPORT_FORMAT", "NothingStoredError", "export_customer"]
 

@@ -48,9 +48,7 @@ _ADVISORY_LOCK = 7_305_119_421
 
 
 def target_metadata() -> MetaData:
-    """Every table of ours (importing the modules registers their tables on ``Base``)."""
-    import store.accounts
-    import store.review  # noqa: F401
+    """Every table of ours (``store.models`` declares them all, the review console's included)."""
     from store.models import Base
 
     return Base.metadata

@@ -30,10 +30,19 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
-from store.conversations import events
-from store.models import ConsentEvent, Customer, Interaction, Profile
+from store.models import (
+    ConsentEvent,
+    ConsoleAccess,
+    ConversationReview,
+    ConversationSummary,
+    ConversationTag,
+    Customer,
+    Interaction,
+    Profile,
+)
+from store.tracker import events
 
-__all__ = ["PurgeReport", "purge"]
+__all__ = ["PurgeReport", "forget_reviews", "purge"]
 
 logger = logging.getLogger(__name__)
 #: Senders deleted per statement (keeps ``IN (…)`` lists well inside every database's limits).
@@ -86,9 +95,19 @@ def _purge_tracker(tracker: Engine, cutoff_epoch: float, dry_run: bool) -> tuple
     return stale, deleted
 
 
-def _purge_store(session: Session, cutoff: datetime, stale_senders: Sequence[str]) -> dict[str, int]:
-    from store.review import ConsoleAccess, ConversationSummary, ReviewStore  # the console's tables live with it
+def forget_reviews(session: Session, sender_ids: list[str]) -> None:
+    """Delete the console's reviews, tags and audit entries of erased conversations.
 
+    Runs inside the caller's transaction. The console's summaries call it when they notice an
+    erasure ("forget me"), :func:`purge` when conversations age out.
+    """
+    if sender_ids:
+        session.execute(delete(ConversationTag).where(ConversationTag.sender_id.in_(sender_ids)))
+        session.execute(delete(ConversationReview).where(ConversationReview.sender_id.in_(sender_ids)))
+        session.execute(delete(ConsoleAccess).where(ConsoleAccess.sender_id.in_(sender_ids)))
+
+
+def _purge_store(session: Session, cutoff: datetime, stale_senders: Sequence[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
     customers = session.scalars(select(Customer.id).where(Customer.last_seen_at < cutoff)).all()
     counts["interactions"] = _rowcount(session.execute(delete(Interaction).where(
@@ -107,10 +126,10 @@ def _purge_store(session: Session, cutoff: datetime, stale_senders: Sequence[str
     for chunk in _chunks(sorted(summaries)):
         counts["summaries"] += _rowcount(session.execute(
             delete(ConversationSummary).where(ConversationSummary.sender_id.in_(chunk))))
-        ReviewStore.forget(session, list(chunk))
+        forget_reviews(session, list(chunk))
     # tags and notes of conversations that are gone from the tracker store but never had a summary
     for chunk in _chunks(list(stale_senders)):
-        ReviewStore.forget(session, list(chunk))
+        forget_reviews(session, list(chunk))
     counts["audit_entries"] = _rowcount(session.execute(delete(ConsoleAccess).where(ConsoleAccess.at < cutoff)))
     return counts
 

@@ -17,9 +17,9 @@ from retrieval.loaders import load_catalog
 from retrieval.recommender import Recommender
 from retrieval.search import Retriever
 from retrieval.vocabulary import CatalogVocabulary
-from store.conversations import ConversationStore
 from store.db import create_schema, make_engine
 from store.profiles import ProfileStore
+from store.tracker import ConversationStore
 from tests.conftest import DEMO_CATALOG
 
 _RETRIEVER: Retriever | None = None

@@ -24,7 +24,6 @@ from actions.conversation import Need, State
 from actions.services import Services
 from actions.shop import ActionShop
 from retrieval.catalog import Catalog
-from retrieval.cli import main, read_catalog_env
 from retrieval.encoder import HashingEncoder
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
@@ -32,6 +31,7 @@ from retrieval.questions import answer_entropy
 from retrieval.recommender import Needs, Recommender
 from retrieval.search import Retriever
 from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms, value_key
+from shopkeeper_cli.main import main, read_catalog_env
 from store.db import create_schema, make_engine
 from store.profiles import ProfileStore
 from tests.actions_support import cards, entity, run, shop_tracker, state_of, texts_of

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.cli import build_parser, main
+from shopkeeper_cli.main import build_parser, main
 from tests.conftest import MAPPINGS, ROOT
 
 

@@ -14,8 +14,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from retrieval.cli import main as cli_main
-from store.accounts import AccountStore, ThrottlePolicy, hash_token
+from shopkeeper_cli.main import main as cli_main
 from store.db import create_schema, make_engine
 from store.experiments import load_experiments
 from store.models import InteractionKind
@@ -24,6 +23,7 @@ from tests.conftest import ROOT
 from tests.test_console_events import DAY, T0, erase, handoff, sample, write_rows
 from web.app import create_app
 from web.console import Console, console_router
+from web.console.accounts import AccountStore, ThrottlePolicy, hash_token
 from web.console.routes import PRELOGIN_COOKIE, SESSION_COOKIE
 from web.console.service import ConsoleConfig
 from web.settings import WebSettings

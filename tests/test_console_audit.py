@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.db import make_engine
+from store.models import ConsoleAccess, ConversationReview, ConversationSummary, ConversationTag
 from store.retention import purge
-from store.review import ConsoleAccess, ConversationReview, ConversationSummary, ConversationTag
 from tests.test_console import Setup, csrf, make_setup, senders, sign_in
 from tests.test_console_events import DAY, T0, erase
 

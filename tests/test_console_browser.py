@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
-from store.accounts import AccountStore
 from store.db import create_schema, make_engine
 from tests.browser import chromium, screenshot, serve
 from tests.conftest import ROOT
 from tests.test_console_events import DAY, T0, disliked, fallback, handoff, happy, sample, write_rows
 from web.app import create_app
+from web.console.accounts import AccountStore
 from web.settings import WebSettings
 
 PASSWORD = "correct horse battery"

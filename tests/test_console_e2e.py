@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from evaluation.stack import MODEL, RASA, StackError, running_stack, say
-from store.accounts import AccountStore
 from store.db import create_schema, make_engine
 from tests.conftest import ROOT
 from web.console import Console, console_router
+from web.console.accounts import AccountStore
 from web.console.service import ConsoleConfig
 
 pytestmark = pytest.mark.e2e

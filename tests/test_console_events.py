@@ -18,9 +18,9 @@ import yaml
 from sqlalchemy import Engine
 
 from store.db import create_schema, make_engine
-from store.review import ReviewStore
-from store.summaries import ConversationFilter, list_conversations, sync_summaries
-from store.transcripts import build_transcript, export_test_story, load_events
+from web.console.review import ReviewStore
+from web.console.summaries import ConversationFilter, list_conversations, sync_summaries
+from web.console.transcripts import build_transcript, export_test_story, load_events
 
 DAY = 86400.0
 T0 = 1_790_000_000.0  # 2026-09-21 UTC

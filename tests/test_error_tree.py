@@ -17,8 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import texts
 from actions.base import Events, ShopAction
 from evaluation.errors import EvaluationError
-from retrieval.cli import main as cli_main
 from retrieval.errors import RetrievalError
+from shopkeeper_cli.main import main as cli_main
 from store.errors import (
     AccountError,
     ExperimentError,
@@ -39,7 +39,7 @@ from web.settings import WebSettings
 #: Each package that raises errors of its own, and the root every one of them descends from.
 ROOTS: dict[str, type[Exception]] = {"store": StoreError, "retrieval": RetrievalError, "evaluation": EvaluationError}
 #: Packages that raise no errors of their own: they translate the others' at their boundary.
-NO_ERRORS_OF_THEIR_OWN = ("actions", "web")
+NO_ERRORS_OF_THEIR_OWN = ("actions", "web", "shopkeeper_cli")
 
 
 def errors_defined_in(package: str) -> list[type[BaseException]]:
@@ -79,8 +79,9 @@ def test_store_errors_keep_the_base_their_callers_catch(error: type[Exception], 
 
 
 @pytest.mark.parametrize(("module", "name"), [
-    ("store.accounts", "AccountError"), ("store.accounts", "UserExistsError"), ("store.accounts", "UnknownUserError"),
-    ("store.review", "InvalidTagError"), ("store.export", "NothingStoredError"),
+    ("web.console.accounts", "AccountError"), ("web.console.accounts", "UserExistsError"),
+    ("web.console.accounts", "UnknownUserError"),
+    ("web.console.review", "InvalidTagError"), ("store.export", "NothingStoredError"),
     ("store.retry", "StoreUnavailableError"), ("store.experiments", "ExperimentError"), ("store.db", "SettingsError"),
     ("retrieval.prices", "PriceError"), ("evaluation.stack", "StackError"), ("evaluation.conversations", "SuiteError"),
 ])

@@ -11,7 +11,7 @@ from scipy.stats import binomtest, chi2_contingency
 from actions.conversation import Need, State
 from actions.services import Services
 from actions.shop import ActionShop
-from retrieval.cli import main as cli
+from shopkeeper_cli.main import main as cli
 from store.db import create_schema, make_engine
 from store.experiments import (
     DEFAULT_EXPERIMENTS_FILE,

@@ -16,17 +16,26 @@ import pytest
 from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from store.conversations import events
+from evaluation.production_stack import PG, pg_database, services_available
 from store.db import StoreSettings, create_schema, make_engine
 from store.experiments import Experiment, Variant, experiment_report
 from store.export import EXPORT_FORMAT, NothingStoredError, export_customer
-from store.models import ConsentEvent, ConsentEventKind, Customer, Interaction, InteractionKind, Profile
+from store.models import (
+    ConsentEvent,
+    ConsentEventKind,
+    ConversationSummary,
+    ConversationTag,
+    Customer,
+    Interaction,
+    InteractionKind,
+    Profile,
+)
 from store.profiles import ProfileStore
 from store.pseudonyms import Pseudonymiser
 from store.retention import purge
-from store.review import ConversationSummary, ConversationTag, ReviewStore
-from store.summaries import sync_summaries
-from tests.production_stack import PG, pg_database, services_available
+from store.tracker import events
+from web.console.review import ReviewStore
+from web.console.summaries import sync_summaries
 
 KEY = b"pseudonym-key-for-tests-0123456789"
 EXPERIMENT = Experiment("ranking", (Variant("control", 0.5, personalised=False), Variant("personal", 0.5)))

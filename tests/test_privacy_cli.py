@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from retrieval.cli import main
-from store.conversations import events
+from shopkeeper_cli.main import main
 from store.db import create_schema, make_engine
 from store.models import Customer, Interaction, InteractionKind
 from store.profiles import ProfileStore
+from store.tracker import events
 
 
 def databases(tmp_path: Path) -> tuple[str, str]:

@@ -31,8 +31,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from evaluation.stack import StackError
-from tests.production_stack import (
+from evaluation.production_stack import (
     ProductionStack,
     TcpProxy,
     queue_depth,
@@ -40,6 +39,7 @@ from tests.production_stack import (
     services_available,
     wait_healthy,
 )
+from evaluation.stack import StackError
 
 pytestmark = [pytest.mark.e2e, pytest.mark.production]
 logger = logging.getLogger(__name__)

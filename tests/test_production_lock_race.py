@@ -16,8 +16,8 @@ import subprocess
 
 import pytest
 
+from evaluation.production_stack import services_available
 from evaluation.stack import RASA
-from tests.production_stack import services_available
 
 pytestmark = pytest.mark.production
 

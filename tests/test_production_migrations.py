@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
+from evaluation.production_stack import PG, TcpProxy, pg_database, services_available
 from store.db import create_schema, make_engine
 from store.migrate import INITIAL_REVISION, current_revision, schema_diff, target_metadata, upgrade
 from store.profiles import ProfileStore
 from store.retry import RetryPolicy, StoreUnavailableError, run_with_retry
-from tests.production_stack import PG, TcpProxy, pg_database, services_available
 
 pytestmark = pytest.mark.production
 

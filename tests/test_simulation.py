@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from retrieval.catalog import Catalog
-from retrieval.simulation import (
+from evaluation.simulation import (
     DONT_MIND,
     RunMeasures,
     SimulatedCustomer,
@@ -24,6 +23,7 @@ from retrieval.simulation import (
     reply_cards,
     tracker_question,
 )
+from retrieval.catalog import Catalog
 from tests.conftest import make_product
 
 

@@ -64,8 +64,8 @@ def tracker_with(tmp_path: Path, sender: str, rows: list[tuple[str, dict[str, ob
     """A tracker database with Rasa's events table holding ``rows`` (type, event dict) for ``sender``."""
     from sqlalchemy import insert
 
-    from store.conversations import events
     from store.db import make_engine
+    from store.tracker import events
 
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     engine = make_engine(url)

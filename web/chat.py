@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from retrieval.contract import CardKey, cards_in, custom_payload, recommendations_in
-from store.conversations import events
+from store.tracker import events
 
 __all__ = ["ChatSessions", "chat_history", "display_text"]
 

@@ -2,7 +2,19 @@
 
 Mounted at ``/console`` by :func:`web.app.create_app`; users are created with
 ``shopkeeper console add-user NAME``. The pages read Rasa's tracker store through
-per-conversation summaries kept in our database (``store.summaries``).
+per-conversation summaries kept in our database (``web.console.summaries``).
+
+The console's backend lives here beside its pages:
+
+* ``routes``, ``charts``: the pages and the metrics' charts;
+* ``service``: the engines and stores, built once on first use;
+* ``accounts``: users, sessions, login throttling;
+* ``review``: tags, notes, the reviewed flag, the access audit;
+* ``summaries``: per-conversation summaries of Rasa's tracker store, kept in step, filtered, counted;
+* ``transcripts``: one conversation read back as a transcript, and exported as a test story.
+
+Their tables are declared with the rest of our schema in :mod:`store.models` (one migration
+history for every table); the events they read come through :mod:`store.tracker`.
 """
 
 from __future__ import annotations

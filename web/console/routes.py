@@ -21,13 +21,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from store.accounts import SessionInfo
 from store.experiments import ExperimentError, load_experiments, reports_in
-from store.review import InvalidTagError
-from store.summaries import ConversationFilter, Cursor, Metrics, list_conversations, metrics, summary_of
-from store.transcripts import build_transcript, export_test_story
+from web.console.accounts import SessionInfo
 from web.console.charts import bar_chart, share_bar
+from web.console.review import InvalidTagError
 from web.console.service import Console, ConsoleConfig
+from web.console.summaries import ConversationFilter, Cursor, Metrics, list_conversations, metrics, summary_of
+from web.console.transcripts import build_transcript, export_test_story
 
 __all__ = ["PRELOGIN_COOKIE", "SESSION_COOKIE", "console_router"]
 

@@ -14,11 +14,11 @@ import yaml
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from store.accounts import AccountStore
 from store.db import DEFAULT_RETENTION_DAYS, create_schema, make_engine
-from store.review import ReviewStore
-from store.summaries import SyncReport, sync_summaries
-from store.transcripts import TrackerEvent, load_events
+from web.console.accounts import AccountStore
+from web.console.review import ReviewStore
+from web.console.summaries import SyncReport, sync_summaries
+from web.console.transcripts import TrackerEvent, load_events
 
 __all__ = ["Console", "ConsoleConfig", "featurized_slots"]
 

@@ -1,20 +1,14 @@
-"""What the support team keeps about conversations: summaries, tags, notes, the reviewed flag.
+"""What the support team keeps about conversations: tags, notes, the reviewed flag, the access audit.
 
-::
-
-    ConversationSummary   one row per conversation in Rasa's tracker store, folded from its
-         │                events (see store.summaries); rebuilt at will, never edited by hand
-         │ sender_id
-    ConversationReview    reviewed flag and note, kept by the team
-    ConversationTag       one row per (conversation, tag)
-    ConsoleAccess         the audit: which console user opened or exported which conversation, when
-    SyncState             how far the summaries have read the tracker store
+The tables (``ConversationReview``, ``ConversationTag``, ``ConsoleAccess``, beside the summaries'
+``ConversationSummary`` and ``SyncState``) are declared with the rest of our schema in
+:mod:`store.models`; this module is the console's logic over them.
 
 Summaries, reviews and tags share the sender id, not a foreign key: a summary is
 rebuilt from events while the team's notes stay. When a customer is forgotten
 (their events erased) or purged, all of them, audit entries included, disappear together
-(:func:`store.summaries.sync_summaries` and :func:`store.retention.purge` call
-:meth:`ReviewStore.forget`).
+(:func:`web.console.summaries.sync_summaries` and :func:`store.retention.purge` call
+:func:`store.retention.forget_reviews`).
 """
 
 from __future__ import annotations
@@ -22,25 +16,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import JSON, Boolean, Engine, Float, Index, Integer, String, Text, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
 
 from store.errors import InvalidTagError
-from store.models import Base, utcnow
+from store.models import ConsoleAccess, ConversationReview, ConversationTag
 
 __all__ = [
     "TAG_PATTERN",
     "AccessEntry",
-    "ConsoleAccess",
-    "ConversationReview",
-    "ConversationSummary",
-    "ConversationTag",
     "InvalidTagError",
     "ReviewState",
     "ReviewStore",
-    "SyncState",
     "normalise_tag",
 ]
 
@@ -64,80 +52,6 @@ def normalise_tag(tag: str) -> str:
     return cleaned
 
 
-class ConversationSummary(Base):
-    """What the list and its filters need about one conversation, kept up to date from events."""
-
-    __tablename__ = "console_conversations"
-    __table_args__ = (
-        Index("ix_console_conv_last", "last_at", "id"),
-        Index("ix_console_conv_started", "started_at"),
-        Index("ix_console_conv_fallback", "has_fallback", "last_at"),
-        Index("ix_console_conv_handoff", "has_handoff", "last_at"),
-        Index("ix_console_conv_choice", "has_choice", "last_at"),
-        Index("ix_console_conv_dislikes", "dislikes", "last_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sender_id: Mapped[str] = mapped_column(String(255), unique=True)
-    #: Epoch seconds of the first and the latest event (Rasa's own clock).
-    started_at: Mapped[float] = mapped_column(Float)
-    last_at: Mapped[float] = mapped_column(Float)
-    event_count: Mapped[int] = mapped_column(Integer, default=0)
-    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
-    user_messages: Mapped[int] = mapped_column(Integer, default=0)
-    bot_messages: Mapped[int] = mapped_column(Integer, default=0)
-    recommendations: Mapped[int] = mapped_column(Integer, default=0)
-    likes: Mapped[int] = mapped_column(Integer, default=0)
-    dislikes: Mapped[int] = mapped_column(Integer, default=0)
-    has_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
-    has_handoff: Mapped[bool] = mapped_column(Boolean, default=False)
-    has_choice: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: The answer to "did that solve your need?": ``None`` when not answered.
-    satisfied: Mapped[bool | None] = mapped_column(Boolean, default=None)
-    first_message: Mapped[str] = mapped_column(String(200), default="")
-    #: Everything the customer typed, lower case, for the free-text search.
-    search_text: Mapped[str] = mapped_column(Text, default="")
-    #: What the fold needs to carry between syncs (slot values it watches).
-    fold_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class ConversationReview(Base):
-    """The team's verdict on a conversation."""
-
-    __tablename__ = "console_reviews"
-    __table_args__ = (Index("ix_console_reviews_reviewed", "reviewed"),)
-
-    sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[str] = mapped_column(Text, default="")
-    updated_by: Mapped[str | None] = mapped_column(String(120), default=None)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class ConversationTag(Base):
-    """One tag on one conversation."""
-
-    __tablename__ = "console_tags"
-    __table_args__ = (Index("ix_console_tags_tag", "tag", "sender_id"),)
-
-    sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
-
-
-class ConsoleAccess(Base):
-    """One look at a conversation by a console user (the access audit)."""
-
-    __tablename__ = "console_audit"
-    __table_args__ = (Index("ix_console_audit_at", "at"), Index("ix_console_audit_sender", "sender_id"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    user_name: Mapped[str] = mapped_column(String(120))
-    #: ``opened`` (the transcript) or ``exported`` (as a test story).
-    action: Mapped[str] = mapped_column(String(20))
-    sender_id: Mapped[str] = mapped_column(String(255))
-
-
 @dataclass(frozen=True)
 class AccessEntry:
     """One line of the access audit (``at`` in UTC)."""
@@ -147,18 +61,6 @@ class AccessEntry:
     user_name: str
     action: str
     sender_id: str
-
-
-class SyncState(Base):
-    """How far the summaries have read Rasa's ``events`` table (a single row, ``id = 1``)."""
-
-    __tablename__ = "console_sync"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
-    #: How many events the summaries account for; fewer in the tracker store means an erasure.
-    events_seen: Mapped[int] = mapped_column(Integer, default=0)
-    synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 @dataclass(frozen=True)
@@ -269,14 +171,6 @@ class ReviewStore:
         with Session(self.engine) as session:
             return [AccessEntry(r.id, r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC), r.user_name, r.action,
                                 r.sender_id) for r in session.scalars(query)]
-
-    @staticmethod
-    def forget(session: Session, sender_ids: list[str]) -> None:
-        """Delete the reviews, tags and audit entries of erased conversations (inside the caller's transaction)."""
-        if sender_ids:
-            session.execute(delete(ConversationTag).where(ConversationTag.sender_id.in_(sender_ids)))
-            session.execute(delete(ConversationReview).where(ConversationReview.sender_id.in_(sender_ids)))
-            session.execute(delete(ConsoleAccess).where(ConsoleAccess.sender_id.in_(sender_ids)))
 
     @staticmethod
     def _row(session: Session, sender_id: str) -> ConversationReview:

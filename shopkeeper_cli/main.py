@@ -1,4 +1,4 @@
-r"""The ``shopkeeper`` command line: catalog import, index build, search.
+r"""The ``shopkeeper`` command line: the parser, ``main``, and the catalog, index and search commands.
 
 Every command shares its code path with the library; ``--help`` on each says
 what it does. Examples::
@@ -36,6 +36,8 @@ from retrieval.mapping import load_mapping
 from retrieval.search import Retriever, build_catalog_index
 from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms
+from shopkeeper_cli.console import add_console_parser
+from shopkeeper_cli.database import add_experiments_parser, add_privacy_parser
 from store.errors import StoreError, StoreUnavailableError
 
 __all__ = ["main"]
@@ -325,11 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_index_build(commands)
     _add_search(commands)
     _add_nlu_lookups(commands)
-    from web.console.cli import add_console_parser  # the review console's users live with the web app
-
     add_console_parser(commands)
-    from store.cli import add_experiments_parser, add_privacy_parser  # commands on our database
-
     add_experiments_parser(commands)
     add_privacy_parser(commands)
     return parser
@@ -485,5 +483,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -8,7 +8,8 @@ r"""``shopkeeper console …``: manage the review console's users.
     shopkeeper console remove-user ana
 
 Users live in our database (``SHOPKEEPER_DB_URL``); passwords are stored as Argon2id hashes.
-Only light modules are imported here: the web framework is not loaded for these commands.
+The accounts' logic is the console's own (:mod:`web.console.accounts`); this module only reads the
+command line and prints.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import getpass
 import sys
 from typing import Any
 
-from store.accounts import AccountError, AccountStore
 from store.db import StoreSettings, create_schema, make_engine
+from web.console.accounts import AccountError, AccountStore
 
 __all__ = ["add_console_parser"]
 

@@ -8,6 +8,14 @@ Rasa saves a turn's events only after the turn ends, so an action cannot erase
 its own conversation directly: rows deleted mid-turn would be written back.
 :meth:`ConversationStore.erase_after_turn` waits until the turn that asked is
 stored, then deletes.
+
+Why this reader is in ``store`` and not beside the console or the actions: a customer's
+conversation is their data. The customer's copy of it (:mod:`store.export`), the retention purge
+(:mod:`store.retention`) and "forget me" (the actions, through :class:`ConversationStore`) must all
+reach it, and the data layer is the one package every one of them may import. The review console
+(``web.console``) and the chat history (``web.chat``) read the same table through it; only they
+interpret the events (summaries, transcripts, test stories), and that stays with them. This module
+knows the table's columns, not the dialogue.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Per-conversation summaries of Rasa's tracker store: kept in step, filtered, paged, counted.
 
 Reading every event of every conversation on each request would not scale, so the
-review console keeps one :class:`~store.review.ConversationSummary` row per
+review console keeps one :class:`~store.models.ConversationSummary` row per
 conversation in our database and folds into it only the events stored since the
 last sync (``events.id`` greater than the last one read)::
 
@@ -29,8 +29,9 @@ from sqlalchemy import ColumnElement, Engine, and_, delete, exists, func, or_, s
 from sqlalchemy.orm import Session
 
 from retrieval.contract import ActionName, Awaiting, RasaAction, SlotName, recommendations_in
-from store.conversations import events
-from store.review import ConversationReview, ConversationSummary, ConversationTag, ReviewStore, SyncState
+from store.models import ConversationReview, ConversationSummary, ConversationTag, SyncState
+from store.retention import forget_reviews
+from store.tracker import events
 
 __all__ = [
     "FALLBACK_ACTIONS",
@@ -240,7 +241,7 @@ def _reconcile(session: Session, connection: Any, last_event_id: int) -> tuple[l
     changed = sorted(s for s, n in counts.items() if known.get(s) != n)
     if erased:
         session.execute(delete(ConversationSummary).where(ConversationSummary.sender_id.in_(erased)))
-        ReviewStore.forget(session, erased)
+        forget_reviews(session, erased)
     for sender_id in changed:
         session.execute(delete(ConversationSummary).where(ConversationSummary.sender_id == sender_id))
         session.flush()

@@ -5,6 +5,9 @@
     ConsoleUser 1 ── * ConsoleSession   a signed-in browser (only the SHA-256 of its token is stored)
     LoginThrottle                       consecutive failures per user name and per client address
 
+The tables are declared with the rest of our schema in :mod:`store.models`; this module is the
+console's logic over them.
+
 Failed logins are slowed: after ``n`` consecutive failures on a key (a user name, or a
 client address) the next attempt on it is refused until ``delay(n)`` seconds have passed,
 ``base · 2^(n-1)`` capped (see :class:`ThrottlePolicy`). A success clears both keys.
@@ -22,64 +25,22 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, Float, ForeignKey, Integer, String, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
 
 from store.errors import AccountError, UnknownUserError, UserExistsError
-from store.models import Base, utcnow
+from store.models import USER_NAME_MAX_LENGTH, ConsoleSession, ConsoleUser, LoginThrottle, utcnow
 
 __all__ = [
     "AccountError",
     "AccountStore",
-    "ConsoleSession",
-    "ConsoleUser",
     "LoginResult",
-    "LoginThrottle",
     "SessionInfo",
     "ThrottlePolicy",
     "UnknownUserError",
     "UserExistsError",
     "hash_token",
 ]
-
-_NAME_MAX = 120
-
-
-class ConsoleUser(Base):
-    """A support-team member who may sign in to the review console."""
-
-    __tablename__ = "console_users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(_NAME_MAX), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
-
-
-class ConsoleSession(Base):
-    """A signed-in browser. The cookie holds the token; only its SHA-256 is stored."""
-
-    __tablename__ = "console_sessions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("console_users.id", ondelete="CASCADE"), index=True)
-    #: The form token of this session; every POST must carry it.
-    csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[float] = mapped_column(Float)
-    expires_at: Mapped[float] = mapped_column(Float, index=True)
-
-
-class LoginThrottle(Base):
-    """Consecutive failed logins on one key (``user:<name>`` or ``client:<address>``)."""
-
-    __tablename__ = "console_login_throttle"
-
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[float] = mapped_column(Float, default=0.0)
-
 
 def hash_token(token: str) -> str:
     """The stored form of a session token (SHA-256, hex).
@@ -191,8 +152,8 @@ class AccountStore:
             AccountError: when the name or password is unacceptable, or the name is taken.
         """
         name = name.strip()
-        if not name or len(name) > _NAME_MAX or any(c.isspace() for c in name):
-            raise AccountError(f"invalid user name {name!r}: 1–{_NAME_MAX} characters, no spaces")
+        if not name or len(name) > USER_NAME_MAX_LENGTH or any(c.isspace() for c in name):
+            raise AccountError(f"invalid user name {name!r}: 1–{USER_NAME_MAX_LENGTH} characters, no spaces")
         if len(password) < 8:
             raise AccountError("the password must have at least 8 characters")
         with Session(self.engine) as session, session.begin():
@@ -239,7 +200,7 @@ class AccountStore:
         Refused without checking when an earlier failure imposed a wait that has not passed.
         An unknown name costs the same hashing work as a wrong password.
         """
-        name = name.strip()[:_NAME_MAX]
+        name = name.strip()[:USER_NAME_MAX_LENGTH]
         wait = self.wait_before_login(name, client)
         if wait > 0:
             return LoginResult(retry_after=wait)

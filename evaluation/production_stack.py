@@ -158,8 +158,10 @@ def running_production(work: Path, *, rasa: int = 2, actions: int = 2, rate: flo
 
     Args:
         work: folder for logs.
-        rasa, actions: how many replicas of each.
-        rate, burst: the gateway's per-sender rate limit.
+        rasa: how many Rasa servers.
+        actions: how many action servers.
+        rate: the gateway's per-sender rate limit (messages per second after the burst).
+        burst: how many messages a sender may send at once.
         cors: origins allowed to call Rasa from a browser.
         shop_db_port: the port the action servers reach our (fresh) database on; tests put a
             :class:`TcpProxy` there to cut it.

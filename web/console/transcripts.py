@@ -30,8 +30,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from retrieval.contract import CardKey, PayloadKey, RasaAction, cards_in
-from store.conversations import events
-from store.summaries import recommendation_of
+from store.tracker import events
+from web.console.summaries import recommendation_of
 
 __all__ = [
     "Card",

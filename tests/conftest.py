@@ -9,8 +9,8 @@ import pytest
 
 from retrieval.catalog import Catalog, Product
 from retrieval.encoder import HashingEncoder
+from retrieval.paths import PROJECT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SHARED_CATALOGS = ROOT.parent / "shared" / "catalogs"
 DEMO_CATALOG = ROOT / "data" / "catalog" / "products.jsonl"
 MAPPINGS = ROOT / "data" / "catalog" / "mappings"

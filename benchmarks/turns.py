@@ -174,7 +174,7 @@ def machine_line() -> str:
     """CPU model, cores, memory and Python, on one line."""
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    speedups = any(RASA.parent.parent.glob("lib/python*/site-packages/shopkeeper_rasa_speedups.pth"))
+    speedups = any(RASA.parent.parent.glob("lib/python*/site-packages/shopkeeper.pth"))
     return (
         f"{_cpu_model()}, {cores} cores ({usable} usable), {_mem_total_gb():.0f} GB RAM; "
         f"Rasa {RASA_VERSION} server (.venv-rasa), action server and this script on Python "
@@ -396,7 +396,7 @@ class RasaParts:
     events_saved: list[int] = field(default_factory=list)
     validate: list[float] = field(default_factory=list)
     instance: list[float] = field(default_factory=list)
-    #: which ``jsonschema.validate`` Rasa calls (``shopkeeper_rasa_speedups.validate`` when installed)
+    #: which ``jsonschema.validate`` Rasa calls (``bot.rasa_speedups.validate`` when installed)
     validate_impl: str = ""
 
 

@@ -101,33 +101,33 @@ lint: setup ## ruff and mypy
 	@$(VENV)/bin/mypy
 
 bench: index ## retrieval benchmark (about 20 minutes; prints figures)
-	@$(PY) benchmarks/retrieval.py
+	@$(PY) -m benchmarks.retrieval_bench
 
 bench-nlu: setup ## NLU 5-fold cross-validation (about half an hour; prints figures)
-	@$(PY) benchmarks/nlu.py
+	@$(PY) -m benchmarks.nlu
 
 bench-turns: index model ## turn latency over REST and beside bare Rasa 3.6 (about 12 minutes)
-	@$(PY) benchmarks/turns.py
+	@$(PY) -m benchmarks.turns
 
 bench-load: index model ## throughput and latency at 10/50/100 customers, embedded vs production (about 20 minutes)
-	@$(PY) benchmarks/load.py
+	@$(PY) -m benchmarks.load
 
 bench-sim: index model ## simulated customers on the demo and Flipkart catalogs against two baselines (about 30 minutes)
 	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/flipkart-sample.csv \
 		--mapping data/catalog/mappings/flipkart.toml --no-activate --quiet
-	@$(PY) benchmarks/simulator.py
+	@$(PY) -m benchmarks.simulator
 
 bench-conversations: index model ## the conversation suites over REST on the demo and the three foreign catalogs (about 80 minutes)
 	@if [ -d ../shared/catalogs ]; then $(MAKE) --no-print-directory foreign-catalogs; \
 	else echo "../shared/catalogs is absent: the demo catalog only"; fi
-	@$(PY) benchmarks/conversations.py
+	@$(PY) -m benchmarks.conversations
 
 bench-catalogs: index model foreign-catalogs ## query benchmark and exact-target simulator on the three foreign catalogs (about an hour)
-	@$(PY) benchmarks/queries.py
-	@$(PY) benchmarks/simulator.py --catalogs flipkart-sample,dummyjson-products,amazon-2020-sample --protocol exact
+	@$(PY) -m benchmarks.queries
+	@$(PY) -m benchmarks.simulator --catalogs flipkart-sample,dummyjson-products,amazon-2020-sample --protocol exact
 
 bench-scale: setup ## search + rerank latency and build cost at 10,000 items from the demo and foreign catalogs (about 10 minutes)
-	@$(PY) benchmarks/scale.py
+	@$(PY) -m benchmarks.scale
 
 foreign-catalogs: setup ## import, index and train the three catalogs in ../shared/catalogs (skipped when up to date)
 	@test -d ../shared/catalogs || { echo "../shared/catalogs is absent (clone with ../shared beside the repo)"; exit 2; }

@@ -27,8 +27,8 @@ from pathlib import Path
 from benchmarks.load import CustomerLoop, Level, run_level
 from benchmarks.reporting import Table, log, percentile
 from evaluation.stack import RASA, free_port, get, say
+from retrieval.paths import PROJECT_ROOT as REPO
 
-REPO = Path(__file__).resolve().parent.parent
 BARE_DIR = REPO / "build" / "bare-rasa"
 MODEL_NAME = "bare.tar.gz"
 #: What the moodbot's customer says, over and over (each message is one turn).

@@ -3,9 +3,9 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/console.py                      # 10,000 conversations, about half a minute
-    .venv/bin/python benchmarks/console.py --conversations 2000 --repeat 20
-    .venv/bin/python benchmarks/console.py --markdown out.md    # also write the tables as markdown
+    .venv/bin/python -m benchmarks.console                      # 10,000 conversations, about half a minute
+    .venv/bin/python -m benchmarks.console --conversations 2000 --repeat 20
+    .venv/bin/python -m benchmarks.console --markdown out.md    # also write the tables as markdown
 
 Tables go to stdout, progress to stderr. What is measured, on SQLite files in a temporary folder:
 
@@ -38,11 +38,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-_HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(_HERE.parent))
-
-from actions.conversation import Need, State  # noqa: E402
-from benchmarks.reporting import (  # noqa: E402
+from actions.conversation import Need, State
+from benchmarks.reporting import (
     Report,
     Table,
     code_version,
@@ -52,7 +49,7 @@ from benchmarks.reporting import (  # noqa: E402
     mem_total_gb,
     timed,
 )
-from retrieval.contract import (  # noqa: E402
+from retrieval.contract import (
     CUSTOM_DATA,
     ActionName,
     Awaiting,
@@ -62,9 +59,9 @@ from retrieval.contract import (  # noqa: E402
     RasaAction,
     SlotName,
 )
-from store.db import create_schema, make_engine  # noqa: E402
-from web.console.review import ReviewStore  # noqa: E402
-from web.console.summaries import ConversationFilter, Cursor, list_conversations, sync_summaries  # noqa: E402
+from store.db import create_schema, make_engine
+from web.console.review import ReviewStore
+from web.console.summaries import ConversationFilter, Cursor, list_conversations, sync_summaries
 
 START = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
 DAYS = 90
@@ -189,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = parser.parse_args(argv)
     rng = random.Random(opts.seed)
     report = Report()
-    report.line("Command: `.venv/bin/python benchmarks/console.py"
+    report.line("Command: `.venv/bin/python -m benchmarks.console"
                 + (f" {' '.join(sys.argv[1:])}`" if sys.argv[1:] else "`"))
     report.line(f"Machine: {cpu_model()}, {mem_total_gb():.0f} GB RAM; Python {sys.version.split()[0]}; "
                 f"SQLite {sqlite3.sqlite_version}; {code_version()}")

@@ -3,8 +3,8 @@
 
 Run from the repository root (the demo index and model must exist: ``make index model``)::
 
-    .venv/bin/python benchmarks/conversations.py                          # demo + every prepared catalog
-    .venv/bin/python benchmarks/conversations.py --catalogs demo --markdown /tmp/conv.md
+    .venv/bin/python -m benchmarks.conversations                          # demo + every prepared catalog
+    .venv/bin/python -m benchmarks.conversations --catalogs demo --markdown /tmp/conv.md
 
 Tables go to stdout, progress to stderr. For each catalog the Rasa server and the action server
 start on free loopback ports with their own SQLite databases in a temporary folder, every
@@ -34,15 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_HERE = Path(__file__).resolve().parent
-REPO = _HERE.parent
-# Run as a script, this file's folder is first on sys.path and benchmarks/retrieval.py would
-# shadow the ``retrieval`` package: put the repository root there instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(REPO))
-
-from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
-from evaluation.conversations import (  # noqa: E402
+from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb
+from evaluation.conversations import (
     ConversationResult,
     Suite,
     failures,
@@ -50,8 +43,9 @@ from evaluation.conversations import (  # noqa: E402
     pass_rate,
     play_suites,
 )
-from evaluation.stack import StackError, running_stack  # noqa: E402
-from shopkeeper_cli.main import read_catalog_env  # noqa: E402
+from evaluation.stack import StackError, running_stack
+from retrieval.paths import PROJECT_ROOT as REPO
+from shopkeeper_cli.main import read_catalog_env
 
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 SHARED_CATALOGS = REPO.parent / "shared" / "catalogs"
@@ -195,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report = Report()
     options = " ".join(sys.argv[1:] if argv is None else argv)
-    report.line(f"Command: `{' '.join(['.venv/bin/python benchmarks/conversations.py', options]).strip()}`")
+    report.line(f"Command: `{' '.join(['.venv/bin/python -m benchmarks.conversations', options]).strip()}`")
     report.line(f"Machine: {cpu_model()}, {os.cpu_count()} cores, {mem_total_gb():.0f} GB RAM; {code_version()}")
     report.line(f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load_average()} at start")
     total = sum(len(s.conversations) for s in suites)

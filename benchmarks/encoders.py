@@ -3,8 +3,8 @@
 
 Run from the repository root (``make setup`` exports the ONNX file)::
 
-    .venv/bin/python benchmarks/encoders.py                  # about two minutes
-    .venv/bin/python benchmarks/encoders.py --markdown out.md
+    .venv/bin/python -m benchmarks.encoders                  # about two minutes
+    .venv/bin/python -m benchmarks.encoders --markdown out.md
 
 What is measured:
 
@@ -31,17 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-_HERE = Path(__file__).resolve().parent
-# Run as a script, this file's folder is first on sys.path and benchmarks/retrieval.py would
-# shadow the ``retrieval`` package: put the repository root there instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
-
-from benchmarks.reporting import Report, Table, code_version, cpu_model, log, percentile, timed  # noqa: E402
-from retrieval.catalog import Catalog  # noqa: E402
-from retrieval.encoder import OnnxEncoder, SentenceTransformerEncoder  # noqa: E402
-from retrieval.loaders import load_catalog  # noqa: E402
-from retrieval.settings import PROJECT_ROOT, RetrievalSettings  # noqa: E402
+from benchmarks.reporting import Report, Table, code_version, cpu_model, log, percentile, timed
+from retrieval.catalog import Catalog
+from retrieval.encoder import OnnxEncoder, SentenceTransformerEncoder
+from retrieval.loaders import load_catalog
+from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 
 #: Typed as shoppers type: short, misspelt, with prices and emoji.
 MESSAGES = (
@@ -103,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings = RetrievalSettings.from_env()
     report = Report()
-    report.line("Command: `.venv/bin/python benchmarks/encoders.py`")
+    report.line("Command: `.venv/bin/python -m benchmarks.encoders`")
     report.line(f"Machine: {cpu_model()}; torch {torch.__version__}; Code: {code_version()}")
     torch_encoder = SentenceTransformerEncoder(batch_size=64)
     torch.set_num_threads(1)

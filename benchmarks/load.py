@@ -3,9 +3,9 @@
 
 Run from the repository root (``make bench-load``; the model and the index must exist)::
 
-    .venv/bin/python benchmarks/load.py                          # both topologies, 10/50/100, 60 s each
-    .venv/bin/python benchmarks/load.py --seconds 30 --levels 10 50
-    .venv/bin/python benchmarks/load.py --topologies production --markdown out.md
+    .venv/bin/python -m benchmarks.load                          # both topologies, 10/50/100, 60 s each
+    .venv/bin/python -m benchmarks.load --seconds 30 --levels 10 50
+    .venv/bin/python -m benchmarks.load --topologies production --markdown out.md
 
 What is measured:
 
@@ -41,12 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_HERE = Path(__file__).resolve().parent
-REPO = _HERE.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(REPO))
-
-from benchmarks.reporting import (  # noqa: E402
+from benchmarks.reporting import (
     Report,
     Table,
     code_version,
@@ -56,9 +51,9 @@ from benchmarks.reporting import (  # noqa: E402
     mem_total_gb,
     percentile,
 )
-from evaluation.production_stack import running_production, services_available  # noqa: E402
-from evaluation.stack import running_stack  # noqa: E402
-from retrieval.contract import CUSTOM_DATA, CardKey, PayloadKey  # noqa: E402
+from evaluation.production_stack import running_production, services_available
+from evaluation.stack import running_stack
+from retrieval.contract import CUSTOM_DATA, CardKey, PayloadKey
 
 REQUESTS = ("i need a sofa under 1500", "show me lamps under 100", "i'm looking for a backpack for hiking",
             "i need a desk under 600", "some headphones under 300 please", "show me rugs under 400")
@@ -198,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"production needs PostgreSQL, Redis and RabbitMQ on 127.0.0.1; down: {services_available()}")
     report = Report()
     cores = os.cpu_count() or 0
-    report.line(f"Command: `{' '.join(['.venv/bin/python', 'benchmarks/load.py', *sys.argv[1:]])}`; {code_version()}")
+    report.line(f"Command: `{' '.join(['.venv/bin/python -m benchmarks.load', *sys.argv[1:]])}`; {code_version()}")
     report.line(f"Machine: {cpu_model()}, {cores} cores, {mem_total_gb():.0f} GB RAM "
                 f"(load generator and every server on it); load average (1/5/15 min) at start {load_average()}")
     levels: list[Level] = []

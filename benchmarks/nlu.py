@@ -3,9 +3,9 @@
 
 Run from the repository root (needs ``.venv-rasa``; this script itself uses only the standard library)::
 
-    .venv/bin/python benchmarks/nlu.py                        # 5 folds, 24-32 min on 2 cores
-    .venv/bin/python benchmarks/nlu.py --quick                # 2 folds, ~8 min
-    .venv/bin/python benchmarks/nlu.py --markdown out.md      # also write the tables as markdown
+    .venv/bin/python -m benchmarks.nlu                        # 5 folds, 24-32 min on 2 cores
+    .venv/bin/python -m benchmarks.nlu --quick                # 2 folds, ~8 min
+    .venv/bin/python -m benchmarks.nlu --markdown out.md      # also write the tables as markdown
 
 What it does: runs Rasa's own cross-validation on ``data/nlu`` with ``config.yml``::
 
@@ -41,20 +41,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:  # run as a script: make `benchmarks` importable
-    sys.path.insert(0, str(REPO))
-
-from benchmarks.reporting import (  # noqa: E402
+from benchmarks.reporting import (
     Report,
     Table,
     code_version,
     log,
 )
-from benchmarks.reporting import cpu_model as _cpu_model  # noqa: E402
-from benchmarks.reporting import elapsed as seconds_since_start  # noqa: E402
-from benchmarks.reporting import load_average as _load_average  # noqa: E402
-from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
+from benchmarks.reporting import cpu_model as _cpu_model
+from benchmarks.reporting import elapsed as seconds_since_start
+from benchmarks.reporting import load_average as _load_average
+from benchmarks.reporting import mem_total_gb as _mem_total_gb
+from retrieval.paths import PROJECT_ROOT as REPO
 
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 NLU_DATA = "data/nlu"
@@ -301,7 +298,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     return Options(
         folds=folds, out=args.out, reports=args.reports, plots=args.plots, worst=max(0, args.worst),
         confusions=max(0, args.confusions), markdown=args.markdown, quick=args.quick,
-        command=" ".join([".venv/bin/python benchmarks/nlu.py", *(argv if argv is not None else sys.argv[1:])]),
+        command=" ".join([".venv/bin/python -m benchmarks.nlu", *(argv if argv is not None else sys.argv[1:])]),
     )
 
 

@@ -3,9 +3,9 @@
 
 Run from the repository root, after preparing the foreign catalogs (``make bench-catalogs`` does both)::
 
-    .venv/bin/python benchmarks/queries.py                         # every catalog with a query suite
-    .venv/bin/python benchmarks/queries.py --catalogs amazon-2020-sample --no-dialogue
-    .venv/bin/python benchmarks/queries.py --markdown out.md
+    .venv/bin/python -m benchmarks.queries                         # every catalog with a query suite
+    .venv/bin/python -m benchmarks.queries --catalogs amazon-2020-sample --no-dialogue
+    .venv/bin/python -m benchmarks.queries --markdown out.md
 
 The suites are ``benchmarks/queries/<catalog>.yml``: at least 150 queries per catalog, written as
 shoppers type (short, misspelled, brand-, attribute-, use-, gift- and budget-led), each with the
@@ -45,18 +45,13 @@ from typing import Any
 
 import yaml
 
-_HERE = Path(__file__).resolve().parent
-REPO = _HERE.parent
-# ``python benchmarks/queries.py`` puts benchmarks/ first on sys.path: put the repository root there instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(REPO))
-
-from benchmarks.conversations import CatalogRun, available_runs, rest_sender, servers  # noqa: E402
-from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
-from evaluation.stack import get  # noqa: E402
-from retrieval.loaders import load_catalog  # noqa: E402
-from retrieval.search import MODES, Retriever  # noqa: E402
-from retrieval.settings import RetrievalSettings  # noqa: E402
+from benchmarks.conversations import CatalogRun, available_runs, rest_sender, servers
+from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb
+from evaluation.stack import get
+from retrieval.loaders import load_catalog
+from retrieval.paths import PROJECT_ROOT as REPO
+from retrieval.search import MODES, Retriever
+from retrieval.settings import RetrievalSettings
 
 QUERIES = REPO / "benchmarks" / "queries"
 OFF_TOPIC = QUERIES / "off-topic.yml"
@@ -223,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report = Report()
     options = " ".join(sys.argv[1:] if argv is None else argv)
-    report.line(f"Command: `{' '.join(['.venv/bin/python benchmarks/queries.py', options]).strip()}`")
+    report.line(f"Command: `{' '.join(['.venv/bin/python -m benchmarks.queries', options]).strip()}`")
     report.line(f"Machine: {cpu_model()}, {os.cpu_count()} cores, {mem_total_gb():.0f} GB RAM; {code_version()}")
     report.line(f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load_average()} at start")
 

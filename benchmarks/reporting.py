@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from retrieval.paths import PROJECT_ROOT as REPO
+
 _STARTED = time.perf_counter()
 
 __all__ = [

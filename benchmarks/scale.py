@@ -3,9 +3,9 @@
 
 Run from the repository root (``make bench-scale`` does the same)::
 
-    .venv/bin/python benchmarks/scale.py                          # 10,000 items, about 10 minutes
-    .venv/bin/python benchmarks/scale.py --markdown /tmp/scale.md # also write the tables as markdown
-    .venv/bin/python benchmarks/scale.py --items 30000 --repeat 5
+    .venv/bin/python -m benchmarks.scale                          # 10,000 items, about 10 minutes
+    .venv/bin/python -m benchmarks.scale --markdown /tmp/scale.md # also write the tables as markdown
+    .venv/bin/python -m benchmarks.scale --items 30000 --repeat 5
 
 The target: a shopper's query answered by search + rerank (``Recommender.recommend``) in under 5 ms
 at the 95th percentile on a 10,000-item catalog, the query's vector already embedded.
@@ -60,13 +60,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-_HERE = Path(__file__).resolve().parent
-REPO = _HERE.parent
-# ``python benchmarks/scale.py`` puts benchmarks/ first on sys.path: put the repository root there instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(REPO))
-
-from benchmarks.reporting import (  # noqa: E402
+from benchmarks.reporting import (
     Report,
     Table,
     code_version,
@@ -77,17 +71,18 @@ from benchmarks.reporting import (  # noqa: E402
     mem_total_gb,
     percentile,
 )
-from retrieval.cache import EmbeddingCache  # noqa: E402
-from retrieval.catalog import Catalog, Product  # noqa: E402
-from retrieval.encoder import Encoder, HashingEncoder  # noqa: E402
-from retrieval.index import VectorIndex  # noqa: E402
-from retrieval.lexical import LexicalIndex, fuse  # noqa: E402
-from retrieval.loaders import load_catalog  # noqa: E402
-from retrieval.mapping import load_mapping  # noqa: E402
-from retrieval.ranking import mmr  # noqa: E402
-from retrieval.recommender import Needs, Preferences, Recommender  # noqa: E402
-from retrieval.search import MODES, Retriever  # noqa: E402
-from retrieval.settings import RetrievalSettings  # noqa: E402
+from retrieval.cache import EmbeddingCache
+from retrieval.catalog import Catalog, Product
+from retrieval.encoder import Encoder, HashingEncoder
+from retrieval.index import VectorIndex
+from retrieval.lexical import LexicalIndex, fuse
+from retrieval.loaders import load_catalog
+from retrieval.mapping import load_mapping
+from retrieval.paths import PROJECT_ROOT as REPO
+from retrieval.ranking import mmr
+from retrieval.recommender import Needs, Preferences, Recommender
+from retrieval.search import MODES, Retriever
+from retrieval.settings import RetrievalSettings
 
 DEMO_CATALOG = REPO / "data" / "catalog" / "products.jsonl"
 MAPPINGS = REPO / "data" / "catalog" / "mappings"
@@ -431,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     build_threads = (faiss.omp_get_max_threads(), torch.get_num_threads())
     report = Report()
     options = " ".join(sys.argv[1:] if argv is None else argv)
-    report.line(f"Command: `{' '.join(['.venv/bin/python benchmarks/scale.py', options]).strip()}`")
+    report.line(f"Command: `{' '.join(['.venv/bin/python -m benchmarks.scale', options]).strip()}`")
     report.line(f"Machine: {machine_line(build_threads, settings.query_threads)}")
     report.line(f"Code: {code_version()}")
 

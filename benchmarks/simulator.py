@@ -4,9 +4,9 @@
 Run from the repository root (the demo index and model must exist: ``make index model``; the
 Flipkart sample's are built by ``make catalog``/``shopkeeper catalog use``, see README)::
 
-    .venv/bin/python benchmarks/simulator.py                          # both catalogs, 40 customers each
-    .venv/bin/python benchmarks/simulator.py --catalogs demo --customers 10
-    .venv/bin/python benchmarks/simulator.py --markdown /tmp/sim.md --transcripts /tmp/sim.jsonl
+    .venv/bin/python -m benchmarks.simulator                          # both catalogs, 40 customers each
+    .venv/bin/python -m benchmarks.simulator --catalogs demo --customers 10
+    .venv/bin/python -m benchmarks.simulator --markdown /tmp/sim.md --transcripts /tmp/sim.jsonl
 
 Tables go to stdout, progress to stderr. The protocol (``evaluation/simulation.py`` has the
 customer's rules):
@@ -49,17 +49,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_HERE = Path(__file__).resolve().parent
-REPO = _HERE.parent
-# Run as a script, this file's folder is first on sys.path and benchmarks/retrieval.py would
-# shadow the ``retrieval`` package: put the repository root there instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(REPO))
-
-import evaluation.stack  # noqa: E402
-from actions import texts  # noqa: E402
-from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb  # noqa: E402
-from evaluation.simulation import (  # noqa: E402
+import evaluation.stack
+from actions import texts
+from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb
+from evaluation.simulation import (
     CARDS_PER_TURN,
     Conversation,
     RunMeasures,
@@ -68,12 +61,13 @@ from evaluation.simulation import (  # noqa: E402
     popularity_ranking,
     tracker_question,
 )
-from evaluation.stack import MODEL, Stack, running_stack, say  # noqa: E402
-from retrieval.catalog import Catalog, Product  # noqa: E402
-from retrieval.loaders import load_catalog  # noqa: E402
-from retrieval.search import Retriever  # noqa: E402
-from retrieval.settings import RetrievalSettings  # noqa: E402
-from retrieval.vocabulary import CatalogVocabulary  # noqa: E402
+from evaluation.stack import MODEL, Stack, running_stack, say
+from retrieval.catalog import Catalog, Product
+from retrieval.loaders import load_catalog
+from retrieval.paths import PROJECT_ROOT as REPO
+from retrieval.search import Retriever
+from retrieval.settings import RetrievalSettings
+from retrieval.vocabulary import CatalogVocabulary
 
 CUTOFFS = (5, 10, 15)
 #: The protocols a run may use (``--protocol``).
@@ -233,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = catalog_runs(args)
     report = Report()
     options = " ".join(sys.argv[1:] if argv is None else argv)
-    report.line(f"Command: `{' '.join(['.venv/bin/python benchmarks/simulator.py', options]).strip()}`")
+    report.line(f"Command: `{' '.join(['.venv/bin/python -m benchmarks.simulator', options]).strip()}`")
     report.line(f"Machine: {cpu_model()}, {os.cpu_count()} cores, {mem_total_gb():.0f} GB RAM; {code_version()}")
     report.line(f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load_average()} at start")
     transcripts: list[dict[str, Any]] = []

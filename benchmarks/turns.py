@@ -3,9 +3,9 @@
 
 Run from the repository root (the trained model and the built index must exist: ``make model index``)::
 
-    .venv/bin/python benchmarks/turns.py                       # 40 customers, ~7 min
-    .venv/bin/python benchmarks/turns.py --quick               # smoke run, ~4 min (mostly loading models)
-    .venv/bin/python benchmarks/turns.py --markdown out.md     # also write the tables as markdown
+    .venv/bin/python -m benchmarks.turns                       # 40 customers, ~7 min
+    .venv/bin/python -m benchmarks.turns --quick               # smoke run, ~4 min (mostly loading models)
+    .venv/bin/python -m benchmarks.turns --markdown out.md     # also write the tables as markdown
 
 Tables go to stdout, progress to stderr. What is measured:
 
@@ -57,14 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-_HERE = Path(__file__).resolve().parent
-REPO = _HERE.parent
-# Run as a script, this file's folder is first on sys.path and benchmarks/retrieval.py would
-# shadow the ``retrieval`` package: put the repository root there instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(REPO))
-
-from benchmarks.bare_rasa import (  # noqa: E402
+from benchmarks.bare_rasa import (
     LEVELS,
     comparison_tables,
     ensure_model,
@@ -74,26 +67,28 @@ from benchmarks.bare_rasa import (  # noqa: E402
     running_bare_rasa,
     timed,
 )
-from benchmarks.load import customer_loop  # noqa: E402
-from benchmarks.reporting import (  # noqa: E402
+from benchmarks.load import customer_loop
+from benchmarks.reporting import (
     Report,
     Table,
     code_version,
     log,
 )
-from benchmarks.reporting import cpu_model as _cpu_model  # noqa: E402
-from benchmarks.reporting import elapsed as seconds_since_start  # noqa: E402
-from benchmarks.reporting import load_average as _load_average  # noqa: E402
-from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
-from benchmarks.reporting import percentile as _pct  # noqa: E402
-from evaluation.stack import MODEL, RASA, Stack, post, running_stack, say  # noqa: E402
-from retrieval.contract import CUSTOM_DATA, ActionName, CardKey, PayloadKey, RasaAction, SlotName  # noqa: E402
+from benchmarks.reporting import cpu_model as _cpu_model
+from benchmarks.reporting import elapsed as seconds_since_start
+from benchmarks.reporting import load_average as _load_average
+from benchmarks.reporting import mem_total_gb as _mem_total_gb
+from benchmarks.reporting import percentile as _pct
+from evaluation.stack import MODEL, RASA, Stack, post, running_stack, say
+from retrieval.contract import CUSTOM_DATA, ActionName, CardKey, PayloadKey, RasaAction, SlotName
+from retrieval.paths import PROJECT_ROOT as REPO
 
 if TYPE_CHECKING:  # imported when measuring, after the environment is set for them
     from retrieval.recommender import Needs, Recommender
     from retrieval.search import Retriever
     from store.profiles import ProfileStore
 
+_HERE = Path(__file__).resolve().parent
 DEMO_CATALOG = REPO / "data" / "catalog" / "products.jsonl"
 RASA_VERSION = "3.6.21"
 TARGET_P95_MS = 150.0
@@ -179,7 +174,7 @@ def machine_line() -> str:
     """CPU model, cores, memory and Python, on one line."""
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    speedups = any(RASA.parent.parent.glob("lib/python*/site-packages/shopkeeper_rasa_speedups.pth"))
+    speedups = any(RASA.parent.parent.glob("lib/python*/site-packages/shopkeeper.pth"))
     return (
         f"{_cpu_model()}, {cores} cores ({usable} usable), {_mem_total_gb():.0f} GB RAM; "
         f"Rasa {RASA_VERSION} server (.venv-rasa), action server and this script on Python "
@@ -401,7 +396,7 @@ class RasaParts:
     events_saved: list[int] = field(default_factory=list)
     validate: list[float] = field(default_factory=list)
     instance: list[float] = field(default_factory=list)
-    #: which ``jsonschema.validate`` Rasa calls (``shopkeeper_rasa_speedups.validate`` when installed)
+    #: which ``jsonschema.validate`` Rasa calls (``bot.rasa_speedups.validate`` when installed)
     validate_impl: str = ""
 
 
@@ -415,7 +410,7 @@ def probe_rasa(workdir: Path, trackers: Sequence[tuple[dict[str, Any], str]], te
     spec_file.write_text(json.dumps(spec), encoding="utf-8")
     python = RASA.parent / "python"
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    # -I: the probe's folder (benchmarks/, whose retrieval.py and load.py would shadow modules) stays off sys.path
+    # -I: the probe sees the Rasa environment alone (neither its own folder nor PYTHONPATH nor the user's site)
     result = subprocess.run([str(python), "-I", str(RASA_PROBE), str(spec_file), str(out_file)], cwd=REPO, env=env,
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -636,7 +631,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         customers=args.customers, warmup=args.warmup, seed=args.seed, parse_repeats=max(1, args.parse_repeats),
         webhook_calls=args.webhook_calls, in_process_calls=args.in_process_calls, markdown=args.markdown,
         quick=args.quick, bare_seconds=args.bare_seconds,
-        command=" ".join([".venv/bin/python benchmarks/turns.py", *(argv if argv is not None else sys.argv[1:])]),
+        command=" ".join([".venv/bin/python -m benchmarks.turns", *(argv if argv is not None else sys.argv[1:])]),
     )
     if args.quick:
         opts.customers, opts.warmup, opts.parse_repeats = min(opts.customers, 5), min(opts.warmup, 1), 1

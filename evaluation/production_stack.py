@@ -27,7 +27,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evaluation.stack import MODEL, RASA, ROOT, StackError, free_port, get, with_token
+from evaluation.stack import MODEL, RASA, StackError, free_port, get, with_token
+from tests.conftest import ROOT
 
 __all__ = ["PG", "ProductionStack", "TcpProxy", "pg_database", "running_production", "services_available"]
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.errors import StackError
+from retrieval.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
-MODEL = ROOT / "models" / "shopkeeper.tar.gz"
+RASA = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL = PROJECT_ROOT / "models" / "shopkeeper.tar.gz"
 #: Rasa loads its model in about 30 s on an idle machine; a busy CI machine can take several minutes.
 STARTUP_SECONDS = int(os.environ.get("SHOPKEEPER_STACK_STARTUP_SECONDS", "480"))
 
@@ -134,13 +134,13 @@ def running_stack(work: Path, *, extra_env: dict[str, str] | None = None,
     actions = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port),
          "--endpoints", "bot/endpoints.yml"],
-        cwd=ROOT, env=env, stdout=action_log.open("wb"), stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT, env=env, stdout=action_log.open("wb"), stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
         [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(model),
          "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
          *(["--cors", cors] if cors else []), *(["--auth-token", auth_token] if auth_token else [])],
-        cwd=ROOT, env=env, stdout=rasa_log.open("wb"), stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT, env=env, stdout=rasa_log.open("wb"), stderr=subprocess.STDOUT,
     )
     rasa_url, action_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}"
     try:

@@ -114,7 +114,7 @@ def default_nlist(count: int) -> int:
 
 
 def default_nprobe(nlist: int) -> int:
-    """IVF lists visited per query by default (tuned by ``benchmarks/retrieval.py``)."""
+    """IVF lists visited per query by default (tuned by ``benchmarks/retrieval_bench.py``)."""
     return int(min(nlist, max(16, nlist // 32)))
 
 

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.encoder import Encoder, HashingEncoder, OnnxEncoder, SentenceTransformerEncoder
+from retrieval.paths import PROJECT_ROOT
 
 __all__ = ["PROJECT_ROOT", "RetrievalSettings"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _ENCODERS = ("sentence-transformers", "hashing")
 _QUERY_ENCODERS = ("onnx", "sentence-transformers")
 

@@ -2,7 +2,8 @@
 # Create or refresh the project's two Python environments, idempotently.
 #
 #   .venv       Python >= 3.11: our package (action server, web app, retrieval, tools)
-#   .venv-rasa  Python 3.10:    the Rasa 3.6 server, installed from bot/requirements.lock
+#   .venv-rasa  Python 3.10:    the Rasa 3.6 server, installed from bot/requirements.lock; it imports
+#               bot.rasa_components and bot.rasa_speedups from this repository (a .pth file)
 #   build/minilm-onnx  all-MiniLM-L6-v2 exported to ONNX from the packaged weights, which the
 #               NLU featurizer and the action server's query encoder both run (re-exported
 #               only when the weights change: retrieval/onnx_export.py)
@@ -49,9 +50,10 @@ setup_onnx() {
 
 setup_rasa() {
     local venv=.venv-rasa want have python
-    want=$(hash_of bot/requirements.lock bot/requirements-nlu-model.txt bot/rasa_speedups.py bot/rasa_components.py)
+    want=$(hash_of bot/requirements.lock bot/requirements-nlu-model.txt)
     have=$(cat "$venv/.requirements.sha256" 2>/dev/null || true)
-    if [ "$want" = "$have" ] && [ -x "$venv/bin/rasa" ]; then
+    if [ "$want" = "$have" ] && [ -x "$venv/bin/rasa" ] \
+        && compgen -G "$venv/lib/python*/site-packages/shopkeeper.pth" >/dev/null; then
         return 0
     fi
     python="${RASA_PYTHON:-}"
@@ -66,13 +68,21 @@ distribution's python3.10 and python3.10-venv packages) or point RASA_PYTHON at 
     # an unpinned python-socketio breaks the widget.
     pip_in "$venv" install --quiet --no-deps -r bot/requirements.lock
     "$venv/bin/python" -m pip check >/dev/null || die "the Rasa environment is inconsistent: run $venv/bin/pip check"
-    # Our code inside Rasa: a faster drop-in for the schema check of action answers,
-    # and the NLU pipeline's sentence-embedding featurizer with its model beside it.
+    # Our code inside Rasa, imported from this repository rather than copied: a .pth file puts
+    # the repository on sys.path (so config.yml's bot.rasa_components.* are found) and loads
+    # bot.rasa_speedups, a faster drop-in for the schema check of action answers, in every
+    # process. The path goes from site-packages up to the folder holding the environment, so
+    # the environment serves the repository it lives in, wherever that is. The NLU's copy of
+    # the model is unpacked into site-packages.
     local site
     site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    cp bot/rasa_speedups.py "$site/shopkeeper_rasa_speedups.py"
-    echo "import shopkeeper_rasa_speedups" > "$site/shopkeeper_rasa_speedups.pth"
-    cp bot/rasa_components.py "$site/shopkeeper_rasa_components.py"
+    # Earlier setups copied the two modules in under other names.
+    rm -f "$site/shopkeeper_rasa_speedups.py" "$site/shopkeeper_rasa_speedups.pth" "$site/shopkeeper_rasa_components.py"
+    {
+        echo "# Written by scripts/setup.sh: the repository holding this environment, and bot/rasa_speedups.py."
+        "$venv/bin/python" -c 'import os, sys; print(os.path.relpath(os.path.dirname(sys.prefix), sys.argv[1]))' "$site"
+        echo "import bot.rasa_speedups"
+    } > "$site/shopkeeper.pth"
     rm -rf "$site/shopkeeper_minilm"
     pip_in "$venv" install --quiet --no-deps --target "$site/shopkeeper_minilm" -r bot/requirements-nlu-model.txt
     echo "$want" > "$venv/.requirements.sha256"

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from retrieval.paths import PROJECT_ROOT
 from store.errors import SettingsError
 from store.models import Base
 
@@ -40,8 +41,7 @@ __all__ = [
     "tracker_store_url",
 ]
 
-_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB_URL = f"sqlite:///{_ROOT / 'build' / 'shopkeeper.db'}"
+DEFAULT_DB_URL = f"sqlite:///{PROJECT_ROOT / 'build' / 'shopkeeper.db'}"
 #: Days a conversation, interaction, summary or profile is kept after its last activity.
 DEFAULT_RETENTION_DAYS = 90
 #: Days between pseudonym rotations.
@@ -111,7 +111,7 @@ class StoreSettings:
         return cls(
             url=env.get("SHOPKEEPER_DB_URL") or DEFAULT_DB_URL,
             retention_days=_positive_int(env, "SHOPKEEPER_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
-            pseudonym_key=secret_from_env(env, "SHOPKEEPER_PSEUDONYM_KEY", _ROOT / "build" / "pseudonym.key"),
+            pseudonym_key=secret_from_env(env, "SHOPKEEPER_PSEUDONYM_KEY", PROJECT_ROOT / "build" / "pseudonym.key"),
             pseudonym_rotation_days=_positive_int(env, "SHOPKEEPER_PSEUDONYM_ROTATION_DAYS",
                                                   DEFAULT_PSEUDONYM_ROTATION_DAYS),
         )
@@ -132,7 +132,7 @@ def tracker_store_url(environ: Mapping[str, str] | None = None) -> str | None:
     path = env.get("RASA_TRACKER_DB")
     if not path:
         return None
-    file = Path(path) if Path(path).is_absolute() else _ROOT / path
+    file = Path(path) if Path(path).is_absolute() else PROJECT_ROOT / path
     return f"sqlite:///{file}"
 
 

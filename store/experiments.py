@@ -41,6 +41,7 @@ from typing import Any
 from sqlalchemy import Engine, String, and_, cast, distinct, func, select
 from sqlalchemy.orm import aliased
 
+from retrieval.paths import PROJECT_ROOT
 from store.errors import ExperimentError
 from store.models import Interaction, InteractionKind
 
@@ -60,7 +61,7 @@ __all__ = [
     "wilson_interval",
 ]
 
-DEFAULT_EXPERIMENTS_FILE = Path(__file__).resolve().parent.parent / "data" / "experiments.toml"
+DEFAULT_EXPERIMENTS_FILE = PROJECT_ROOT / "data" / "experiments.toml"
 #: ``Interaction.variant`` holds ``"<experiment>/<variant>"`` in at most this many characters.
 MAX_LABEL = 40
 

@@ -23,8 +23,8 @@ import pytest
 import uvicorn
 
 from evaluation.stack import free_port
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 #: Screenshots and traces of the browser tests (docs/ holds the current copies for the README).
 SCREENSHOTS = ROOT / "test-output" / "screenshots"

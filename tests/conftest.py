@@ -9,8 +9,10 @@ import pytest
 
 from retrieval.catalog import Catalog, Product
 from retrieval.encoder import HashingEncoder
+from retrieval.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+#: The repository (retrieval/paths.py computes it), as the tests name it.
+ROOT = PROJECT_ROOT
 SHARED_CATALOGS = ROOT.parent / "shared" / "catalogs"
 DEMO_CATALOG = ROOT / "data" / "catalog" / "products.jsonl"
 MAPPINGS = ROOT / "data" / "catalog" / "mappings"

@@ -38,8 +38,8 @@ from retrieval.contract import (
 )
 from retrieval.recommender import SOFT_ATTRIBUTES
 from retrieval.vocabulary import LOOKUP_ATTRIBUTES
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = Path("retrieval/contract.py")
 
 

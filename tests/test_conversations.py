@@ -36,8 +36,8 @@ from evaluation.conversations import (
 )
 from evaluation.stack import Stack, StackError, running_stack, say
 from retrieval.vocabulary import read_nlu_examples
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "tests" / "conversations"
 NLU = ROOT / "data" / "nlu"
 DEMO_PRODUCTS = ROOT / "data" / "catalog" / "products.jsonl"

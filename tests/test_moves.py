@@ -7,7 +7,6 @@ including its mistakes (a fallback for "none of these, sorry", ``like`` for "ðŸ‘
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from actions.moves import move_from
 from retrieval.catalog import Catalog, Product
 from retrieval.vocabulary import CatalogVocabulary
 from tests.actions_support import make_services
+from tests.conftest import ROOT
 
 SERVICES = make_services()
 CATALOG = SERVICES.recommender.catalog
@@ -166,7 +166,7 @@ def test_move_from(text: str, intent: str, entities: list[dict[str, Any]], state
 
 def test_the_conversation_model_imports_no_rasa() -> None:
     for module in ("conversation", "moves", "catalog_shop"):
-        tree = ast.parse((Path(__file__).resolve().parent.parent / "actions" / f"{module}.py").read_text())
+        tree = ast.parse((ROOT / "actions" / f"{module}.py").read_text())
         imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not {m for m in imported if m.split(".")[0] in ("rasa", "rasa_sdk")}, module

@@ -16,9 +16,9 @@ import yaml
 from retrieval.catalog import Catalog
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
+from tests.conftest import ROOT
 from tests.test_conversations import NLU, nlu_examples, normalised
 
-ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "benchmarks" / "queries"
 MAPPINGS = ROOT / "data" / "catalog" / "mappings"
 #: Each suite (the catalog's file name in ../shared/catalogs, without suffix) and the mapping that imports it.

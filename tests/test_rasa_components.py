@@ -1,4 +1,4 @@
-"""The NLU components installed into the Rasa environment (bot/rasa_components.py).
+"""The NLU components the Rasa environment loads from bot/rasa_components.py.
 
 They run in .venv-rasa (Python 3.10, TensorFlow), so each check is a script run there;
 the oracle for the featurizer is sentence-transformers in this environment.
@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import subprocess
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from evaluation.stack import RASA
 from retrieval.encoder import SentenceTransformerEncoder
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.model
 
@@ -32,7 +35,7 @@ PRELUDE = textwrap.dedent(
     from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
-    from shopkeeper_rasa_components import (
+    from bot.rasa_components import (
         EmojiWhitespaceTokenizer, SentenceEmbeddingFeaturizer, SentenceIntentClassifier, spelled_out)
 
     tokenizer = EmojiWhitespaceTokenizer(EmojiWhitespaceTokenizer.get_default_config())
@@ -232,3 +235,33 @@ def test_the_trained_model_answers_empty_blank_and_emoji_messages() -> None:
     assert out == {"": "nlu_fallback", "   ": "nlu_fallback", "hello there": "greet",
                    # the language model reads both thumbs as one unknown token unless they are spelled out
                    "👍": "like", "👎": "dislike", "👎🏽": "dislike", "the 2nd one 👎": "dislike"}
+
+
+def test_config_yml_names_the_components_in_the_tree() -> None:
+    # What `rasa train` does first: config.yml through Rasa's recipe into a graph whose nodes name
+    # their classes. Ours must be the repository's bot/rasa_components.py, not a copy elsewhere.
+    script = textwrap.dedent(
+        """
+        import inspect, json, os
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        import rasa.engine.validation
+        from rasa.engine.recipes.recipe import Recipe
+        from rasa.shared.data import TrainingType
+        from rasa.shared.utils.io import read_yaml_file
+        config = read_yaml_file("config.yml")
+        graph = Recipe.recipe_for_name(config["recipe"]).graph_config_for_recipe(
+            config, {}, training_type=TrainingType.BOTH)
+        rasa.engine.validation.validate(graph)
+        ours = {f"{n.uses.__module__}.{n.uses.__name__}": inspect.getfile(n.uses)
+                for n in graph.train_schema.nodes.values() if not n.uses.__module__.startswith("rasa.")}
+        print(json.dumps(ours))
+        """
+    )
+    result = subprocess.run([str(PYTHON), "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ours = json.loads(result.stdout.strip().splitlines()[-1])
+    named = {step["name"] for step in yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]}
+    assert set(ours) == {name for name in named if "." in name} == {
+        "bot.rasa_components.EmojiWhitespaceTokenizer", "bot.rasa_components.SentenceEmbeddingFeaturizer",
+        "bot.rasa_components.SentenceIntentClassifier"}
+    assert {Path(file).resolve() for file in ours.values()} == {ROOT / "bot" / "rasa_components.py"}

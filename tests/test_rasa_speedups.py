@@ -10,10 +10,10 @@ from evaluation.stack import RASA
 CHECK = textwrap.dedent(
     """
     import jsonschema
-    import shopkeeper_rasa_speedups
+    import bot.rasa_speedups
     from rasa.core.actions.action import RemoteAction
 
-    assert jsonschema.validate is shopkeeper_rasa_speedups.validate
+    assert jsonschema.validate is bot.rasa_speedups.validate
     action = RemoteAction("action_recommend", None)
     good = {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}
     assert action._validate_action_result(good)
@@ -25,7 +25,7 @@ CHECK = textwrap.dedent(
         raise AssertionError("an invalid answer passed")
     for _ in range(5):
         action._validate_action_result(good)
-    info = shopkeeper_rasa_speedups._compiled.cache_info()
+    info = bot.rasa_speedups._compiled.cache_info()
     print(info.misses, info.hits)
     """
 )
@@ -42,7 +42,7 @@ def test_rasa_checks_action_answers_with_the_cached_validator() -> None:
 CALL_FORMAT = textwrap.dedent(
     """
     import json
-    import shopkeeper_rasa_speedups
+    import bot.rasa_speedups
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
@@ -64,7 +64,7 @@ CALL_FORMAT = textwrap.dedent(
     tracker = DialogueStateTracker.from_events("alice", events, domain.slots)
     action = RemoteAction("action_shop", None)
     ours = action._action_call_format(tracker, domain)
-    rasas = shopkeeper_rasa_speedups._original_action_call_format(action, tracker, domain)
+    rasas = bot.rasa_speedups._original_action_call_format(action, tracker, domain)
     print(json.dumps({"ours": ours, "rasas": rasas}, default=str))
     """
 )
@@ -110,7 +110,7 @@ RESOLVE = textwrap.dedent(
     import json
     import jsonschema
     import rasa.shared.utils.common
-    import shopkeeper_rasa_speedups as speedups
+    import bot.rasa_speedups as speedups
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
 

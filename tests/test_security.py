@@ -13,9 +13,8 @@ from types import ModuleType
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import ROOT
 from tests.test_web import chat_client, tracker_with
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def gateway_module() -> ModuleType:

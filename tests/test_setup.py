@@ -14,8 +14,7 @@ def test_missing_python310_is_explained(tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(ROOT / "scripts", project / "scripts")
     (project / "bot").mkdir()
-    shutil.copy(ROOT / "bot" / "requirements.lock", project / "bot")
-    for name in ("rasa_speedups.py", "rasa_components.py", "requirements-nlu-model.txt"):
+    for name in ("requirements.lock", "requirements-nlu-model.txt"):
         shutil.copy(ROOT / "bot" / name, project / "bot")
     bin_dir = tmp_path / "bin"  # only the tools the script needs, no python3.10
     bin_dir.mkdir()

@@ -21,12 +21,12 @@ import pytest
 from evaluation.stack import Stack, StackError, free_port, running_stack
 from retrieval.contract import recommendation_card, recommendation_payload, wrapped
 from tests.browser import chromium, screenshot, serve
+from tests.conftest import ROOT
 from web.app import create_app
 from web.settings import WebSettings
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parent.parent
 TURN_MS = 30_000
 
 

@@ -8,11 +8,11 @@ tests (``test_widget_browser.py``) render payloads built by the contract's own f
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from retrieval.contract import CUSTOM_DATA, CardKey, PayloadKey, PayloadType, names_of
+from tests.conftest import ROOT
 
-WIDGET = (Path(__file__).resolve().parent.parent / "web" / "static" / "widget.js").read_text(encoding="utf-8")
+WIDGET = (ROOT / "web" / "static" / "widget.js").read_text(encoding="utf-8")
 
 
 def _function(name: str) -> str:

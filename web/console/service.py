@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
+from retrieval.paths import PROJECT_ROOT
 from store.db import DEFAULT_RETENTION_DAYS, create_schema, make_engine
 from web.console.accounts import AccountStore
 from web.console.review import ReviewStore
@@ -24,8 +25,7 @@ __all__ = ["Console", "ConsoleConfig", "featurized_slots"]
 
 logger = logging.getLogger(__name__)
 
-_ROOT = Path(__file__).resolve().parent.parent.parent
-DOMAIN_DIR = _ROOT / "bot" / "domain"
+DOMAIN_DIR = PROJECT_ROOT / "bot" / "domain"
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 
 Run from the repository root::
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/retrieval.py                      # full run, ~20 min
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/retrieval.py --quick              # smoke run, ~1-2 min
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/retrieval.py --markdown out.md    # also write markdown
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.retrieval_bench                    # full run, ~20 min
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.retrieval_bench --quick            # smoke run, ~1-2 min
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.retrieval_bench --markdown out.md  # also write markdown
 
 Tables go to stdout, progress to stderr. What is measured:
 
@@ -58,32 +58,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-_HERE = Path(__file__).resolve().parent
-REPO = _HERE.parent
-# Run as a script, this file's folder is first on sys.path and the file's name would
-# shadow the ``retrieval`` package: put the repository root there instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(REPO))
+import faiss
+import numpy as np
+import numpy.typing as npt
 
-import faiss  # noqa: E402
-import numpy as np  # noqa: E402
-import numpy.typing as npt  # noqa: E402
-
-from benchmarks.reporting import (  # noqa: E402
+from benchmarks.reporting import (
     Report,
     Table,
     log,
 )
-from benchmarks.reporting import cpu_model as _cpu_model  # noqa: E402
-from benchmarks.reporting import elapsed as seconds_since_start  # noqa: E402
-from benchmarks.reporting import load_average as _load_average  # noqa: E402
-from benchmarks.reporting import mem_total_gb as _mem_total_gb  # noqa: E402
-from retrieval.cache import EmbeddingCache  # noqa: E402
-from retrieval.catalog import Catalog, Product  # noqa: E402
-from retrieval.encoder import SentenceTransformerEncoder  # noqa: E402
-from retrieval.index import APPROXIMATE_THRESHOLD, EXACT_SCAN_LIMIT, VectorIndex  # noqa: E402
-from retrieval.loaders import load_catalog  # noqa: E402
-from retrieval.search import build_catalog_index  # noqa: E402
+from benchmarks.reporting import cpu_model as _cpu_model
+from benchmarks.reporting import elapsed as seconds_since_start
+from benchmarks.reporting import load_average as _load_average
+from benchmarks.reporting import mem_total_gb as _mem_total_gb
+from retrieval.cache import EmbeddingCache
+from retrieval.catalog import Catalog, Product
+from retrieval.encoder import SentenceTransformerEncoder
+from retrieval.index import APPROXIMATE_THRESHOLD, EXACT_SCAN_LIMIT, VectorIndex
+from retrieval.loaders import load_catalog
+from retrieval.paths import PROJECT_ROOT as REPO
+from retrieval.search import build_catalog_index
 
 Matrix = npt.NDArray[np.float32]
 Positions = npt.NDArray[np.int64]
@@ -834,7 +828,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         search_threads=max(1, args.search_threads), threads_max=args.threads_max,
         encode_runs=max(1, args.encode_runs), rebuild_runs=max(1, args.rebuild_runs),
         markdown=args.markdown, quick=args.quick,
-        command=" ".join(["benchmarks/retrieval.py", *(argv if argv is not None else sys.argv[1:])]),
+        command=" ".join([".venv/bin/python -m benchmarks.retrieval_bench",
+                          *(argv if argv is not None else sys.argv[1:])]),
     )
     if args.quick:
         opts.sizes, opts.sweep_sizes, opts.filter_sizes = [10_000], [10_000], [10_000]

@@ -17,9 +17,10 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from actions.conversation import ATTRIBUTES, Move, State
+from actions.conversation import Move, State
 from actions.parsing import parse_budget, parse_ordinals, resolve_item_reference, without_budget, without_measures
 from retrieval.catalog import Product
+from retrieval.contract import ATTRIBUTES
 from retrieval.vocabulary import CatalogVocabulary
 
 __all__ = ["entity_values", "move_from", "negated_values", "referenced_items", "sentiment_of"]

@@ -19,6 +19,7 @@ from actions.conversation import ITEMS_PER_TURN, Need
 from actions.off_topic import OffTopic
 from actions.parsing import without_budget
 from retrieval.catalog import Product
+from retrieval.contract import ASKED_ATTRIBUTES, ATTRIBUTES, affinity_key, taught_attributes
 from retrieval.explain import format_price
 from retrieval.filters import Filters
 from retrieval.lexical import fuse
@@ -36,9 +37,9 @@ ENOUGH_CANDIDATES = 6
 #: A scope of several categories is worth a "which kind?" question when its candidates split at least this well.
 KIND_MIN_BITS = 0.8
 #: Attributes the needs questions may ask about.
-ATTRIBUTE_QUESTIONS = ("colour", "material", "style", "use")
+ATTRIBUTE_QUESTIONS: tuple[str, ...] = ASKED_ATTRIBUTES
 #: Wished values that filter; a wished use ("for a small flat") only ranks, since uses are loosely worded.
-HARD_WISHES = ("colour", "material", "style", "brand")
+HARD_WISHES: tuple[str, ...] = tuple(name for name in ATTRIBUTES if name != "use")
 #: A wished colour, material, style or brand filters only where the catalog gives it for at least this share
 #: of the need's candidates; below (colours read from a few titles), it ranks the items that have it first,
 #: so that the one black pair of sunglasses described as black does not hide the others.
@@ -425,10 +426,9 @@ class CatalogShop:
                 if product is None:
                     continue
                 vector = vector + weight * self.recommender.item_vector(item_id)
-                for name in ("category", *SOFT_ATTRIBUTES):
-                    value = product.category if name == "category" else product.attribute(name)
+                for name, value in taught_attributes(product).items():
                     if value:
-                        key = f"{name}:{value.casefold()}"
+                        key = affinity_key(name, value)
                         affinities[key] = affinities.get(key, 0.0) + weight
         snapshot = self._snapshot
         if snapshot is not None and snapshot.usable:
@@ -542,7 +542,8 @@ class CatalogShop:
 
     def describe(self, need: Need) -> str:
         """The need in a few words: "grey sofas without leather under $800"."""
-        words = [v.lower() for k, v in need.wishes.items() if k in ("colour", "material", "style", "brand")]
+        # The use is worded after the kind ("for a small flat"), every other attribute before it.
+        words = [v.lower() for k, v in need.wishes.items() if k in ATTRIBUTES and k != "use"]
         kind = ", ".join(c.lower() for c in need.scope[:3]) if need.scope else "items"
         parts = [" ".join([*words, kind])]
         if need.wishes.get("use"):

@@ -30,12 +30,12 @@ from typing import Any, Literal, Protocol
 
 from actions import texts
 from retrieval.catalog import Product
+from retrieval.contract import ATTRIBUTES
 from retrieval.explain import compare_lines, format_price, product_price
 from retrieval.recommender import Scored
 
 __all__ = [
-    "ATTRIBUTES", "ITEMS_PER_TURN", "MAX_REPHRASES", "Effect", "Move", "MoveKind", "Need", "Reply", "Shop", "State",
-    "apply",
+    "ITEMS_PER_TURN", "MAX_REPHRASES", "Effect", "Move", "MoveKind", "Need", "Reply", "Shop", "State", "apply",
 ]
 
 #: Cards shown per list.
@@ -44,8 +44,6 @@ ITEMS_PER_TURN = 3
 MAX_REPHRASES = 2
 #: Lists kept in the state (older ones only matter through ``seen`` and ``rejected``).
 MAX_LISTS = 12
-#: Attributes a customer may wish for or rule out.
-ATTRIBUTES: tuple[str, ...] = ("colour", "material", "style", "brand", "use")
 #: All the wished and ruled-out details of a need together, relaxed when no one of them alone is enough.
 DETAILS = "details"
 #: Questions about a need whose scope is known: which of its kinds, the budget, the attributes.

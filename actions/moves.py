@@ -17,9 +17,10 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from actions.conversation import ATTRIBUTES, Move, State
+from actions.conversation import Move, State
 from actions.parsing import parse_budget, parse_ordinals, resolve_item_reference, without_budget, without_measures
 from retrieval.catalog import Product
+from retrieval.contract import ATTRIBUTES
 from retrieval.vocabulary import CatalogVocabulary
 
 __all__ = ["entity_values", "move_from", "negated_values", "referenced_items", "sentiment_of"]
@@ -201,6 +202,26 @@ def referenced_items(message: Message, shown: Sequence[Product], catalog: Mappin
 
 def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) -> dict[str, Any]:
     """What the message states about the need: scope, budget, wishes, exclusions, drops."""
+    found: dict[str, Any] = _scope(message, state, vocabulary)
+    found.update(_budget(message, state.pending, vocabulary))
+    found.update(_wishes_and_exclusions(message, state.pending, vocabulary))
+    drops = _drops(message)
+    if drops:
+        found["drop"] = drops
+        if "budget" in drops:
+            for key in ("budget_min", "budget_max", "relative_budget", "no_budget"):
+                found.pop(key, None)
+    if _joins_the_query(message, state, found):
+        found["text"] = _text(message)
+    return found
+
+
+def _scope(message: Message, state: State, vocabulary: CatalogVocabulary) -> dict[str, Any]:
+    """The kind of product the message names: ``scope``, ``scope_words`` and ``scope_guessed``, or nothing.
+
+    The words are searched for a category only when they may name one: the NLU tagged a category,
+    the kind is the pending question, the classifier was unsure, or the message describes a need.
+    """
     text = _text(message)
     pending = state.pending
     found: dict[str, Any] = {}
@@ -219,14 +240,23 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
         found["scope_guessed"] = how == "alias"
         if how == "alias" and candidate not in categories and categories:
             found["scope_words"] = categories[0].lower()  # "home" guessed a kind, the NLU tagged "chair": ask both
-    else:
-        # A word the NLU took for a category that the shop does not have: "we don't carry" only when the
-        # kind of product is the question — a stray one ("for boys") never derails another question.
-        if pending == "category" or (not state.need.scope and pending is None):
-            if categories:
-                found["scope_words"] = categories[0]
-            elif pending == "category" and text.strip() and not _DONT_MIND.search(text):
-                found["scope_words"] = text.strip()
+    # A word the NLU took for a category that the shop does not have: "we don't carry" only when the
+    # kind of product is the question — a stray one ("for boys") never derails another question.
+    elif pending == "category" or (not state.need.scope and pending is None):
+        if categories:
+            found["scope_words"] = categories[0]
+        elif pending == "category" and text.strip() and not _DONT_MIND.search(text):
+            found["scope_words"] = text.strip()
+    return found
+
+
+def _budget(message: Message, pending: str | None, vocabulary: CatalogVocabulary) -> dict[str, Any]:
+    """The budget the message states: ``budget_min``/``budget_max``, ``relative_budget`` or ``no_budget``, or nothing.
+
+    The whole text is read for a range first; then each budget the NLU tagged, unless its numbers are
+    not the text's own (the "13" of "iphone 13", the "100" of "100% rayon").
+    """
+    text = _text(message)
     budget = None
     # "iphone 13 pro" names a model and "age 10" an age: neither is a budget
     priced = without_measures(vocabulary.without_model_numbers(text))
@@ -242,13 +272,22 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
         budget = parse_budget(candidate)
         if budget is not None:
             break
-    if budget is not None:
-        if budget.no_limit:
-            found["no_budget"] = True
-        elif budget.relative:
-            found["relative_budget"] = budget.relative
-        else:
-            found["budget_min"], found["budget_max"] = budget.minimum, budget.maximum
+    if budget is None:
+        return {}
+    if budget.no_limit:
+        return {"no_budget": True}
+    if budget.relative:
+        return {"relative_budget": budget.relative}
+    return {"budget_min": budget.minimum, "budget_max": budget.maximum}
+
+
+def _wishes_and_exclusions(message: Message, pending: str | None, vocabulary: CatalogVocabulary) -> dict[str, Any]:
+    """The attribute values the message wishes for (``wishes``) and rules out (``exclusions``), or nothing.
+
+    A wish is one of the catalog's values: an entity, the whole text answering that attribute's
+    question, or — for the attributes the words back up — the whole text when the NLU tagged nothing.
+    """
+    text = _text(message)
     wishes: dict[str, str] = {}
     exclusions: list[str] = []
     backed_up: set[str] = set()
@@ -271,26 +310,33 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
     for name in backed_up:  # "steel" to the colour question is the colour, not a steel material too
         if name != pending and answer and wishes.get(name, "").lower() == answer:
             del wishes[name]
+    found: dict[str, Any] = {}
     if wishes:
         found["wishes"] = wishes
     if exclusions:
         found["exclusions"] = tuple(exclusions)
-    drops = [_DROP_NAMES[(m.group(1) or m.group(2)).lower()] for m in _DROP.finditer(text)]
+    return found
+
+
+def _drops(message: Message) -> tuple[str, ...]:
+    """The constraints the message drops ("any colour is fine", "price doesn't matter"), each once, in order."""
+    drops = [_DROP_NAMES[(m.group(1) or m.group(2)).lower()] for m in _DROP.finditer(_text(message))]
     if _intent(message) == "no_preference":
         drops += [_DROP_NAMES[a] for a in entity_values(message, "attribute") if a in _DROP_NAMES]
-    if drops:
-        found["drop"] = tuple(dict.fromkeys(drops))
-        if "budget" in found["drop"]:
-            for key in ("budget_min", "budget_max", "relative_budget", "no_budget"):
-                found.pop(key, None)
-    # The customer's words join the query — not a button's payload ('/inform{"category": "Sofas"}'); and words
-    # that name no kind replace the words of a need that named none either ("something cosy for reading",
-    # then "something to keep my drinks cold").
+    return tuple(dict.fromkeys(drops))
+
+
+def _joins_the_query(message: Message, state: State, found: Mapping[str, Any]) -> bool:
+    """Whether the customer's words join the need's query text, given what else the message states.
+
+    The customer's words join the query — not a button's payload ('/inform{"category": "Sofas"}'); and words
+    that name no kind replace the words of a need that named none either ("something cosy for reading",
+    then "something to keep my drinks cold").
+    """
+    text = _text(message)
     fresh = not state.need.scope and not found.get("scope") and _says_what(text)
-    if _intent(message) in _DESCRIBING_INTENTS and not text.startswith("/") \
-            and (found.get("scope") or not state.need.text or fresh):
-        found["text"] = text
-    return found
+    return _intent(message) in _DESCRIBING_INTENTS and not text.startswith("/") \
+        and bool(found.get("scope") or not state.need.text or fresh)
 
 
 def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
@@ -302,23 +348,43 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
     items = tuple(referenced_items(message, shown, catalog, limit=2))
     constraints = _constraints(message, state, vocabulary)
     options = tuple(str(r.get("name")) for r in message.get("intent_ranking") or [] if r.get("name"))
-    yes_no_pending = state.pending is not None and (state.pending in ("consent", "satisfaction")
-                                                    or state.pending.startswith("relax:"))
     if text.strip() and not text.strip(_PUNCTUATION + " "):
         return Move("unclear", options=options)  # "???", "...": confusion, no request to show the starter list for
     if intent == "out_of_scope":
         return Move("out_of_scope", text=text.strip())
+    read = _read_in_context(message, intent, state, vocabulary, constraints, options)
+    if isinstance(read, Move):
+        return read
+    intent, constraints = read
+    return _move_of(message, intent, state, items, constraints, options)
+
+
+def _read_again(message: Message, intent: str, state: State, vocabulary: CatalogVocabulary) -> dict[str, Any]:
+    """The constraints of the message read as if the NLU had named ``intent``."""
+    return _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
+
+
+def _read_in_context(message: Message, intent: str, state: State, vocabulary: CatalogVocabulary,
+                     constraints: dict[str, Any], options: tuple[str, ...]) -> tuple[str, dict[str, Any]] | Move:
+    """The intent as this moment of the conversation reads it, and the constraints read again for it.
+
+    The classifier unsure, the words decide (:func:`_rescue`); an intent about the list with nothing
+    on screen is the opening request; a category named by its own name while something else is
+    asked about is a new need. Where that already decides the move ("start again", a message that
+    states nothing), the move is returned instead.
+    """
+    text = _text(message)
     if intent == "nlu_fallback" or not intent:
         intent = _rescue(text, state, constraints)
         if intent in _DESCRIBING_INTENTS:  # read again as a description: its words say what is wanted
-            constraints = _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
+            constraints = _read_again(message, intent, state, vocabulary)
     if intent in _ABOUT_THE_LIST and not state.shown and not state.need.scope and not _POINTS_AT.search(text) \
             and not entity_values(message, "ordinal"):
         # Nothing on screen to be about: "growth chart" (read as "bigger"), "barbie accessories" ("pricier")
         # are the opening request, in the words of a shop the NLU was not trained on; or no request at all
         # ("where is my order", "lol"): stating nothing else, they are unclear, searched before they are asked about.
         intent = "request_recommendation"
-        constraints = _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
+        constraints = _read_again(message, intent, state, vocabulary)
         if not any(k != "text" for k in constraints):
             return Move("unclear", text=text.strip(), options=options)
     if _START_OVER.search(text) and intent not in ("forget_me",):
@@ -327,7 +393,16 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
         named, how = vocabulary.match_how("category", text)
         if named and how == "name" and named not in state.need.scope:  # "cool. now grocery stuff": a new need
             intent = "request_recommendation"
-            constraints = _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
+            constraints = _read_again(message, intent, state, vocabulary)
+    return intent, constraints
+
+
+def _move_of(message: Message, intent: str, state: State, items: tuple[str, ...], constraints: dict[str, Any],
+             options: tuple[str, ...]) -> Move:
+    """The move an intent makes, read in context (:func:`_read_in_context`), with the items and constraints it names."""
+    text = _text(message)
+    yes_no_pending = state.pending is not None and (state.pending in ("consent", "satisfaction")
+                                                    or state.pending.startswith("relax:"))
     if intent == "affirm":
         return Move("yes")
     if intent == "deny":
@@ -342,23 +417,11 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
                     critique="cheaper" if too_expensive else None)
     if intent == "critique_cheaper" and not items and state.shown and _WHOLE_LIST.search(text):
         return Move("reject_all", critique="cheaper", **constraints)  # "they're all too expensive"
-    if intent in ("critique_cheaper", "critique_different", "more_like") and _PRICIER.search(text) \
-            and not _CHEAPER.search(text):
-        intent = "critique_pricier"  # "something a bit fancier than the third", "nicer, price isn't an issue"
-    elif intent == "more_like" and _CHEAPER.search(text) and not _PRICIER.search(text):
-        intent = "critique_cheaper"  # "like the second but cheaper": the price is the point
+    intent = _price_direction(intent, text)
     if intent in _CRITIQUES:
-        attribute = next(iter(entity_values(message, "attribute")), None)
-        value_name, value = next(((k, v) for k, v in (constraints.get("wishes") or {}).items()), (None, None))
-        return Move("critique", items=items[:1], critique=_CRITIQUES[intent],  # type: ignore[arg-type]
-                    attribute=value_name or attribute, value=value, exclusions=constraints.get("exclusions", ()))
+        return _critique(message, intent, items, constraints)
     if intent == "no_preference":
-        if state.pending is None and not constraints.get("drop") and _WHOLE_LIST.search(text) and state.shown:
-            return Move("reject_all")
-        waived = {k: v for k, v in _without_text(constraints).items() if not (k == "no_budget" and state.pending)}
-        opening = state.pending is None and not state.shown and not state.need.scope
-        # "no budget" answering the budget question waives it; "anything to chew on?" opening a chat is a request
-        return Move("dont_mind", **waived, text=text.strip() if opening else "")
+        return _dont_mind(text, state, constraints)
     if intent == "browse" and not state.need.scope:
         intent = "request_recommendation"  # "a growth chart", "stuff for the pool": browsing that names a kind
     if intent == "surprise_me" and state.pending is None and not state.shown and not state.need.scope:
@@ -367,15 +430,48 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
     if intent in _SIMPLE:
         return Move(_SIMPLE[intent], items=items)  # type: ignore[arg-type]
     if intent in ("request_recommendation", "inform"):
-        if state.pending in ("budget", *ATTRIBUTES) and not any(k != "text" for k in constraints) \
-                and not _DONT_MIND.search(text):
-            return Move("state", unmatched=text.strip())  # an answer that fits none of the catalog's values
-        if not any(k != "text" for k in constraints):
-            words = str(constraints.get("text", ""))  # "a kite": the catalog is searched for what it means
-            return Move("browse", text=words) if intent == "request_recommendation" and not state.need.scope \
-                else Move("show_more") if state.shown else Move("browse", text=words)
-        return Move("state", **constraints)
+        return _statement(intent, text, state, constraints)
     return Move("unclear", options=options, text=text.strip() if intent == "nlu_fallback" else "")
+
+
+def _price_direction(intent: str, text: str) -> str:
+    """The intent with the price direction the words give, where they contradict or sharpen the classifier's."""
+    if intent in ("critique_cheaper", "critique_different", "more_like") and _PRICIER.search(text) \
+            and not _CHEAPER.search(text):
+        return "critique_pricier"  # "something a bit fancier than the third", "nicer, price isn't an issue"
+    if intent == "more_like" and _CHEAPER.search(text) and not _PRICIER.search(text):
+        return "critique_cheaper"  # "like the second but cheaper": the price is the point
+    return intent
+
+
+def _critique(message: Message, intent: str, items: tuple[str, ...], constraints: Mapping[str, Any]) -> Move:
+    """A critique of one item ("cheaper than the second", "the first in another colour")."""
+    attribute = next(iter(entity_values(message, "attribute")), None)
+    value_name, value = next(((k, v) for k, v in (constraints.get("wishes") or {}).items()), (None, None))
+    return Move("critique", items=items[:1], critique=_CRITIQUES[intent],  # type: ignore[arg-type]
+                attribute=value_name or attribute, value=value, exclusions=constraints.get("exclusions", ()))
+
+
+def _dont_mind(text: str, state: State, constraints: Mapping[str, Any]) -> Move:
+    """An "I don't mind": waiving the pending question or what the message drops — or, of a whole list, rejecting it."""
+    if state.pending is None and not constraints.get("drop") and _WHOLE_LIST.search(text) and state.shown:
+        return Move("reject_all")
+    waived = {k: v for k, v in _without_text(constraints).items() if not (k == "no_budget" and state.pending)}
+    opening = state.pending is None and not state.shown and not state.need.scope
+    # "no budget" answering the budget question waives it; "anything to chew on?" opening a chat is a request
+    return Move("dont_mind", **waived, text=text.strip() if opening else "")
+
+
+def _statement(intent: str, text: str, state: State, constraints: Mapping[str, Any]) -> Move:
+    """A request or an answer: the constraints it states, or — stating none — a search for its words."""
+    if state.pending in ("budget", *ATTRIBUTES) and not any(k != "text" for k in constraints) \
+            and not _DONT_MIND.search(text):
+        return Move("state", unmatched=text.strip())  # an answer that fits none of the catalog's values
+    if not any(k != "text" for k in constraints):
+        words = str(constraints.get("text", ""))  # "a kite": the catalog is searched for what it means
+        return Move("browse", text=words) if intent == "request_recommendation" and not state.need.scope \
+            else Move("show_more") if state.shown else Move("browse", text=words)
+    return Move("state", **constraints)
 
 
 def _without_text(constraints: Mapping[str, Any]) -> dict[str, Any]:

@@ -302,6 +302,51 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     )
 
 
+@dataclass
+class Reports:
+    """What one cross-validation left: Rasa's reports, its per-fold averages and the run's record."""
+
+    out: Path
+    run: dict[str, Any]
+    #: Rasa's own per-fold averages (:func:`fold_summary`)
+    fold_lines: list[str]
+    intent_report: dict[str, Any]
+    errors: list[dict[str, Any]] | None
+    entity_file: Path | None
+    entity_report: dict[str, Any] | None
+
+    @property
+    def intents(self) -> dict[str, dict[str, Any]]:
+        """The intent report's rows, by intent."""
+        return labels_of(self.intent_report)
+
+    @property
+    def examples(self) -> int:
+        """How many examples were predicted."""
+        return int(self.intent_report.get("macro avg", {}).get("support")
+                   or sum(r["support"] for r in self.intents.values()))
+
+    @property
+    def entities(self) -> dict[str, dict[str, Any]]:
+        """The entity report's rows, by label."""
+        return labels_of(self.entity_report) if self.entity_report is not None else {}
+
+    @property
+    def entity_micro(self) -> float | None:
+        """The entities' micro-averaged F1."""
+        return micro_f1(self.entity_report) if self.entity_report is not None else None
+
+    @property
+    def extractor(self) -> str:
+        """The entity extractor the report is of."""
+        return self.entity_file.name.removesuffix("_report.json") if self.entity_file else "—"
+
+    @property
+    def pairs(self) -> Counter[tuple[str, str]]:
+        """How often each (true, predicted) intent pair was confused."""
+        return confusions(self.errors, self.intents)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the cross-validation and print the tables."""
     opts = parse_args(argv)
@@ -313,7 +358,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.line(f"Machine: {machine_line()}")
     load_start = _load_average()
     started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    reports = collect_reports(opts, report, started_at, load_start)
+    for table in (summary_table(opts, reports), entity_table(reports), worst_table(opts, reports),
+                  confusion_table(opts, reports)):
+        report.table(table)
+    elapsed = seconds_since_start()
+    if opts.reports is not None:
+        report.line(f"Rendered {started_at} from the reports an earlier run kept in {reports.out}.")
+    else:
+        report.line(f"Run: started {started_at}, took {elapsed / 60:.1f} min; load average (1/5/15 min) "
+                    f"{load_start} at start, {_load_average()} at end.")
+    report.write(opts.markdown)
+    return 0
 
+
+def collect_reports(opts: Options, report: Report, started_at: str, load_start: str) -> Reports:
+    """Run Rasa's cross-validation (or read the reports an earlier run kept) and load what it wrote.
+
+    A folder made for this run only is removed once read.
+
+    Raises:
+        RuntimeError: when the folder holds no intent report.
+    """
     temporary = opts.out is None and opts.reports is None
     if opts.reports is not None:
         out = opts.reports.resolve()
@@ -344,36 +410,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if temporary:
             shutil.rmtree(out, ignore_errors=True)
+    return Reports(out, run, summary, intent_report, errors if isinstance(errors, list) else None, entity_file,
+                   entity_report if isinstance(entity_report, dict) else None)
 
-    intents = labels_of(intent_report)
-    error_list = errors if isinstance(errors, list) else []
+
+def summary_table(opts: Options, reports: Reports) -> Table:
+    """The headline scores against their targets, and how the run went."""
+    intent_report, entity_report, run = reports.intent_report, reports.entity_report, reports.run
+    error_list = reports.errors or []
     threshold = fallback_threshold()
     low = sum(1 for e in error_list
               if threshold is not None and float((e.get("intent_prediction") or {}).get("confidence") or 0) < threshold)
     macro = intent_report.get("macro avg", {}).get("f1-score")
     weighted = intent_report.get("weighted avg", {}).get("f1-score")
-    accuracy = micro_f1(intent_report)
-    examples = int(intent_report.get("macro avg", {}).get("support") or sum(r["support"] for r in intents.values()))
-    entities = labels_of(entity_report) if isinstance(entity_report, dict) else {}
-    entity_micro = micro_f1(entity_report) if isinstance(entity_report, dict) else None
-    entity_macro = (entity_report.get("macro avg", {}).get("f1-score")
-                    if isinstance(entity_report, dict) else None)
-    extractor = entity_file.name.removesuffix("_report.json") if entity_file else "—"
-
-    summary_table = Table("NLU cross-validation: summary", ["metric", "value", "target", "result"])
-    summary_table.add("intent macro-F1", _f(macro), f"≥ {TARGET_INTENT_MACRO_F1:.2f}",
-                      _verdict(float(macro) if macro is not None else None, TARGET_INTENT_MACRO_F1))
-    summary_table.add("intent weighted F1", _f(weighted), "—", "—")
-    summary_table.add("intent accuracy", _f(accuracy), "—", "—")
-    summary_table.add(f"entity micro-F1 ({extractor}, per token)", _f(entity_micro), f"≥ {TARGET_ENTITY_F1:.2f}",
-                      _verdict(entity_micro, TARGET_ENTITY_F1))
-    summary_table.add(f"entity macro-F1 ({extractor}, per token)", _f(entity_macro), f"(≥ {TARGET_ENTITY_F1:.2f})",
-                      _verdict(float(entity_macro) if entity_macro is not None else None, TARGET_ENTITY_F1))
-    summary_table.notes += [
-        f"{opts.folds}-fold cross-validation of `{NLU_DATA}` with `{CONFIG}`: {examples} examples, {len(intents)} "
-        f"intents, {len(entities)} entity labels. Every example is predicted once, by the fold model that did not "
-        "see it; the scores pool those predictions (Rasa's `intent_report.json` and "
-        f"`{entity_file.name if entity_file else 'DIETClassifier_report.json'}`).",
+    entity_micro, extractor = reports.entity_micro, reports.extractor
+    entity_macro = entity_report.get("macro avg", {}).get("f1-score") if entity_report is not None else None
+    table = Table("NLU cross-validation: summary", ["metric", "value", "target", "result"])
+    table.add("intent macro-F1", _f(macro), f"≥ {TARGET_INTENT_MACRO_F1:.2f}",
+              _verdict(float(macro) if macro is not None else None, TARGET_INTENT_MACRO_F1))
+    table.add("intent weighted F1", _f(weighted), "—", "—")
+    table.add("intent accuracy", _f(micro_f1(intent_report)), "—", "—")
+    table.add(f"entity micro-F1 ({extractor}, per token)", _f(entity_micro), f"≥ {TARGET_ENTITY_F1:.2f}",
+              _verdict(entity_micro, TARGET_ENTITY_F1))
+    table.add(f"entity macro-F1 ({extractor}, per token)", _f(entity_macro), f"(≥ {TARGET_ENTITY_F1:.2f})",
+              _verdict(float(entity_macro) if entity_macro is not None else None, TARGET_ENTITY_F1))
+    table.notes += [
+        f"{opts.folds}-fold cross-validation of `{NLU_DATA}` with `{CONFIG}`: {reports.examples} examples, "
+        f"{len(reports.intents)} intents, {len(reports.entities)} entity labels. Every example is predicted once, by "
+        "the fold model that did not see it; the scores pool those predictions (Rasa's `intent_report.json` and "
+        f"`{reports.entity_file.name if reports.entity_file else 'DIETClassifier_report.json'}`).",
         "Rasa's evaluation undoes the FallbackClassifier: the top intent counts however low its confidence. "
         + (f"{low} of the {len(error_list)} wrong predictions scored below the fallback threshold {threshold:g} "
            "(in conversation the assistant would ask to rephrase instead of acting on them)."
@@ -386,13 +451,18 @@ def main(argv: Sequence[str] | None = None) -> int:
          + (f"; that run started {run['started_at']} on {run.get('code', 'unknown code')}, load average "
             f"{run.get('load_start', 'n/a')} at its start and {run.get('load_end', 'n/a')} at its end"
             if opts.reports is not None and "started_at" in run else "") + "."
-         if "seconds" in run else f"Reports read from {out} (kept by an earlier run; --folds must match it)."),
+         if "seconds" in run else f"Reports read from {reports.out} (kept by an earlier run; --folds must match it)."),
     ]
-    if summary:
-        summary_table.notes.append("Rasa's own per-fold averages, mean (standard deviation) over the folds — "
-                                   "weighted F1, train is the fold's own training data: " + "; ".join(summary))
+    if reports.fold_lines:
+        table.notes.append("Rasa's own per-fold averages, mean (standard deviation) over the folds — "
+                           "weighted F1, train is the fold's own training data: " + "; ".join(reports.fold_lines))
+    return table
 
-    entity_table = Table(f"Entities ({extractor}, per token)", ["entity", "precision", "recall", "F1", "support"])
+
+def entity_table(reports: Reports) -> Table:
+    """Precision, recall and F1 of every entity label (each role its own label), then the micro average."""
+    entities, entity_report = reports.entities, reports.entity_report
+    table = Table(f"Entities ({reports.extractor}, per token)", ["entity", "precision", "recall", "F1", "support"])
     listed: list[str] = []
     for name in ENTITIES:
         family = [name, *sorted(k for k in entities if k.startswith(f"{name}."))]
@@ -400,45 +470,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             row = entities.get(label)
             listed.append(label)
             if row is None:
-                entity_table.add(label, "—", "—", "—", "0")
+                table.add(label, "—", "—", "—", "0")
             else:
-                entity_table.add(label, _f(row["precision"]), _f(row["recall"]), _f(row["f1-score"]),
-                                 int(row["support"]))
+                table.add(label, _f(row["precision"]), _f(row["recall"]), _f(row["f1-score"]), int(row["support"]))
     for label in sorted(set(entities) - set(listed)):
         row = entities[label]
-        entity_table.add(label, _f(row["precision"]), _f(row["recall"]), _f(row["f1-score"]), int(row["support"]))
-    entity_table.add("micro average", _f(entity_report.get("micro avg", {}).get("precision"))
-                     if isinstance(entity_report, dict) else "—",
-                     _f(entity_report.get("micro avg", {}).get("recall")) if isinstance(entity_report, dict) else "—",
-                     _f(entity_micro), sum(int(r["support"]) for r in entities.values()))
-    entity_table.notes.append("Support = entity tokens of that label in the data. A dash: the label does not occur.")
+        table.add(label, _f(row["precision"]), _f(row["recall"]), _f(row["f1-score"]), int(row["support"]))
+    table.add("micro average", _f(entity_report.get("micro avg", {}).get("precision"))
+              if entity_report is not None else "—",
+              _f(entity_report.get("micro avg", {}).get("recall")) if entity_report is not None else "—",
+              _f(reports.entity_micro), sum(int(r["support"]) for r in entities.values()))
+    table.notes.append("Support = entity tokens of that label in the data. A dash: the label does not occur.")
+    return table
 
-    worst_table = Table(f"The {opts.worst} worst intents by F1",
-                        ["intent", "precision", "recall", "F1", "support", "most often taken for"])
-    pairs = confusions(errors if isinstance(errors, list) else None, intents)
-    for name, row in sorted(intents.items(), key=lambda item: (item[1]["f1-score"], item[0]))[: opts.worst]:
+
+def worst_table(opts: Options, reports: Reports) -> Table:
+    """The intents with the lowest F1, and what each was most often taken for."""
+    table = Table(f"The {opts.worst} worst intents by F1",
+                  ["intent", "precision", "recall", "F1", "support", "most often taken for"])
+    pairs = reports.pairs
+    for name, row in sorted(reports.intents.items(), key=lambda item: (item[1]["f1-score"], item[0]))[: opts.worst]:
         taken = [(other, n) for (true, other), n in pairs.most_common() if true == name][:2]
-        worst_table.add(name, _f(row["precision"]), _f(row["recall"]), _f(row["f1-score"]), int(row["support"]),
-                        ", ".join(f"{other} ({n})" for other, n in taken) or "—")
+        table.add(name, _f(row["precision"]), _f(row["recall"]), _f(row["f1-score"]), int(row["support"]),
+                  ", ".join(f"{other} ({n})" for other, n in taken) or "—")
+    return table
 
-    sample = examples_of(errors if isinstance(errors, list) else None)
-    confusion_table = Table(f"The {opts.confusions} most frequent intent confusions",
-                            ["true intent", "predicted", "count", "example"])
+
+def confusion_table(opts: Options, reports: Reports) -> Table:
+    """The most frequent intent confusions, each with an example message."""
+    pairs = reports.pairs
+    sample = examples_of(reports.errors)
+    table = Table(f"The {opts.confusions} most frequent intent confusions",
+                  ["true intent", "predicted", "count", "example"])
     for (true, predicted), count in pairs.most_common(opts.confusions):
         text = sample.get((true, predicted), "")
-        confusion_table.add(true, predicted, count, (text[:70] + "…") if len(text) > 70 else text)
-    confusion_table.notes.append(f"{sum(pairs.values())} wrong intent predictions in all, out of {examples}.")
-
-    for table in (summary_table, entity_table, worst_table, confusion_table):
-        report.table(table)
-    elapsed = seconds_since_start()
-    if opts.reports is not None:
-        report.line(f"Rendered {started_at} from the reports an earlier run kept in {out}.")
-    else:
-        report.line(f"Run: started {started_at}, took {elapsed / 60:.1f} min; load average (1/5/15 min) "
-                    f"{load_start} at start, {_load_average()} at end.")
-    report.write(opts.markdown)
-    return 0
+        table.add(true, predicted, count, (text[:70] + "…") if len(text) > 70 else text)
+    table.notes.append(f"{sum(pairs.values())} wrong intent predictions in all, out of {reports.examples}.")
+    return table
 
 
 if __name__ == "__main__":

@@ -228,51 +228,68 @@ def main(argv: Sequence[str] | None = None) -> int:
                      f"dialogue: off-topic taken for a need (of {len(others)})"])
     styles: dict[str, Table] = {}
     for name in names:
-        run, queries = available[name], suites[name]
-        catalog = load_catalog(run.catalog, strict=False).catalog
-        index_dir = Path(run.env.get("SHOPKEEPER_INDEX_DIR", REPO / "build" / "index"))
-        retriever = Retriever.load(catalog, RetrievalSettings.from_env({}).make_encoder(), index_dir)
-        log(f"{name}: {len(queries)} queries on {len(catalog)} products")
-        overall, by_style, p95 = one_shot(retriever, queries)
-        row: list[Any] = [name, len(queries), *[" / ".join(overall[m].cells()) for m in MODES]]
-        style_table = Table(f"{name}: hit@3 / precision@3 by query style",
-                            ["style", "queries", *MODES, *([] if args.no_dialogue else ["dialogue"])])
-        talk: dict[str, Tally] = {}
-        if args.no_dialogue:
-            row += ["—", "—", "—", "—"]
-        else:
-            categories = {p.id: p.category for p in catalog}
-            said, talk, not_carried, misses, turns, taken = dialogue(run, queries, categories, others)
-            row += [" / ".join(said.cells()), len(not_carried), f"{turns:.2f}", len(taken)]
-            if taken:
-                listing = Table(f"{name}: off-topic messages taken for a need ({len(taken)})",
-                                ["message (style) → what the shop said"])
-                for line in taken:
-                    listing.add(line)
-                styles[f"{name}-off-topic"] = listing
-            listing = Table(f"{name}: dialogue misses ({len(misses)})", ["query (style) → categories shown"])
-            for line in misses[:args.misses]:
-                listing.add(line)
-            styles[f"{name}-misses"] = listing
-            if not_carried:
-                answered = Table(f"{name}: \"we don't carry\" answers ({len(not_carried)})", ["query (style)"])
-                for line in not_carried:
-                    answered.add(line)
-                styles[f"{name}-not-carried"] = answered
-        for style in sorted(by_style["hybrid"]):
-            cells = [" / ".join(by_style[m][style].cells()) for m in MODES]
-            if talk:
-                cells.append(" / ".join(talk[style].cells()))
-            style_table.add(style, by_style["hybrid"][style].count, *cells)
-        style_table.notes.append("p95 per query: embedding the query " + f"{p95['embedding']:.1f} ms; then search "
-                                 + ", ".join(f"{m} {p95[m]:.2f} ms" for m in MODES))
-        styles[name] = style_table
+        row, tables = run_catalog(name, available[name], suites[name], others, dialogue_too=not args.no_dialogue,
+                                  misses=args.misses)
+        styles.update(tables)
         summary.add(*row)
     report.table(summary)
     for table in styles.values():
         report.table(table)
     report.write(args.markdown)
     return 0
+
+
+def run_catalog(name: str, run: CatalogRun, queries: list[Query], others: list[Query], *, dialogue_too: bool,
+                misses: int) -> tuple[list[Any], dict[str, Table]]:
+    """One catalog's row of the summary, and its tables (by query style; the dialogue's misses), in report order."""
+    catalog = load_catalog(run.catalog, strict=False).catalog
+    index_dir = Path(run.env.get("SHOPKEEPER_INDEX_DIR", REPO / "build" / "index"))
+    retriever = Retriever.load(catalog, RetrievalSettings.from_env({}).make_encoder(), index_dir)
+    log(f"{name}: {len(queries)} queries on {len(catalog)} products")
+    overall, by_style, p95 = one_shot(retriever, queries)
+    row: list[Any] = [name, len(queries), *[" / ".join(overall[m].cells()) for m in MODES]]
+    style_table = Table(f"{name}: hit@3 / precision@3 by query style",
+                        ["style", "queries", *MODES, *(["dialogue"] if dialogue_too else [])])
+    talk: dict[str, Tally] = {}
+    tables: dict[str, Table] = {}
+    if not dialogue_too:
+        row += ["—", "—", "—", "—"]
+    else:
+        categories = {p.id: p.category for p in catalog}
+        said, talk, not_carried, missed, turns, taken = dialogue(run, queries, categories, others)
+        row += [" / ".join(said.cells()), len(not_carried), f"{turns:.2f}", len(taken)]
+        tables = dialogue_tables(name, taken, missed[:misses], len(missed), not_carried)
+    for style in sorted(by_style["hybrid"]):
+        cells = [" / ".join(by_style[m][style].cells()) for m in MODES]
+        if talk:
+            cells.append(" / ".join(talk[style].cells()))
+        style_table.add(style, by_style["hybrid"][style].count, *cells)
+    style_table.notes.append("p95 per query: embedding the query " + f"{p95['embedding']:.1f} ms; then search "
+                             + ", ".join(f"{m} {p95[m]:.2f} ms" for m in MODES))
+    tables[name] = style_table
+    return row, tables
+
+
+def dialogue_tables(name: str, taken: list[str], misses: list[str], missed: int,
+                    not_carried: list[str]) -> dict[str, Table]:
+    """The dialogue's listings for one catalog: off-topic messages taken for a need, misses, "we don't carry"."""
+    tables: dict[str, Table] = {}
+    if taken:
+        listing = Table(f"{name}: off-topic messages taken for a need ({len(taken)})",
+                        ["message (style) → what the shop said"])
+        for line in taken:
+            listing.add(line)
+        tables[f"{name}-off-topic"] = listing
+    listing = Table(f"{name}: dialogue misses ({missed})", ["query (style) → categories shown"])
+    for line in misses:
+        listing.add(line)
+    tables[f"{name}-misses"] = listing
+    if not_carried:
+        answered = Table(f"{name}: \"we don't carry\" answers ({len(not_carried)})", ["query (style)"])
+        for line in not_carried:
+            answered.add(line)
+        tables[f"{name}-not-carried"] = answered
+    return tables
 
 
 if __name__ == "__main__":

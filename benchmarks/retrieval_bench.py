@@ -507,25 +507,9 @@ def bench_size(
     """Build each index kind at one size and measure it."""
     lat_n = min(opts.latency_queries, len(queries))
     kinds = ["flat", "ivf"] + (["hnsw"] if size <= opts.hnsw_max else [])
-    masks: dict[float, npt.NDArray[np.bool_]] = {}
-    filter_truth: dict[float, Positions] = {}
-    if size in opts.filter_sizes:
-        rng = np.random.default_rng(opts.seed + size)
-        for share in FILTER_SHARES:
-            mask = np.zeros(size, dtype=bool)
-            mask[rng.choice(size, max(K, round(size * share)), replace=False)] = True
-            allowed = np.flatnonzero(mask)
-            masks[share] = mask
-            filter_truth[share] = allowed[exact_top_k(vectors[allowed], queries[:lat_n])[0]]
+    masks, filter_truth = filter_masks(size, vectors, queries[:lat_n], opts)
     for kind in kinds:
-        gc.collect()
-        log(f"{size:,}: building {kind}")
-        rss_before = _rss_bytes()
-        started = time.perf_counter()
-        index = VectorIndex.build(vectors, ids, model="synthetic", kind=kind)
-        build_s = time.perf_counter() - started
-        gc.collect()
-        rss_delta = _rss_bytes() - rss_before
+        index, build_s, rss_delta = timed_build(vectors, ids, kind)
         serialized = int(faiss.serialize_index(index.faiss_index).nbytes)
         params = ", ".join(f"{k}={v}" for k, v in index.manifest.params.items()) or "—"
         log(f"{size:,}: {kind} built in {build_s:.1f}s; recall and latency")
@@ -554,24 +538,68 @@ def bench_size(
         if kind == "ivf" and size in opts.sweep_sizes:
             bench_sweep(size, index, queries, real_queries, truth, real_truth, lat_n, opts, results, tables["sweep"])
         for share, mask in masks.items():
-            log(f"{size:,}: {kind} filtered search, {share:.0%} allowed")
-            allowed_n = int(mask.sum())
-            exact = allowed_n <= index.exact_scan_limit or (kind == "flat" and allowed_n < size // 8)
-
-            def filtered(n: int, ix: VectorIndex = index, m: npt.NDArray[np.bool_] = mask) -> list[list[Any]]:
-                return ix.search(queries[n], K, allowed=m)
-
-            with threads(opts.search_threads):
-                ftimes, found = time_calls(filtered, lat_n, opts.warmup)
-            frecall = recall_at_k([[h.position for h in hits[0]] for hits in found], filter_truth[share])
-            tables["filter"].add(
-                f"{size:,}", kind, f"{share:.0%} ({allowed_n:,})",
-                "exact scan of allowed" if exact else "FAISS ID selector",
-                _ms(_pct(ftimes, 50)), _ms(_pct(ftimes, 95)), f"{frecall:.4f}",
-            )
+            bench_filtered(size, kind, index, queries, mask, share, filter_truth[share], lat_n, opts, tables["filter"])
         if kind == "flat":
             bench_semantic_search(size, vectors, queries, index, run, truth, lat_n, opts, tables["st"])
         del index
+
+
+def filter_masks(size: int, vectors: Matrix, queries: Matrix,
+                 opts: Options) -> tuple[dict[float, npt.NDArray[np.bool_]], dict[float, Positions]]:
+    """For a size with the filtered-search check: a random allowed mask per share, and the exact top k within it.
+
+    Args:
+        size: how many vectors.
+        vectors: the vectors, ``(size, dim)``.
+        queries: the queries timed, ``(n, dim)``.
+        opts: the options (``filter_sizes``, ``seed``).
+
+    Returns:
+        ``{share: mask}`` and ``{share: ground-truth positions}``; both empty for other sizes.
+    """
+    masks: dict[float, npt.NDArray[np.bool_]] = {}
+    filter_truth: dict[float, Positions] = {}
+    if size in opts.filter_sizes:
+        rng = np.random.default_rng(opts.seed + size)
+        for share in FILTER_SHARES:
+            mask = np.zeros(size, dtype=bool)
+            mask[rng.choice(size, max(K, round(size * share)), replace=False)] = True
+            allowed = np.flatnonzero(mask)
+            masks[share] = mask
+            filter_truth[share] = allowed[exact_top_k(vectors[allowed], queries)[0]]
+    return masks, filter_truth
+
+
+def timed_build(vectors: Matrix, ids: list[str], kind: str) -> tuple[VectorIndex, float, int]:
+    """Build one index kind: the index, the seconds it took and the growth of resident memory (bytes)."""
+    gc.collect()
+    log(f"{len(ids):,}: building {kind}")
+    rss_before = _rss_bytes()
+    started = time.perf_counter()
+    index = VectorIndex.build(vectors, ids, model="synthetic", kind=kind)
+    build_s = time.perf_counter() - started
+    gc.collect()
+    return index, build_s, _rss_bytes() - rss_before
+
+
+def bench_filtered(size: int, kind: str, index: VectorIndex, queries: Matrix, mask: npt.NDArray[np.bool_],
+                   share: float, truth: Positions, lat_n: int, opts: Options, table: Table) -> None:
+    """Time and check single-query search restricted to an allowed mask; one row of the filter table."""
+    log(f"{size:,}: {kind} filtered search, {share:.0%} allowed")
+    allowed_n = int(mask.sum())
+    exact = allowed_n <= index.exact_scan_limit or (kind == "flat" and allowed_n < size // 8)
+
+    def filtered(n: int, ix: VectorIndex = index, m: npt.NDArray[np.bool_] = mask) -> list[list[Any]]:
+        return ix.search(queries[n], K, allowed=m)
+
+    with threads(opts.search_threads):
+        ftimes, found = time_calls(filtered, lat_n, opts.warmup)
+    frecall = recall_at_k([[h.position for h in hits[0]] for hits in found], truth)
+    table.add(
+        f"{size:,}", kind, f"{share:.0%} ({allowed_n:,})",
+        "exact scan of allowed" if exact else "FAISS ID selector",
+        _ms(_pct(ftimes, 50)), _ms(_pct(ftimes, 95)), f"{frecall:.4f}",
+    )
 
 
 def bench_sweep(
@@ -773,9 +801,8 @@ def _sizes(text: str) -> list[int]:
     return sorted(set(out))
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Options:
-    """Command-line options; ``--quick`` overrides the sizes and counts for a smoke run."""
-    threads_default = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+def build_parser(threads_default: int) -> argparse.ArgumentParser:
+    """The command line (``threads_default``: the usable cores, the default of ``--threads``)."""
     parser = argparse.ArgumentParser(
         description="Retrieval benchmark: embedding throughput, index build/search/recall "
         "(flat, IVF, HNSW, semantic_search) on structured synthetic vectors, filtered search, "
@@ -819,6 +846,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables as markdown to FILE")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 10k vectors, few queries, 500-product rebuild (~1-2 min)")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    """Command-line options; ``--quick`` overrides the sizes and counts for a smoke run."""
+    threads_default = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    parser = build_parser(threads_default)
     args = parser.parse_args(argv)
     opts = Options(
         sizes=args.sizes, queries=args.queries, latency_queries=args.latency_queries,
@@ -868,93 +902,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         encoder = SentenceTransformerEncoder()
         catalog = load_catalog(DEMO_CATALOG).catalog
         catalog_vectors, real_queries = bench_embedding(encoder, catalog, opts, report)
-
-        largest = max(opts.sizes)
-        log(f"generating {largest:,} synthetic vectors (σ = {opts.sigma})")
-        streams = np.random.SeedSequence(opts.seed).spawn(3)
-        base = synthesize(catalog_vectors, largest, np.random.default_rng(streams[0]), opts.sigma)
-        queries = synthesize(catalog_vectors, opts.queries, np.random.default_rng(streams[1]), opts.sigma)
-        sample = synthesize(catalog_vectors, len(catalog_vectors), np.random.default_rng(streams[2]), opts.sigma)
-        all_ids = [f"v{i}" for i in range(largest)]
-
-        tables = {
-            "index": Table(
-                "Index build, memory, single-query search and recall",
-                ["vectors", "index", "params", "build s", "serialized MB", "RSS Δ MB",
-                 "p50 ms", "p95 ms", "recall@10", "recall@10 real q"],
-            ),
-            "sweep": Table(
-                "IVF nprobe sweep",
-                ["vectors", "nlist", "nprobe", "recall@10", "recall@10 real q", "p50 ms", "p95 ms"],
-            ),
-            "st": Table(
-                "sentence_transformers.util.semantic_search against the flat index",
-                ["vectors", "flat p50 / p95 ms", "semantic_search dot_score p50 / p95 ms",
-                 "semantic_search cos_sim p50 / p95 ms", "recall vs flat (plain / tie-aware)",
-                 "identical top-10 lists", "recall vs numpy truth (plain / tie-aware)"],
-            ),
-            "threads": Table(
-                "Single-query search latency by thread count",
-                ["vectors", "index", f"{opts.search_threads} thread(s): p50 / p95 ms",
-                 f"{opts.threads} threads: p50 / p95 ms"],
-            ),
-            "filter": Table(
-                "Filtered search (allowed mask), one query at a time, k=10",
-                ["vectors", "index", "allowed", "path", "p50 ms", "p95 ms", "recall@10"],
-            ),
-        }
-        per_size: list[tuple[int, Matrix, Matrix]] = []
-        for size in opts.sizes:
-            vectors = base[:size]
-            log(f"{size:,}: exact ground truth (numpy matmul)")
-            truth = exact_top_k(vectors, queries)
-            real_truth = exact_top_k(vectors, real_queries)
-            per_size.append((size, truth[1], real_truth[1]))
-            bench_size(size, vectors, all_ids[:size], queries, real_queries, truth, real_truth, opts, results,
-                       tables)
-            gc.collect()
-
-        first = base[: min(10_000, largest)]
-        bench_structure(catalog_vectors, real_queries, sample, first, per_size, opts, report)
-        lat_n = min(opts.latency_queries, opts.queries)
-        tables["index"].notes += [
-            f"`VectorIndex.build` with the repository defaults (auto switches to ivf above "
-            f"{APPROXIMATE_THRESHOLD:,} vectors). Latency: `VectorIndex.search(q, k={K})` one query at a "
-            f"time, {lat_n} queries after {opts.warmup} warm-up calls, {opts.search_threads} FAISS thread(s).",
-            f"recall@10 against exact numpy ground truth: {opts.queries:,} held-out synthetic queries; "
-            f"'real q' = {len(CUSTOMER_QUERIES)} customer queries encoded by the model.",
-            "serialized MB = len(faiss.serialize_index(index)); RSS Δ MB = process resident memory after "
-            "the build minus before it (includes the id list copy and allocator slack).",
-        ]
-        if max(opts.sizes) > opts.hnsw_max:
-            tables["index"].notes.append(
-                f"hnsw is not built above {opts.hnsw_max:,} vectors (--hnsw-max)."
-            )
-        tables["sweep"].notes.append(
-            f"Same queries and ground truth as above; p50/p95 over {lat_n} single-query searches per nprobe. "
-            "'all lists' scans every inverted list, so what it still misses is lost to the 8-bit scalar "
-            "quantisation (SQ8), not to nprobe."
-        )
-        tables["st"].notes += [
-            "semantic_search gets the same float32 vectors as torch tensors (CPU), top_k=10, one query per "
-            f"call, {opts.search_threads} torch thread(s); dot_score equals cosine here because every vector "
-            "has unit length, while the default cos_sim re-normalises the corpus on every call.",
-            "Recall vs flat counts an item as agreeing when its score is within 1e-5 of the 10th flat score "
-            "(tie-aware); both sides are exact searches, so any difference comes from float summation order.",
-        ]
-        tables["filter"].notes.append(
-            "Allowed items chosen at random; recall against exact search over the allowed items only. "
-            f"Sets of at most {EXACT_SCAN_LIMIT:,} allowed items (and flat with < 1/8 "
-            "allowed) are scanned exactly; larger ones go through a FAISS ID selector."
-        )
-        tables["threads"].notes.append(
-            "Same searches as the index table, timed once with each FAISS/OpenMP thread count. The figures "
-            "elsewhere use the first column's setting."
-        )
-        for key in ("index", "sweep", "threads", "st", "filter"):
-            if tables[key].rows:
-                report.table(tables[key])
-        del base
+        bench_indexes(catalog_vectors, real_queries, opts, results, report)
 
         if opts.rebuild_count > 0:
             bench_rebuild(encoder, workdir, opts, results, report)
@@ -968,6 +916,113 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.write(opts.markdown)
     return 0
 
+
+def bench_indexes(catalog_vectors: Matrix, real_queries: Matrix, opts: Options, results: Results,
+                  report: Report) -> None:
+    """Every index kind at every size on synthetic vectors shaped like the catalog's; their tables.
+
+    Args:
+        catalog_vectors: the demo catalog's embeddings, which the synthetic vectors imitate.
+        real_queries: customer queries encoded by the model.
+        opts: the options.
+        results: where each run's figures are kept for the targets.
+        report: where the tables go.
+    """
+    largest = max(opts.sizes)
+    log(f"generating {largest:,} synthetic vectors (σ = {opts.sigma})")
+    streams = np.random.SeedSequence(opts.seed).spawn(3)
+    base = synthesize(catalog_vectors, largest, np.random.default_rng(streams[0]), opts.sigma)
+    queries = synthesize(catalog_vectors, opts.queries, np.random.default_rng(streams[1]), opts.sigma)
+    sample = synthesize(catalog_vectors, len(catalog_vectors), np.random.default_rng(streams[2]), opts.sigma)
+    all_ids = [f"v{i}" for i in range(largest)]
+
+    tables = index_tables(opts)
+    per_size: list[tuple[int, Matrix, Matrix]] = []
+    for size in opts.sizes:
+        vectors = base[:size]
+        log(f"{size:,}: exact ground truth (numpy matmul)")
+        truth = exact_top_k(vectors, queries)
+        real_truth = exact_top_k(vectors, real_queries)
+        per_size.append((size, truth[1], real_truth[1]))
+        bench_size(size, vectors, all_ids[:size], queries, real_queries, truth, real_truth, opts, results,
+                   tables)
+        gc.collect()
+
+    first = base[: min(10_000, largest)]
+    bench_structure(catalog_vectors, real_queries, sample, first, per_size, opts, report)
+    add_notes(tables, opts)
+    for key in ("index", "sweep", "threads", "st", "filter"):
+        if tables[key].rows:
+            report.table(tables[key])
+
+
+def index_tables(opts: Options) -> dict[str, Table]:
+    """The empty tables the index measurements fill, by key: index, sweep, st, threads, filter."""
+    return {
+        "index": Table(
+            "Index build, memory, single-query search and recall",
+            ["vectors", "index", "params", "build s", "serialized MB", "RSS Δ MB",
+             "p50 ms", "p95 ms", "recall@10", "recall@10 real q"],
+        ),
+        "sweep": Table(
+            "IVF nprobe sweep",
+            ["vectors", "nlist", "nprobe", "recall@10", "recall@10 real q", "p50 ms", "p95 ms"],
+        ),
+        "st": Table(
+            "sentence_transformers.util.semantic_search against the flat index",
+            ["vectors", "flat p50 / p95 ms", "semantic_search dot_score p50 / p95 ms",
+             "semantic_search cos_sim p50 / p95 ms", "recall vs flat (plain / tie-aware)",
+             "identical top-10 lists", "recall vs numpy truth (plain / tie-aware)"],
+        ),
+        "threads": Table(
+            "Single-query search latency by thread count",
+            ["vectors", "index", f"{opts.search_threads} thread(s): p50 / p95 ms",
+             f"{opts.threads} threads: p50 / p95 ms"],
+        ),
+        "filter": Table(
+            "Filtered search (allowed mask), one query at a time, k=10",
+            ["vectors", "index", "allowed", "path", "p50 ms", "p95 ms", "recall@10"],
+        ),
+    }
+
+
+def add_notes(tables: dict[str, Table], opts: Options) -> None:
+    """The notes under each index table: what was measured and how."""
+    lat_n = min(opts.latency_queries, opts.queries)
+    tables["index"].notes += [
+        f"`VectorIndex.build` with the repository defaults (auto switches to ivf above "
+        f"{APPROXIMATE_THRESHOLD:,} vectors). Latency: `VectorIndex.search(q, k={K})` one query at a "
+        f"time, {lat_n} queries after {opts.warmup} warm-up calls, {opts.search_threads} FAISS thread(s).",
+        f"recall@10 against exact numpy ground truth: {opts.queries:,} held-out synthetic queries; "
+        f"'real q' = {len(CUSTOMER_QUERIES)} customer queries encoded by the model.",
+        "serialized MB = len(faiss.serialize_index(index)); RSS Δ MB = process resident memory after "
+        "the build minus before it (includes the id list copy and allocator slack).",
+    ]
+    if max(opts.sizes) > opts.hnsw_max:
+        tables["index"].notes.append(
+            f"hnsw is not built above {opts.hnsw_max:,} vectors (--hnsw-max)."
+        )
+    tables["sweep"].notes.append(
+        f"Same queries and ground truth as above; p50/p95 over {lat_n} single-query searches per nprobe. "
+        "'all lists' scans every inverted list, so what it still misses is lost to the 8-bit scalar "
+        "quantisation (SQ8), not to nprobe."
+    )
+    tables["st"].notes += [
+        "semantic_search gets the same float32 vectors as torch tensors (CPU), top_k=10, one query per "
+        f"call, {opts.search_threads} torch thread(s); dot_score equals cosine here because every vector "
+        "has unit length, while the default cos_sim re-normalises the corpus on every call.",
+        "Recall vs flat counts an item as agreeing when its score is within 1e-5 of the 10th flat score "
+        "(tie-aware); both sides are exact searches, so any difference comes from float summation order.",
+    ]
+    tables["filter"].notes.append(
+        "Allowed items chosen at random; recall against exact search over the allowed items only. "
+        f"Sets of at most {EXACT_SCAN_LIMIT:,} allowed items (and flat with < 1/8 "
+        "allowed) are scanned exactly; larger ones go through a FAISS ID selector."
+    )
+    tables["threads"].notes.append(
+        "Same searches as the index table, timed once with each FAISS/OpenMP thread count. The figures "
+        "elsewhere use the first column's setting."
+    )
 
 if __name__ == "__main__":
     sys.exit(main())

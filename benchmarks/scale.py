@@ -415,8 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import faiss
     import torch
 
-    demo_only = args.demo_only
-    if not demo_only and not args.shared.is_dir():
+    if not args.demo_only and not args.shared.is_dir():
         sys.exit(f"{args.shared} is absent: the benchmark's catalog is built from the three foreign catalogs "
                  "there (clone ../shared beside the repository), or run with --demo-only for variants of the "
                  "demo catalog alone")
@@ -432,8 +431,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     build = Table(f"Building the {args.items:,}-item catalog's retriever",
                   ["step", "items", "seconds", "notes"])
+    catalog, made = build_catalog(args, build)
+    encoder, recommender, queries = build_retriever(args, settings, catalog, build, build_threads[1])
+    report.table(made)
+    report.table(build)
+
+    settings.limit_serving_threads()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.blas_threads, user_api="blas")
+        report.line(f"Queries ran with numpy's BLAS limited to {args.blas_threads} thread(s) (--blas-threads).")
+    load_queries = load_average()
+    log(f"{len(queries)} queries; threads now faiss {faiss.omp_get_max_threads()}, torch {torch.get_num_threads()}")
+    timings = time_queries(args, encoder, recommender, queries)
+    report.table(latency_table(args, catalog, queries, timings))
+    report.table(breakdown_table(recommender, queries, timings))
+    report.table(target_table(catalog, timings))
+    if timings.disagree:
+        log(f"the replay disagreed with recommend on: {timings.disagree[:5]}")
+    report.line(f"Run: started {started_at}, took {elapsed() / 60:.1f} min; load average (1/5/15 min) {load_start} "
+                f"at start, {load_queries} when the timed queries began, {load_average()} at end.")
+    report.write(args.markdown)
+    return 0
+
+
+def build_catalog(args: argparse.Namespace, build: Table) -> tuple[Catalog, Table]:
+    """The benchmark's catalog: the sources' real products and their variants; its table, and rows of ``build``."""
     started = time.perf_counter()
-    sources = load_sources(args.shared, demo_only=demo_only)
+    sources = load_sources(args.shared, demo_only=args.demo_only)
     real = sum(len(s.catalog) for s in sources)
     build.add("load the source catalogs", f"{real:,}", f"{time.perf_counter() - started:.2f}",
               "lenient import through the mappings")
@@ -457,7 +483,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"word none of its other copies has ({', '.join(VARIANT_WORDS[:6])}, …; {len(VARIANT_WORDS)} in all), and "
         f"its price times U[{PRICE_FACTORS[0]}, {PRICE_FACTORS[1]}]; every embedded text is distinct. "
         f"{len(catalog.categories()):,} categories; prices mix dollars and rupees, as the sources do.")
+    return catalog, made
 
+
+def build_retriever(args: argparse.Namespace, settings: RetrievalSettings, catalog: Catalog, build: Table,
+                    torch_threads: int) -> tuple[Encoder, Recommender, list[ShopperQuery]]:
+    """Load the encoder, embed the catalog and build both indexes, each step timed as a row of ``build``.
+
+    Returns:
+        The encoder, the recommender over the new retriever, and the shopper queries to time.
+    """
     encoder: Encoder = HashingEncoder() if args.hashing else settings.make_encoder()
     rss_before = rss_mb()[0]
     started = time.perf_counter()
@@ -474,7 +509,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     build.add("embed the items", f"{len(texts):,}", f"{seconds:.1f}",
               f"{computed:,} by the encoder ({computed / seconds:.1f} texts/s)" + (f", {reused:,} from the cache"
                                                                                     if args.cache else "")
-              + f"; batches of 64, {build_threads[1]} torch threads")
+              + f"; batches of 64, {torch_threads} torch threads")
     started = time.perf_counter()
     index = VectorIndex.build(vectors, catalog.ids, model=encoder.name, catalog_fingerprint=catalog.fingerprint(),
                               kind=settings.index_kind)
@@ -496,90 +531,121 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Resident memory: {rss_before:.0f} MB before the encoder, {rss_model:.0f} MB with it loaded, "
         f"{rss_now:.0f} MB after the build (peak {rss_peak:.0f} MB, resource.getrusage); the index itself "
         f"holds {len(index) * dimension * 4 / 1e6:.1f} MB of vectors.")
-    report.table(made)
-    report.table(build)
+    return encoder, recommender, queries
 
-    settings.limit_serving_threads()
-    if args.blas_threads is not None:
-        from threadpoolctl import threadpool_limits
 
-        threadpool_limits(args.blas_threads, user_api="blas")
-        report.line(f"Queries ran with numpy's BLAS limited to {args.blas_threads} thread(s) (--blas-threads).")
-    load_queries = load_average()
-    log(f"{len(queries)} queries; threads now faiss {faiss.omp_get_max_threads()}, torch {torch.get_num_threads()}")
-    for query in queries[:args.warmup]:
-        encoder.encode([query.text + " warm-up"])
-    embedding: list[float] = []
-    for query in queries:
-        embedding.append(timed(functools.partial(retriever.embed_query, query.text)))
-        retriever.embed_query(query.needs.query_text())  # untimed: the scoped needs' text, for recommend
+Operation = tuple[list[ShopperQuery], Callable[[ShopperQuery], object]]
+
+
+def operations_of(recommender: Recommender, queries: list[ShopperQuery]) -> dict[str, Operation]:
+    """The operations timed, by row name: each search mode, search with the need's filters, recommend.
+
+    Each comes with the queries it is timed on (the filtered search: only the queries with a filter).
+    """
+    retriever = recommender.retriever
     filtered = [q for q in queries if q.scope != "none"]
 
     def search_in(mode: str) -> Callable[[ShopperQuery], object]:
         return lambda q: retriever.search(q.text, k=K, mode=mode)
 
-    operations: dict[str, tuple[list[ShopperQuery], Callable[[ShopperQuery], object]]] = {
-        f"search {mode}": (queries, search_in(mode)) for mode in MODES
-    }
+    operations: dict[str, Operation] = {f"search {mode}": (queries, search_in(mode)) for mode in MODES}
     operations["search hybrid, with the need's filters"] = (
         filtered, lambda q: retriever.search(q.text, q.needs.filters(), k=K))
     operations["recommend (search + rerank)"] = (queries, lambda q: recommender.recommend(q.needs, k=K))
+    return operations
+
+
+class Timings:
+    """What the timed passes measured (milliseconds per call)."""
+
+    def __init__(self) -> None:
+        #: embedding each query's text once, uncached
+        self.embedding: list[float] = []
+        #: each operation's calls, by row name
+        self.timings: dict[str, list[float]] = defaultdict(list)
+        #: recommend's calls by the scope of the query's filter
+        self.recommend_by_scope: dict[str, list[float]] = defaultdict(list)
+        #: the replayed pipeline's stages, and ``"all stages"``
+        self.stages: dict[str, list[float]] = defaultdict(list)
+        #: queries where the replay's items differ from recommend's
+        self.disagree: list[str] = []
+        #: items passing each query's filters, by scope
+        self.allowed: dict[str, list[int]] = defaultdict(list)
+
+
+def time_queries(args: argparse.Namespace, encoder: Encoder, recommender: Recommender,
+                 queries: list[ShopperQuery]) -> Timings:
+    """Warm up, embed every query once (timed), then time every operation on every query, pass after pass."""
+    retriever = recommender.retriever
+    for query in queries[:args.warmup]:
+        encoder.encode([query.text + " warm-up"])
+    measured = Timings()
+    for query in queries:
+        measured.embedding.append(timed(functools.partial(retriever.embed_query, query.text)))
+        retriever.embed_query(query.needs.query_text())  # untimed: the scoped needs' text, for recommend
+    operations = operations_of(recommender, queries)
     for _name, (subset, call) in operations.items():
         for query in subset[:args.warmup]:
             call(query)
     for query in queries[:args.warmup]:
         traced_recommend(recommender, query.needs)
 
-    timings: dict[str, list[float]] = defaultdict(list)
-    recommend_by_scope: dict[str, list[float]] = defaultdict(list)
-    stages: dict[str, list[float]] = defaultdict(list)
-    disagree: list[str] = []
-    allowed: dict[str, list[int]] = defaultdict(list)
     for scope in ("none", *SCOPES):
-        allowed[scope] = [int(retriever.filter_table.mask(q.needs.filters()).sum()) for q in queries
-                          if q.scope == scope]
+        measured.allowed[scope] = [int(retriever.filter_table.mask(q.needs.filters()).sum()) for q in queries
+                                   if q.scope == scope]
     for number in range(args.repeat):
         for query in queries:
             for name, (subset, call) in operations.items():
                 if subset is queries or query.scope != "none":
                     spent = timed(functools.partial(call, query))
-                    timings[name].append(spent)
+                    measured.timings[name].append(spent)
                     if name.startswith("recommend"):
-                        recommend_by_scope[query.scope].append(spent)
+                        measured.recommend_by_scope[query.scope].append(spent)
             ids, laps = traced_recommend(recommender, query.needs)
             for stage, spent in laps.items():
-                stages[stage].append(spent)
-            stages["all stages"].append(sum(laps.values()))
+                measured.stages[stage].append(spent)
+            measured.stages["all stages"].append(sum(laps.values()))
             if number == 0 and ids != [s.product.id for s in recommender.recommend(query.needs, k=K).items]:
-                disagree.append(query.text)
+                measured.disagree.append(query.text)
         log(f"pass {number + 1}/{args.repeat} done")
+    return measured
 
+
+def latency_table(args: argparse.Namespace, catalog: Catalog, queries: list[ShopperQuery], measured: Timings) -> Table:
+    """Latency per operation (and recommend's by filter scope)."""
+    filtered = [q for q in queries if q.scope != "none"]
     latency = Table(f"Latency per query at {len(catalog):,} items (ms, one call at a time, k={K})",
                     ["operation", "calls", "p50", "p95", "p99", "max", "mean"])
-    latency.add("embed the query (model, not cached)", len(embedding), *distribution(embedding))
-    for name, values in timings.items():
+    latency.add("embed the query (model, not cached)", len(measured.embedding), *distribution(measured.embedding))
+    by_scope = measured.recommend_by_scope
+    for name, values in measured.timings.items():
         latency.add(name, len(values), *distribution(values))
         if name.startswith("recommend"):
             for scope in ("none", *SCOPES):
-                if recommend_by_scope[scope]:
+                if by_scope[scope]:
                     label = "no filter" if scope == "none" else scope
-                    latency.add(f"… {label}", len(recommend_by_scope[scope]), *distribution(recommend_by_scope[scope]))
+                    latency.add(f"… {label}", len(by_scope[scope]), *distribution(by_scope[scope]))
     suites = sorted({q.suite for q in queries})
     latency.notes.append(
         f"{len(queries)} shopper queries ({', '.join(suites)}), each as a need with its text; "
         f"{len(filtered)} ({args.filtered:.0%}) also with a hard filter, in turn a category scope (one of its "
         "accepted categories), a maximum price (that category's median price) or both. Items passing the "
         "filters, median per scope: " + ", ".join(
-            f"{'no filter' if s == 'none' else s} {int(statistics.median(v)):,}" for s, v in allowed.items() if v)
+            f"{'no filter' if s == 'none' else s} {int(statistics.median(v)):,}"
+            for s, v in measured.allowed.items() if v)
         + ".")
     latency.notes.append(
         f"{args.repeat} timed pass(es) over the queries after {args.warmup} untimed ones; the operations "
         "interleave query by query. Each query's vector is embedded first (the first row) and then comes from "
         "the retriever's query cache, so the other rows time search and ranking only.")
-    report.table(latency)
+    return latency
 
+
+def breakdown_table(recommender: Recommender, queries: list[ShopperQuery], measured: Timings) -> Table:
+    """recommend's time stage by stage, from the replayed pipeline."""
     breakdown = Table("Where recommend's time goes (ms per call, the pipeline replayed stage by stage)",
                       ["stage", "calls", "p50", "p95", "p99", "max", "mean", "share of the mean"])
+    stages = dict(measured.stages)
     calls = stages.pop("all stages")
     for stage, values in stages.items():
         breakdown.add(stage, len(values), *distribution(values), f"{sum(values) / sum(calls):.0%}")
@@ -587,23 +653,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     breakdown.notes.append(
         "traced_recommend() repeats Recommender.recommend and Retriever.candidates with a clock read after each "
         f"stage (no profile, nothing excluded, fetch {recommender.fetch}); it returned the same items as "
-        f"recommend for {len(queries) - len(disagree)} of {len(queries)} queries.")
-    report.table(breakdown)
+        f"recommend for {len(queries) - len(measured.disagree)} of {len(queries)} queries.")
+    return breakdown
 
-    recommend = timings["recommend (search + rerank)"]
+
+def target_table(catalog: Catalog, measured: Timings) -> Table:
+    """The latency target, judged at 10,000 items."""
+    recommend = measured.timings["recommend (search + rerank)"]
     p95 = percentile(recommend, 95)
     targets = Table("Target", ["target", "measured", "result"])
     targets.add(f"search + rerank p95 < {TARGET_MS:g} ms at 10,000 items",
                 f"recommend p95 {_ms(p95)} ms over {len(recommend):,} calls at {len(catalog):,} items "
-                f"(hybrid search alone {_ms(percentile(timings['search hybrid'], 95))} ms)",
+                f"(hybrid search alone {_ms(percentile(measured.timings['search hybrid'], 95))} ms)",
                 ("PASS" if p95 < TARGET_MS else "FAIL") if len(catalog) == 10_000 else "n/a (other size)")
-    report.table(targets)
-    if disagree:
-        log(f"the replay disagreed with recommend on: {disagree[:5]}")
-    report.line(f"Run: started {started_at}, took {elapsed() / 60:.1f} min; load average (1/5/15 min) {load_start} "
-                f"at start, {load_queries} when the timed queries began, {load_average()} at end.")
-    report.write(args.markdown)
-    return 0
+    return targets
 
 
 if __name__ == "__main__":

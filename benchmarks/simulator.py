@@ -151,7 +151,6 @@ def run_catalog(run: CatalogRun, args: argparse.Namespace, report: Report, trans
     def vector_of(ids: Sequence[str]) -> Any:
         return retriever.index.reconstruct([catalog.position(i) for i in ids])
 
-    pages = args.max_turns * CARDS_PER_TURN
     started = time.perf_counter()
     env = {"SHOPKEEPER_CATALOG": str(run.catalog), "SHOPKEEPER_CATALOG_MAPPING": "",
            "SHOPKEEPER_INDEX_DIR": str(run.index_dir)}
@@ -160,34 +159,53 @@ def run_catalog(run: CatalogRun, args: argparse.Namespace, report: Report, trans
             running_stack(Path(work), extra_env=env, model=run.model) as stack:
         log(f"{run.name}: servers up after {time.perf_counter() - started:.0f}s")
         for protocol in PROTOCOLS[args.protocol]:
-            exact = protocol == "exact"
-            customers = [SimulatedCustomer(t, catalog, seed=args.seed * 100_000 + i, max_turns=args.max_turns,
-                                           question_texts=QUESTION_TEXTS, exact=exact)
-                         for i, t in enumerate(targets)]
-            popular = [baseline_conversation(
-                c.target, c.conversation.opening,
-                popularity_ranking(catalog, vocabulary.match("category", c.conversation.opening)),
-                catalog, max_turns=args.max_turns, exact=exact) for c in customers]
-            semantic = [baseline_conversation(
-                c.target, c.conversation.opening,
-                [m.product.id for m in retriever.search(c.conversation.opening, k=pages)],
-                catalog, max_turns=args.max_turns, exact=exact) for c in customers]
-            ours: list[Conversation] = []
-            for number, customer in enumerate(customers, start=1):
-                conversation = converse(stack, customer, f"sim-{run.name}-{protocol}-{args.seed}-{number}")
-                ours.append(conversation)
-                outcome = f"hit at turn {conversation.success_turn}" if conversation.success_turn else "no hit"
-                log(f"{run.name} {protocol} {number}/{len(customers)}: {conversation.turns} turns, {outcome}")
-                transcripts.append({"catalog": run.name, "protocol": protocol, "target": conversation.target.id,
-                                    "target_title": conversation.target.title,
-                                    "success_turn": conversation.success_turn,
-                                    "transcript": conversation.transcript})
-            results[protocol] = {"Shopkeeper (ours, over REST)": ours, "popularity in stated category": popular,
-                                 "semantic search (hybrid), one shot": semantic}
+            results[protocol] = simulate_protocol(stack, run, args, protocol, targets, catalog, vocabulary, retriever,
+                                                  transcripts)
     minutes = (time.perf_counter() - started) / 60
+    report.table(results_table(run, args, len(targets), catalog, results, vector_of, minutes))
 
+
+def simulate_protocol(stack: Stack, run: CatalogRun, args: argparse.Namespace, protocol: str,
+                      targets: Sequence[Product], catalog: Catalog, vocabulary: CatalogVocabulary, retriever: Retriever,
+                      transcripts: list[dict[str, Any]]) -> dict[str, list[Conversation]]:
+    """One protocol (lenient or exact): every simulated customer with us and with the two baselines.
+
+    Returns:
+        The conversations of each system, by the system's name in the table; ours are also added to
+        ``transcripts``.
+    """
+    pages = args.max_turns * CARDS_PER_TURN
+    exact = protocol == "exact"
+    customers = [SimulatedCustomer(t, catalog, seed=args.seed * 100_000 + i, max_turns=args.max_turns,
+                                   question_texts=QUESTION_TEXTS, exact=exact)
+                 for i, t in enumerate(targets)]
+    popular = [baseline_conversation(
+        c.target, c.conversation.opening,
+        popularity_ranking(catalog, vocabulary.match("category", c.conversation.opening)),
+        catalog, max_turns=args.max_turns, exact=exact) for c in customers]
+    semantic = [baseline_conversation(
+        c.target, c.conversation.opening,
+        [m.product.id for m in retriever.search(c.conversation.opening, k=pages)],
+        catalog, max_turns=args.max_turns, exact=exact) for c in customers]
+    ours: list[Conversation] = []
+    for number, customer in enumerate(customers, start=1):
+        conversation = converse(stack, customer, f"sim-{run.name}-{protocol}-{args.seed}-{number}")
+        ours.append(conversation)
+        outcome = f"hit at turn {conversation.success_turn}" if conversation.success_turn else "no hit"
+        log(f"{run.name} {protocol} {number}/{len(customers)}: {conversation.turns} turns, {outcome}")
+        transcripts.append({"catalog": run.name, "protocol": protocol, "target": conversation.target.id,
+                            "target_title": conversation.target.title,
+                            "success_turn": conversation.success_turn,
+                            "transcript": conversation.transcript})
+    return {"Shopkeeper (ours, over REST)": ours, "popularity in stated category": popular,
+            "semantic search (hybrid), one shot": semantic}
+
+
+def results_table(run: CatalogRun, args: argparse.Namespace, customers: int, catalog: Catalog,
+                  results: dict[str, dict[str, list[Conversation]]], vector_of: Any, minutes: float) -> Table:
+    """One catalog's table: each system's measures under each protocol."""
     table = Table(
-        f"{run.name}: {len(targets)} simulated customers, at most {args.max_turns} turns, seed {args.seed}",
+        f"{run.name}: {customers} simulated customers, at most {args.max_turns} turns, seed {args.seed}",
         ["protocol", "system", *(f"SR@{c}" for c in CUTOFFS), "target itself", "avg turns",
          "first hit rank (mean / median)", "questions", "ILD", "coverage", "novelty (bits)"],
     )
@@ -202,7 +220,7 @@ def run_catalog(run: CatalogRun, args: argparse.Namespace, report: Report, trans
                        "within ×1.3) is a hit; exact: only the target itself (EAR/CRM/UNICORN protocol).")
     table.notes.append(f"Catalog {run.catalog.relative_to(REPO)} ({len(catalog)} products); our conversations took "
                        f"{minutes:.1f} min over REST.")
-    report.table(table)
+    return table
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -670,66 +670,98 @@ def run_stack_part(opts: Options, workdir: Path) -> Measured:
     log("starting the Rasa server and the action server (loading the model takes a minute or two)")
     with running_stack(workdir / "stack") as stack:
         log(f"up: Rasa {stack.rasa_url}, actions {stack.action_url}")
-        warm = make_customers(opts.warmup, opts.seed + 1000, "warmup")
-        for customer in warm:
-            conversation = converse(stack.rasa_url, customer)
-            log(f"warm-up {customer.sender}: {customer.request!r} → "
-                + ", ".join(f"{t.kind} {t.ms:.0f} ms" for t in conversation.turns)
-                + (f" ({conversation.failure})" if conversation.failure else ""))
-        customers = make_customers(opts.customers, opts.seed, "customer")
-        conversations: list[Conversation] = []
-        for n, customer in enumerate(customers, start=1):
-            conversation = converse(stack.rasa_url, customer)
-            conversations.append(conversation)
-            log(f"{n}/{len(customers)} {customer.request!r}: {conversation.questions} question(s); "
-                + ", ".join(f"{t.kind} {t.ms:.0f} ms ({len(t.cards)} cards)" for t in conversation.turns)
-                + (f" FAILED: {conversation.failure}" if conversation.failure else ""))
+        customers, conversations = run_customers(stack, opts)
 
         log("NLU: the same messages to /model/parse")
-        time_parse(stack, [customers[0].request, ANSWER, MORE], 2)  # warm-up
-        texts: dict[str, list[str]] = {}
-        for kind, _ in TURN_KINDS:
-            texts[kind] = [t.text for c in conversations for t in c.turns if t.kind == kind]
-        texts["request"] = [c.customer.request for c in conversations]
-        parse = {kind: time_parse(stack, group, opts.parse_repeats) for kind, group in texts.items()}
+        texts, parse = time_nlu(stack, opts, customers, conversations)
 
         log("action calls: trackers from the conversations, replayed on /webhook")
         domain = _get_json(f"{stack.rasa_url}/domain")
         done = [c for c in conversations if not c.failure][: max(1, min(10, len(conversations)))]
-        trackers: dict[str, list[dict[str, Any]]] = {}
-        for kind, _ in TURN_KINDS:
-            before = [tracker_before(stack, c.customer.sender, kind) for c in done]
-            trackers[kind] = [t for t in before if t is not None]
-        webhooks: dict[str, list[float]] = {}
-        answers: list[dict[str, Any]] = []
-        for kind, found in trackers.items():
-            action = KIND_ACTIONS[kind]
-            if not found:
-                log(f"no tracker before {action} ({kind} turn): skipped")
-                continue
-            time_webhook(stack, action, found, domain, min(3, opts.webhook_calls))  # warm-up
-            webhooks[kind] = time_webhook(stack, action, found, domain, opts.webhook_calls, answers=answers)
+        trackers, webhooks, answers = time_action_calls(stack, opts, done, domain)
         recommend_trackers = trackers.get("first") or []
-        if recommend_trackers:
-            webhooks["first:new"] = time_webhook(
-                stack, KIND_ACTIONS["first"], recommend_trackers, domain, opts.webhook_calls,
-                transform=with_new_request_text,
-            )
         events = len(recommend_trackers[0]["events"]) if recommend_trackers else 0
         body = len(json.dumps({"next_action": KIND_ACTIONS["first"], "tracker": recommend_trackers[0],
                                "domain": domain}).encode()) if recommend_trackers else 0
         senders = [c.customer.sender for c in done]
-        turn_actions: dict[str, list[tuple[int, int]]] = {kind: [] for kind in KIND_ACTIONS}
-        for sender in senders:
-            full = _get_json(f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker"
-                             "?include_events=ALL")
-            for kind, pair in count_turn_actions(full["events"]).items():
-                turn_actions[kind].append(pair)
+        turn_actions = actions_per_turn(stack, senders)
         log("stopping the servers")
     log("Rasa in process (loads the model again): next-action prediction, NLU, SQL tracker store")
     cases = [(t, KIND_ACTIONS[kind]) for kind, found in trackers.items() for t in found]
     rasa = probe_rasa(workdir, cases, texts, answers, stack.tracker_db, senders, opts.webhook_calls)
     return Measured(conversations, parse, webhooks, events, body, rasa, turn_actions)
+
+
+def run_customers(stack: Stack, opts: Options) -> tuple[list[Customer], list[Conversation]]:
+    """The warm-up customers (not kept), then the measured customers and their conversations, over REST."""
+    warm = make_customers(opts.warmup, opts.seed + 1000, "warmup")
+    for customer in warm:
+        conversation = converse(stack.rasa_url, customer)
+        log(f"warm-up {customer.sender}: {customer.request!r} → "
+            + ", ".join(f"{t.kind} {t.ms:.0f} ms" for t in conversation.turns)
+            + (f" ({conversation.failure})" if conversation.failure else ""))
+    customers = make_customers(opts.customers, opts.seed, "customer")
+    conversations: list[Conversation] = []
+    for n, customer in enumerate(customers, start=1):
+        conversation = converse(stack.rasa_url, customer)
+        conversations.append(conversation)
+        log(f"{n}/{len(customers)} {customer.request!r}: {conversation.questions} question(s); "
+            + ", ".join(f"{t.kind} {t.ms:.0f} ms ({len(t.cards)} cards)" for t in conversation.turns)
+            + (f" FAILED: {conversation.failure}" if conversation.failure else ""))
+    return customers, conversations
+
+
+def time_nlu(stack: Stack, opts: Options, customers: list[Customer],
+             conversations: list[Conversation]) -> tuple[dict[str, list[str]], dict[str, list[float]]]:
+    """The customers' messages by turn kind (and their opening requests), and ``/model/parse`` timed on each group."""
+    time_parse(stack, [customers[0].request, ANSWER, MORE], 2)  # warm-up
+    texts: dict[str, list[str]] = {}
+    for kind, _ in TURN_KINDS:
+        texts[kind] = [t.text for c in conversations for t in c.turns if t.kind == kind]
+    texts["request"] = [c.customer.request for c in conversations]
+    parse = {kind: time_parse(stack, group, opts.parse_repeats) for kind, group in texts.items()}
+    return texts, parse
+
+
+def time_action_calls(stack: Stack, opts: Options, done: list[Conversation], domain: dict[str, Any]
+                      ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[float]], list[dict[str, Any]]]:
+    """Replay each turn kind's action call on ``/webhook`` from the trackers of finished conversations.
+
+    Returns:
+        The trackers before each turn kind, the timings by key of :data:`WEBHOOK_CALLS` (the first
+        recommendation also with a query never embedded), and the action server's answers.
+    """
+    trackers: dict[str, list[dict[str, Any]]] = {}
+    for kind, _ in TURN_KINDS:
+        before = [tracker_before(stack, c.customer.sender, kind) for c in done]
+        trackers[kind] = [t for t in before if t is not None]
+    webhooks: dict[str, list[float]] = {}
+    answers: list[dict[str, Any]] = []
+    for kind, found in trackers.items():
+        action = KIND_ACTIONS[kind]
+        if not found:
+            log(f"no tracker before {action} ({kind} turn): skipped")
+            continue
+        time_webhook(stack, action, found, domain, min(3, opts.webhook_calls))  # warm-up
+        webhooks[kind] = time_webhook(stack, action, found, domain, opts.webhook_calls, answers=answers)
+    recommend_trackers = trackers.get("first") or []
+    if recommend_trackers:
+        webhooks["first:new"] = time_webhook(
+            stack, KIND_ACTIONS["first"], recommend_trackers, domain, opts.webhook_calls,
+            transform=with_new_request_text,
+        )
+    return trackers, webhooks, answers
+
+
+def actions_per_turn(stack: Stack, senders: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """Per turn kind: (predicted actions, action server calls) in each sender's stored conversation."""
+    turn_actions: dict[str, list[tuple[int, int]]] = {kind: [] for kind in KIND_ACTIONS}
+    for sender in senders:
+        full = _get_json(f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker"
+                         "?include_events=ALL")
+        for kind, pair in count_turn_actions(full["events"]).items():
+            turn_actions[kind].append(pair)
+    return turn_actions
 
 
 #: One long conversation with the shop: requests, answers, refinements, a change of mind, again and again.

@@ -151,6 +151,49 @@ def wait_healthy(service: Service, token: str | None = None, seconds: float = ST
         _wait(lambda: get(f"{service.url}/gateway/health")[0] == 200, service, deadline)
 
 
+def _production_env(gateway_url: str, tracker_db: str, shop_db_url: str, tracker_url: str, prefix: str,
+                    queue: str) -> dict[str, str]:
+    """The environment every process of the stack runs with (on top of this one's): where each service is."""
+    return {
+        "ACTION_SERVER_URL": f"{gateway_url}/webhook",
+        "RASA_DB_HOST": "127.0.0.1", "RASA_DB_PORT": "5432", "RASA_DB_NAME": tracker_db,
+        "RASA_DB_USER": "postgres", "RASA_DB_PASSWORD": "",
+        "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "0", "REDIS_PASSWORD": "",
+        "RASA_LOCK_PREFIX": prefix,
+        "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_PORT": "5672", "RABBITMQ_USER": "guest",
+        "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": queue,
+        "SHOPKEEPER_DB_URL": shop_db_url,
+        "SHOPKEEPER_TRACKER_DB_URL": tracker_url,
+        "RASA_TELEMETRY_ENABLED": "false", "HF_HUB_OFFLINE": "1", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONUNBUFFERED": "1",  # the tests read the logs while the services run
+    }
+
+
+def _action_services(count: int, env: dict[str, str], work: Path) -> list[Service]:
+    """``count`` action servers, each on a free port (not started)."""
+    services = []
+    for n in range(count):
+        port = free_port()
+        services.append(Service(
+            f"actions-{n}", f"http://127.0.0.1:{port}",
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)], env,
+            work / f"actions-{n}.log"))
+    return services
+
+
+def _rasa_services(count: int, env: dict[str, str], work: Path, token: str, cors: str) -> list[Service]:
+    """``count`` Rasa servers on the production endpoints, each on a free port (not started)."""
+    services = []
+    for n in range(count):
+        port = free_port()
+        services.append(Service(
+            f"rasa-{n}", f"http://127.0.0.1:{port}",
+            [str(RASA), "run", "--enable-api", "--auth-token", token, "--cors", cors, "-i", "127.0.0.1",
+             "-p", str(port), "-m", str(MODEL), "--endpoints", "bot/endpoints.production.yml",
+             "--credentials", "bot/credentials.yml"], env, work / f"rasa-{n}.log"))
+    return services
+
+
 @contextmanager
 def running_production(work: Path, *, rasa: int = 2, actions: int = 2, rate: float = 1.0, burst: int = 10,
                        cors: str = "http://127.0.0.1:8000", shop_db_port: int = 5432,
@@ -184,37 +227,15 @@ def running_production(work: Path, *, rasa: int = 2, actions: int = 2, rate: flo
         tracker_url, shop_url = f"{PG}/{tracker_db}", f"{PG}/{shop_db}"
         gateway_port = free_port()
         gateway_url = f"http://127.0.0.1:{gateway_port}"
+        # the action servers reach our database through ``shop_db_port``, where a test may cut it
+        shop_db_url = f"postgresql+psycopg://postgres@127.0.0.1:{shop_db_port}/{shop_db}"
         env = {
             **os.environ,
-            "ACTION_SERVER_URL": f"{gateway_url}/webhook",
-            "RASA_DB_HOST": "127.0.0.1", "RASA_DB_PORT": "5432", "RASA_DB_NAME": tracker_db,
-            "RASA_DB_USER": "postgres", "RASA_DB_PASSWORD": "",
-            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "0", "REDIS_PASSWORD": "",
-            "RASA_LOCK_PREFIX": prefix,
-            "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_PORT": "5672", "RABBITMQ_USER": "guest",
-            "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": queue,
-            "SHOPKEEPER_DB_URL": f"postgresql+psycopg://postgres@127.0.0.1:{shop_db_port}/{shop_db}",
-            "SHOPKEEPER_TRACKER_DB_URL": tracker_url,
-            "RASA_TELEMETRY_ENABLED": "false", "HF_HUB_OFFLINE": "1", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            "PYTHONUNBUFFERED": "1",  # the tests read the logs while the services run
+            **_production_env(gateway_url, tracker_db, shop_db_url, tracker_url, prefix, queue),
             **(extra_env or {}),
         }
-        services: list[Service] = []
-        action_services = []
-        for n in range(actions):
-            port = free_port()
-            action_services.append(Service(
-                f"actions-{n}", f"http://127.0.0.1:{port}",
-                [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)], env,
-                work / f"actions-{n}.log"))
-        rasa_services = []
-        for n in range(rasa):
-            port = free_port()
-            rasa_services.append(Service(
-                f"rasa-{n}", f"http://127.0.0.1:{port}",
-                [str(RASA), "run", "--enable-api", "--auth-token", token, "--cors", cors, "-i", "127.0.0.1",
-                 "-p", str(port), "-m", str(MODEL), "--endpoints", "bot/endpoints.production.yml",
-                 "--credentials", "bot/credentials.yml"], env, work / f"rasa-{n}.log"))
+        action_services = _action_services(actions, env, work)
+        rasa_services = _rasa_services(rasa, env, work, token, cors)
         gateway = Service(
             "gateway", gateway_url,
             [sys.executable, "bot/gateway.py", "--port", str(gateway_port), "--rate", str(rate), "--burst", str(burst),
@@ -223,23 +244,30 @@ def running_production(work: Path, *, rasa: int = 2, actions: int = 2, rate: flo
         services = [gateway, *action_services, *rasa_services]
         stack = ProductionStack(gateway_url, token, rasa_services, action_services, gateway, tracker_url, shop_url,
                                 prefix, queue, work, env)
-        try:
-            # Our schema first, so the replicas starting together find it (they would also take turns).
-            from store.db import create_schema, make_engine
-
-            engine = make_engine(shop_url)
-            create_schema(engine)
-            engine.dispose()
-            for service in services:
-                service.start()
-            for service in services:
-                wait_healthy(service, token)
+        with _serving(services, token, shop_url, prefix, queue):
             yield stack
-        finally:
-            for service in services:
-                service.stop()
-            with suppress(Exception):
-                cleanup_broker_and_locks(prefix, queue)
+
+
+@contextmanager
+def _serving(services: list[Service], token: str, shop_url: str, prefix: str, queue: str) -> Iterator[None]:
+    """Start the services on our fresh schema and wait until each is healthy; stop them and clean up on exit."""
+    try:
+        # Our schema first, so the replicas starting together find it (they would also take turns).
+        from store.db import create_schema, make_engine
+
+        engine = make_engine(shop_url)
+        create_schema(engine)
+        engine.dispose()
+        for service in services:
+            service.start()
+        for service in services:
+            wait_healthy(service, token)
+        yield
+    finally:
+        for service in services:
+            service.stop()
+        with suppress(Exception):
+            cleanup_broker_and_locks(prefix, queue)
 
 
 def cleanup_broker_and_locks(prefix: str, queue: str) -> None:

@@ -30,6 +30,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from retrieval.catalog import Catalog, Product
+from retrieval.contract import ATTRIBUTES
 
 __all__ = [
     "LOOKUP_ATTRIBUTES",
@@ -43,8 +44,9 @@ __all__ = [
     "variants",
 ]
 
-#: What gets a lookup table in the NLU data.
-LOOKUP_ATTRIBUTES: tuple[str, ...] = ("category", "colour", "material", "style", "brand")
+#: What gets a lookup table in the NLU data: the categories and every attribute but the use, whose values are
+#: loosely worded phrases ("for a small flat") rather than names a lookup table could match.
+LOOKUP_ATTRIBUTES: tuple[str, ...] = ("category", *(name for name in ATTRIBUTES if name != "use"))
 #: ``Product.extra`` keys holding deeper levels of a category tree ("Rings" under "Jewellery").
 SUBCATEGORY_KEYS: tuple[str, ...] = ("subcategory", "subcategory2", "product_type", "type")
 #: A title word names a category when at least this many items carry it…
@@ -231,7 +233,7 @@ class CatalogVocabulary:
 
     def __init__(self, catalog: Catalog, synonyms: Mapping[str, str] | None = None) -> None:
         self.values: dict[str, list[str]] = {"category": catalog.categories()}
-        for name in ("colour", "material", "style", "brand", "use"):
+        for name in ATTRIBUTES:
             self.values[name] = catalog.attribute_values(name)
         self._index: dict[str, dict[str, str]] = {
             name: {form: value for value in values for form in variants(value, inflect=name == "category")}
@@ -296,7 +298,7 @@ class CatalogVocabulary:
                 if form not in self._index["category"]}
 
     def _title_word_aliases(self, catalog: Catalog) -> dict[str, str]:
-        described = {form for name in ("colour", "material", "style", "brand", "use")
+        described = {form for name in ATTRIBUTES
                      for value in self.values[name] for form in variants(value.casefold(), inflect=False)}
         described |= {w for name in ("colour", "material")
                       for value in self.values[name] for w in _WORD.findall(value.casefold())}
@@ -508,7 +510,7 @@ class CatalogVocabulary:
             counts: Counter[str] = Counter()
             products_of: dict[str, set[int]] = {}
             for position, product in enumerate(self._catalog):
-                described = [product.attribute(name) for name in ("brand", "colour", "material", "style", "use")]
+                described = [product.attribute(name) for name in ATTRIBUTES]
                 texts = [product.title, product.category, *product.tags, *(v for v in described if v)]
                 words = {w.lower() for t in texts for w in _WORD.findall(t)}
                 counts.update(words)

@@ -57,7 +57,17 @@ def rows(page: Any) -> list[str]:
 
 def test_sign_in_filter_read_tag_and_export(site: str, browser: Any, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1360, "height": 900}, accept_downloads=True)
-    # without a session the console sends us to the sign-in form
+    refuse_a_wrong_password(page, site)
+    sign_in(page, site)
+    filter_the_list(page)
+    tag_note_and_review(page)
+    export_the_story(page, tmp_path)
+    find_by_tag_see_metrics_and_sign_out(page, site)
+    page.close()
+
+
+def refuse_a_wrong_password(page: Any, site: str) -> None:
+    """Without a session the console sends us to the sign-in form, which refuses a wrong password."""
     page.goto(f"{site}/console/conversations")
     assert "/console/login" in page.url
     assert page.get_by_label("Password").is_visible()
@@ -69,6 +79,9 @@ def test_sign_in_filter_read_tag_and_export(site: str, browser: Any, tmp_path: P
     page.goto(f"{site}/console/api/conversations")
     assert "sign in first" in page.content()
 
+
+def sign_in(page: Any, site: str) -> None:
+    """The right password opens the list of every conversation."""
     page.wait_for_timeout(1100)  # the one-second wait a failed sign-in imposes
     page.goto(f"{site}/console/conversations")
     page.get_by_label("Name").fill("ana")
@@ -79,6 +92,9 @@ def test_sign_in_filter_read_tag_and_export(site: str, browser: Any, tmp_path: P
     assert len(rows(page)) == 13
     screenshot(page, "console-list", docs=True, full_page=True)
 
+
+def filter_the_list(page: Any) -> None:
+    """The list filtered by a fallback, then by what the customer said."""
     page.get_by_label("a fallback").check()
     page.click("#apply-filters")
     page.wait_for_url("**fallback=1**")
@@ -89,6 +105,9 @@ def test_sign_in_filter_read_tag_and_export(site: str, browser: Any, tmp_path: P
     page.wait_for_url("**q=second+one**")
     assert sorted(rows(page)) == ["c-happy", "web-00happ", "web-03happ", "web-06happ"]
 
+
+def tag_note_and_review(page: Any) -> None:
+    """One conversation read with its cards, then tagged, noted and marked reviewed."""
     page.click("[data-sender='c-happy'] [data-testid=open-conversation]")
     page.wait_for_url("**/console/conversation?id=c-happy")
     assert page.get_by_test_id("card").count() == 3
@@ -104,6 +123,9 @@ def test_sign_in_filter_read_tag_and_export(site: str, browser: Any, tmp_path: P
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "console-transcript", docs=True, full_page=True)
 
+
+def export_the_story(page: Any, tmp_path: Path) -> None:
+    """The open conversation downloaded as a Rasa test story."""
     with page.expect_download() as download_info:
         page.click("#export-story")
     download = download_info.value
@@ -113,6 +135,9 @@ def test_sign_in_filter_read_tag_and_export(site: str, browser: Any, tmp_path: P
     story = yaml.safe_load(target.read_text())["stories"][0]
     assert story["steps"][0] == {"user": "hi\n", "intent": "greet"}
 
+
+def find_by_tag_see_metrics_and_sign_out(page: Any, site: str) -> None:
+    """The reviewed conversation found by its tag; the metrics charts; signing out closes the console."""
     page.goto(f"{site}/console/conversations?tag=good-example&reviewed=yes")
     assert rows(page) == ["c-happy"]
     page.click("[data-testid=nav-metrics]")
@@ -123,4 +148,3 @@ def test_sign_in_filter_read_tag_and_export(site: str, browser: Any, tmp_path: P
     page.wait_for_url("**/console/login")
     page.goto(f"{site}/console/conversations")
     assert "/console/login" in page.url
-    page.close()

@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.catalog_shop import ATTRIBUTE_QUESTIONS, HARD_WISHES
-from actions.conversation import ATTRIBUTES as CONVERSATION_ATTRIBUTES
-from retrieval.catalog import ATTRIBUTE_FIELDS, Product
+from retrieval.catalog import Product
 from retrieval.contract import (
     ASKED_ATTRIBUTES,
     ATTRIBUTES,
@@ -37,7 +35,6 @@ from retrieval.contract import (
     taught_attributes,
 )
 from retrieval.recommender import SOFT_ATTRIBUTES
-from retrieval.vocabulary import LOOKUP_ATTRIBUTES
 from tests.conftest import ROOT
 
 CONTRACT = Path("retrieval/contract.py")
@@ -85,16 +82,6 @@ def test_attributes_are_entities_and_slots_and_product_fields() -> None:
     assert set(PRODUCT_ATTRIBUTES) == {*ATTRIBUTES, "size"}
     fields = {f.name for f in dataclasses.fields(Product)}
     assert set(PRODUCT_ATTRIBUTES) <= fields
-
-
-def test_restated_attribute_lists_agree_with_the_contract() -> None:
-    # The lists below live in modules being edited elsewhere; until they import the contract, this
-    # keeps them from drifting.
-    assert CONVERSATION_ATTRIBUTES == ATTRIBUTES
-    assert ATTRIBUTE_QUESTIONS == ASKED_ATTRIBUTES
-    assert set(HARD_WISHES) <= set(ATTRIBUTES)
-    assert set(LOOKUP_ATTRIBUTES) - {"category"} <= set(ATTRIBUTES)
-    assert SOFT_ATTRIBUTES == ATTRIBUTES and ATTRIBUTE_FIELDS == PRODUCT_ATTRIBUTES
 
 
 # ----------------------------------------------------------------------------- the payload

@@ -1171,43 +1171,90 @@ def build_products(seed: int, count: int) -> list[dict[str, object]]:
     products: list[dict[str, object]] = []
     for position, cat_index in enumerate(slots):
         spec = CATEGORIES[cat_index]
-        for _attempt in range(200):
-            ptype = rng.choice(spec.types)
-            material = rng.choice(ptype.materials)
-            colour = rng.choice(MATERIAL_COLOURS.get(material, spec.colours))
-            size_index = rng.randrange(len(ptype.sizes))
-            size, fragment = ptype.sizes[size_index]
-            model = rng.choice(spec.models)
-            title = make_title(model, fragment, ptype.noun, colour, material, rng.random() < 0.35)
-            if title not in titles:
-                break
-        else:
-            raise ValueError(f"ran out of unique titles for {spec.name}; lower --count")
-        titles.add(title)
-        style = rng.choice(spec.styles)
-        use = rng.choice(ptype.uses)
-        product_id = sku(position + 1)
-        products.append({
-            "id": product_id,
-            "title": title,
-            "description": make_description(rng, spec, ptype, model, colour, material, style, use),
-            "price": make_price(rng, ptype, size_index, material),
-            "currency": "USD",
-            "category": spec.name,
-            "brand": rng.choice(spec.brands),
-            "colour": colour,
-            "material": material,
-            "size": size,
-            "style": style,
-            "use": use,
-            "rating": make_rating(rng),
-            "rating_count": min(int(rng.lognormvariate(3.6, 1.1)) + 3, 4800),
-            "stock": 0 if position in out_of_stock else rng.randint(1, 140),
-            "image_url": f"/catalog/{IMAGE_DIR_NAME}/{product_id}.svg",
-            "url": f"/shop/products/{product_id}",
-            "tags": make_tags(rng, ptype, material, colour, style, use),
-        })
+        design = pick_design(rng, spec, titles)
+        titles.add(design.title)
+        products.append(make_product(rng, spec, design, position, in_stock=position not in out_of_stock))
     return products
+
+
+@dataclass(frozen=True)
+class Design:
+    """The choices that make a product's title: its type, material, colour, size and product line."""
+
+    ptype: ProductType
+    material: str
+    colour: str
+    size_index: int
+    size: str
+    model: str
+    title: str
+
+
+def pick_design(rng: random.Random, spec: CategorySpec, titles: set[str]) -> Design:
+    """Draw a product design in a category whose title is not taken yet.
+
+    Args:
+        rng: The catalog's random generator (drawn from in a fixed order).
+        spec: The category.
+        titles: Titles already used.
+
+    Returns:
+        The design.
+
+    Raises:
+        ValueError: If 200 draws all gave a title already used.
+    """
+    for _attempt in range(200):
+        ptype = rng.choice(spec.types)
+        material = rng.choice(ptype.materials)
+        colour = rng.choice(MATERIAL_COLOURS.get(material, spec.colours))
+        size_index = rng.randrange(len(ptype.sizes))
+        size, fragment = ptype.sizes[size_index]
+        model = rng.choice(spec.models)
+        title = make_title(model, fragment, ptype.noun, colour, material, rng.random() < 0.35)
+        if title not in titles:
+            return Design(ptype, material, colour, size_index, size, model, title)
+    raise ValueError(f"ran out of unique titles for {spec.name}; lower --count")
+
+
+def make_product(rng: random.Random, spec: CategorySpec, design: Design, position: int,
+                 *, in_stock: bool) -> dict[str, object]:
+    """Fill in one product record around its design.
+
+    Args:
+        rng: The catalog's random generator (drawn from in the record's key order).
+        spec: The category.
+        design: The title's choices (:func:`pick_design`).
+        position: The product's place in the catalog (0-based); its id is ``sku(position + 1)``.
+        in_stock: Whether the product gets a stock count (else 0).
+
+    Returns:
+        The record, with keys in schema order.
+    """
+    ptype, colour, material = design.ptype, design.colour, design.material
+    style = rng.choice(spec.styles)
+    use = rng.choice(ptype.uses)
+    product_id = sku(position + 1)
+    return {
+        "id": product_id,
+        "title": design.title,
+        "description": make_description(rng, spec, ptype, design.model, colour, material, style, use),
+        "price": make_price(rng, ptype, design.size_index, material),
+        "currency": "USD",
+        "category": spec.name,
+        "brand": rng.choice(spec.brands),
+        "colour": colour,
+        "material": material,
+        "size": design.size,
+        "style": style,
+        "use": use,
+        "rating": make_rating(rng),
+        "rating_count": min(int(rng.lognormvariate(3.6, 1.1)) + 3, 4800),
+        "stock": rng.randint(1, 140) if in_stock else 0,
+        "image_url": f"/catalog/{IMAGE_DIR_NAME}/{product_id}.svg",
+        "url": f"/shop/products/{product_id}",
+        "tags": make_tags(rng, ptype, material, colour, style, use),
+    }
 
 
 def _mix(hex_colour: str, other: tuple[int, int, int], amount: float) -> str:

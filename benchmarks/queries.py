@@ -48,6 +48,7 @@ import yaml
 from benchmarks.conversations import CatalogRun, available_runs, rest_sender, servers
 from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb
 from evaluation.stack import get
+from retrieval.contract import CardKey, SlotName, card_ids, cards_in, recommendations_in
 from retrieval.loaders import load_catalog
 from retrieval.paths import PROJECT_ROOT as REPO
 from retrieval.search import MODES, Retriever
@@ -91,9 +92,9 @@ def taken_for_a_need(reply: Sequence[Mapping[str, Any]], tracker: Mapping[str, A
     >>> taken_for_a_need([], {"slots": {"shop_state": {"need": {"scope": ["Jackets"]}}}})
     True
     """
-    if any(isinstance(m.get("custom"), dict) and m["custom"].get("data", {}).get("items") for m in reply):
+    if card_ids(reply):
         return True
-    state = (tracker.get("slots") or {}).get("shop_state") or {}
+    state = (tracker.get("slots") or {}).get(SlotName.SHOP_STATE) or {}
     return bool((state.get("need") or {}).get("scope"))
 
 
@@ -164,9 +165,10 @@ def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str,
 
     Then every off-topic message in ``others``: the list of those the shop took for a need.
     """
-    overall, by_style = Tally(), defaultdict(Tally)
+    overall, by_style = Tally(), defaultdict[str, Tally](Tally)
     not_carried: list[str] = []
-    misses, turns = [], 0
+    misses: list[str] = []
+    turns = 0
     with tempfile.TemporaryDirectory(prefix=f"queries-{run.name}-") as work, servers(run, Path(work)) as rasa_url:
         send = rest_sender(rasa_url)
         for number, query in enumerate(queries, start=1):
@@ -176,14 +178,13 @@ def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str,
                 turns += 1
                 reply = send(sender, text)
                 said += [str(m.get("text", "")) for m in reply if m.get("text")]
-                cards = [item for m in reply if isinstance(m.get("custom"), dict)
-                         for item in m["custom"].get("data", {}).get("items", [])]
+                cards = [card for m in reply for card in cards_in(recommendations_in(m.get("custom")))]
                 if cards:
                     break
                 text = WAIVE
             if any(NOT_CARRIED in s.lower() for s in said):
                 not_carried.append(f"{query.text!r} ({query.style})")
-            shown = [categories.get(str(c["id"]), str(c.get("category"))) for c in cards]
+            shown = [categories.get(str(c[CardKey.ID]), str(c.get(CardKey.CATEGORY))) for c in cards]
             hit, precision = scores(shown, query.accept)
             overall.add(hit, precision)
             by_style[query.style].add(hit, precision)

@@ -58,8 +58,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from benchmarks.queries import OFF_TOPIC, load_queries
 from benchmarks.reporting import (
     Report,
     Table,
@@ -201,12 +201,16 @@ class ShopperQuery:
 
 
 def read_suites(folder: Path) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(suite, text, accepted categories) of every query in ``folder/*.yml``."""
+    """(suite, text, accepted categories) of every shopper query in ``folder/*.yml``.
+
+    The off-topic messages (``off-topic.yml``) ask for no product, so they are no search to time.
+    """
     found = []
     for path in sorted(folder.glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        found += [(str(data["catalog"]), str(q["text"]), tuple(str(c) for c in q["accept"]))
-                  for q in data["queries"]]
+        if path.name == OFF_TOPIC.name:
+            continue
+        catalog, queries = load_queries(path)
+        found += [(catalog, q.text, tuple(sorted(q.accept))) for q in queries]
     return found
 
 
@@ -222,7 +226,8 @@ def shopper_queries(suites: Sequence[tuple[str, str, tuple[str, ...]]], catalog:
     for product in catalog:
         prices[product.category].append(product.price)
     scoped = [i for i, (_, _, accept) in enumerate(suites) if any(c in prices for c in accept)]
-    chosen = sorted(rng.sample(scoped, round(filtered * len(suites))) if filtered > 0 else [])
+    # on the demo variants alone (--demo-only) few foreign queries have an accepted category to scope by
+    chosen = sorted(rng.sample(scoped, min(len(scoped), round(filtered * len(suites)))) if filtered > 0 else [])
     scope_of = {i: SCOPES[n % len(SCOPES)] for n, i in enumerate(chosen)}
     out = []
     for i, (suite, text, accept) in enumerate(suites):

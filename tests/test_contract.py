@@ -143,10 +143,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("store/tracker.py", "action_name"): "a column of Rasa's events table",
     ("web/console/routes.py", "recommendations"): "the console's count of card lists in a conversation",
     ("evaluation/conversations.py", "rank"): "a key of a suite's cheaper_than/pricier_than check",
-    # benchmarks/queries.py is being edited elsewhere; it reads the shop_state slot and the payload's
-    # items by hand, and should import SlotName.SHOP_STATE and retrieval.contract.card_ids later.
-    ("benchmarks/queries.py", "shop_state"): "being edited elsewhere: to import SlotName.SHOP_STATE later",
-    ("benchmarks/queries.py", "items"): "being edited elsewhere: to use retrieval.contract.cards_in later",
 }
 
 #: Code outside the packages the contract reaches: the two modules loaded into the Rasa server run in

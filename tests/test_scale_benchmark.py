@@ -72,3 +72,21 @@ def test_the_expanded_catalog_serves_filtered_needs() -> None:
     recommender = Recommender(Retriever.build(catalog, HashingEncoder(64)))
     items = recommender.recommend(queries[0].needs, k=3).items
     assert len(items) == 3 and all(s.product.category == "Sofas" for s in items)
+
+
+def test_only_queries_with_a_category_here_are_filtered_however_large_the_share() -> None:
+    """On the demo variants alone most foreign queries have no accepted category to scope by."""
+    catalog = expand_catalog(PRODUCTS, 40, seed=0)
+    suites = [("demo", "a sofa for the flat", ("Sofas",)), ("x", "kurta", ("Clothing",)),
+              ("x", "lipstick", ("Beauty",))]
+    queries = shopper_queries(suites, catalog, filtered=2 / 3, seed=0)
+    assert [q.scope for q in queries] == ["category", "none", "none"]
+
+
+def test_the_timed_queries_are_the_shopper_suites_not_the_off_topic_messages() -> None:
+    from benchmarks.queries import QUERIES
+    from benchmarks.scale import read_suites
+
+    suites = read_suites(QUERIES)
+    assert {name for name, _, _ in suites} == {"amazon-2020-sample", "dummyjson-products", "flipkart-sample"}
+    assert all(accept for _, _, accept in suites) and len(suites) >= 450

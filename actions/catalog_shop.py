@@ -22,7 +22,6 @@ from retrieval.catalog import Product
 from retrieval.contract import ASKED_ATTRIBUTES, ATTRIBUTES, affinity_key, taught_attributes
 from retrieval.explain import format_price
 from retrieval.filters import Filters
-from retrieval.lexical import fuse
 from retrieval.questions import answer_entropy, best_question
 from retrieval.recommender import SOFT_ATTRIBUTES, Needs, Preferences, Recommender, Scored
 from retrieval.vocabulary import CatalogVocabulary
@@ -292,9 +291,9 @@ class CatalogShop:
         if not everywhere.positions:
             return None
         # both lists on one scale: the BM25 part of a fused score is relative to the best match among the candidates
-        positions = np.array([*everywhere.positions, *inside.positions], dtype=np.int64)
+        positions = [*everywhere.positions, *inside.positions]
         semantic = np.concatenate([everywhere.semantic, inside.semantic])
-        fused = fuse(semantic, retriever.lexical.scores(words)[positions], retriever.lexical_weight)
+        fused = retriever.fused_scores(words, positions, semantic)
         best = int(np.argmax(fused))
         category = self.catalog[int(positions[best])].category
         if category in scope or semantic[best] < threshold:
@@ -418,7 +417,7 @@ class CatalogShop:
         """
         if not self._personalised:
             return Preferences()
-        vector = np.zeros(self.recommender.retriever.index.dimension, dtype=np.float32)
+        vector = np.zeros(self.recommender.retriever.dimension, dtype=np.float32)
         affinities: dict[str, float] = {}
         for item_ids, weight in ((liked, 1.0), (rejected, -0.5)):
             for item_id in item_ids:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,6 +193,20 @@ class Retriever:
             vectors, catalog.ids, model=encoder.name, catalog_fingerprint=catalog.fingerprint(), kind=kind
         )
         return cls(catalog, index, encoder)
+
+    @property
+    def dimension(self) -> int:
+        """The length of the item and query vectors."""
+        return self.index.dimension
+
+    def fused_scores(self, text: str, positions: Sequence[int], semantic: np.ndarray) -> np.ndarray:
+        """Fused scores of the items at ``positions`` (dense similarities ``semantic``) on one scale.
+
+        The BM25 part of a fused score is relative to the best of the items scored together, so
+        candidates gathered by separate :meth:`candidates` calls (with different filters) compare
+        only when they are scored again together, as here.
+        """
+        return fuse(semantic, self.lexical.scores(text)[np.asarray(positions, dtype=np.int64)], self.lexical_weight)
 
     def embed_query(self, text: str) -> Vectors:
         """The query's vector ``(d,)``, from the cache when it was asked before."""

@@ -93,6 +93,36 @@ def test_retriever_returns_k_even_when_the_best_matches_are_filtered_out(
     assert sorted(m.product.id for m in matches) == ["d1", "d2", "l1", "l2"]
 
 
+def test_candidates_of_separate_searches_compare_once_scored_together(
+    small_catalog: Catalog, encoder: HashingEncoder
+) -> None:
+    """BM25's share of a fused score is relative to the best candidate: two lists meet on one scale."""
+    retriever = Retriever.build(small_catalog, encoder)
+    text = "grey sofa"
+    vector = retriever.embed_query(text)
+    table = retriever.filter_table
+    everything = retriever.candidates(vector, text, table.mask(Filters()), 10)
+    lamps = retriever.candidates(vector, text, table.mask(Filters(categories=frozenset({"Lamps"}))), 10)
+    assert np.allclose(retriever.fused_scores(text, everything.positions, everything.semantic), everything.fused)
+    together = retriever.fused_scores(text, [*everything.positions, *lamps.positions],
+                                      np.concatenate([everything.semantic, lamps.semantic]))
+    lamp_scores = together[len(everything.positions):]
+    assert lamp_scores.max() < together[: len(everything.positions)].max()  # no lamp beats the grey sofas
+    assert retriever.dimension == encoder.dimension
+
+
+def test_the_actions_use_the_retrievers_api_not_its_indexes() -> None:
+    """The action server asks the retriever; FAISS and BM25 stay behind it (retrieval/search.py)."""
+    import re
+
+    from tests.conftest import ROOT
+
+    reaching = [f"{path.name}:{n}" for path in sorted((ROOT / "actions").glob("*.py"))
+                for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                if re.search(r"retriever\.(index|lexical)\b", line)]
+    assert not reaching, f"actions reach into the retriever's indexes: {reaching}"
+
+
 def test_retriever_caches_query_vectors(small_catalog: Catalog) -> None:
     encoder = CountingEncoder()
     retriever = Retriever.build(small_catalog, encoder)

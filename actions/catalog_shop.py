@@ -19,7 +19,7 @@ from actions.conversation import ITEMS_PER_TURN, Need
 from actions.off_topic import OffTopic
 from actions.parsing import without_budget
 from retrieval.catalog import Product
-from retrieval.contract import ASKED_ATTRIBUTES, ATTRIBUTES, affinity_key, taught_attributes
+from retrieval.contract import ASKED_ATTRIBUTES, NAMED_ATTRIBUTES, affinity_key, taught_attributes
 from retrieval.explain import format_price
 from retrieval.filters import Filters
 from retrieval.questions import answer_entropy, best_question
@@ -38,7 +38,7 @@ KIND_MIN_BITS = 0.8
 #: Attributes the needs questions may ask about.
 ATTRIBUTE_QUESTIONS: tuple[str, ...] = ASKED_ATTRIBUTES
 #: Wished values that filter; a wished use ("for a small flat") only ranks, since uses are loosely worded.
-HARD_WISHES: tuple[str, ...] = tuple(name for name in ATTRIBUTES if name != "use")
+HARD_WISHES: tuple[str, ...] = NAMED_ATTRIBUTES
 #: A wished colour, material, style or brand filters only where the catalog gives it for at least this share
 #: of the need's candidates; below (colours read from a few titles), it ranks the items that have it first,
 #: so that the one black pair of sunglasses described as black does not hide the others.
@@ -542,7 +542,7 @@ class CatalogShop:
     def describe(self, need: Need) -> str:
         """The need in a few words: "grey sofas without leather under $800"."""
         # The use is worded after the kind ("for a small flat"), every other attribute before it.
-        words = [v.lower() for k, v in need.wishes.items() if k in ATTRIBUTES and k != "use"]
+        words = [v.lower() for k, v in need.wishes.items() if k in NAMED_ATTRIBUTES]
         kind = ", ".join(c.lower() for c in need.scope[:3]) if need.scope else "items"
         parts = [" ".join([*words, kind])]
         if need.wishes.get("use"):

@@ -22,14 +22,14 @@ from actions.conversation import Effect, Reply, State, apply
 from actions.moves import move_from
 from actions.payloads import new_request_id, recommendation_payload
 from actions.services import Services
-from retrieval.contract import ATTRIBUTES, ActionName, Awaiting, RasaAction, SlotName, taught_attributes, wrapped
+from retrieval.contract import NAMED_ATTRIBUTES, ActionName, Awaiting, RasaAction, SlotName, taught_attributes, wrapped
 from store.models import InteractionKind
 
 __all__ = ["RULED_OUT_ATTRIBUTES", "ActionShop"]
 
 #: Attributes a ruled-out word ("not leather") counts against in the profile: a use ("not for outdoors")
 #: is too loosely worded to hold against the customer's taste.
-RULED_OUT_ATTRIBUTES = tuple(name for name in ATTRIBUTES if name != "use")
+RULED_OUT_ATTRIBUTES = NAMED_ATTRIBUTES
 
 
 class ActionShop(ShopAction):

@@ -46,6 +46,7 @@ __all__ = [
     "ASKED_ATTRIBUTES",
     "ATTRIBUTES",
     "CUSTOM_DATA",
+    "NAMED_ATTRIBUTES",
     "PRODUCT_ATTRIBUTES",
     "ActionName",
     "Awaiting",
@@ -155,6 +156,10 @@ class RasaAction:
 #: What a customer can wish for or rule out, what the NLU tags as entities, and what the profile
 #: learns a taste for — in the order reasons name them.
 ATTRIBUTES: Final[tuple[str, ...]] = ("colour", "material", "style", "brand", "use")
+#: The attributes whose values are names, the catalog's own words ("oak", "grey", "Ikea"): a wish for one can
+#: filter, ruling one out counts against the taste, the NLU gets a lookup table of them. A use ("for a small
+#: flat") is worded too loosely for any of that.
+NAMED_ATTRIBUTES: Final[tuple[str, ...]] = tuple(name for name in ATTRIBUTES if name != "use")
 #: The attributes the needs questions may ask about (a brand is named, not asked for).
 ASKED_ATTRIBUTES: Final[tuple[str, ...]] = ("colour", "material", "style", "use")
 #: Every descriptive field of a catalog product, in the catalog's field order: :data:`ATTRIBUTES`

@@ -30,7 +30,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from retrieval.catalog import Catalog, Product
-from retrieval.contract import ATTRIBUTES
+from retrieval.contract import ATTRIBUTES, NAMED_ATTRIBUTES
 
 __all__ = [
     "LOOKUP_ATTRIBUTES",
@@ -46,7 +46,7 @@ __all__ = [
 
 #: What gets a lookup table in the NLU data: the categories and every attribute but the use, whose values are
 #: loosely worded phrases ("for a small flat") rather than names a lookup table could match.
-LOOKUP_ATTRIBUTES: tuple[str, ...] = ("category", *(name for name in ATTRIBUTES if name != "use"))
+LOOKUP_ATTRIBUTES: tuple[str, ...] = ("category", *NAMED_ATTRIBUTES)
 #: ``Product.extra`` keys holding deeper levels of a category tree ("Rings" under "Jewellery").
 SUBCATEGORY_KEYS: tuple[str, ...] = ("subcategory", "subcategory2", "product_type", "type")
 #: A title word names a category when at least this many items carry it…

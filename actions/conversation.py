@@ -462,12 +462,14 @@ def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
             searched = _searched(move, shop, move.scope_words)
         if searched is not None and searched.scope[0] not in move.scope:
             move = dataclasses.replace(move, scope=searched.scope)
+    merged = _merge(state.need, move, shop)
     if move.scope and move.text:
         # "wooden jewellery box" names Jewellery; the shop's jewellery boxes are under Beauty: both, boxes first
-        closer = shop.closer_kind(move.text, move.scope, _merge(state.need, move, shop))
+        closer = shop.closer_kind(move.text, move.scope, merged)
         if closer is not None:
             move = dataclasses.replace(move, scope=(closer, *move.scope))
-    state = dataclasses.replace(_with_need(state, _merge(state.need, move, shop)), pending=None)
+            merged = _merge(state.need, move, shop)  # another scope: a new need, a relative budget read anew
+    state = dataclasses.replace(_with_need(state, merged), pending=None)
     return _advance(state, shop)
 
 

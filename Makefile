@@ -129,7 +129,7 @@ bench-catalogs: index model foreign-catalogs ## query benchmark and exact-target
 bench-scale: setup ## search + rerank latency and build cost at 10,000 items from the demo and foreign catalogs (about 10 minutes)
 	@$(PY) -m benchmarks.scale
 
-foreign-catalogs: setup ## import, index and train the three catalogs in ../shared/catalogs (skipped when up to date)
+foreign-catalogs: setup ## import, index and train the four catalogs in ../shared/catalogs (skipped when up to date)
 	@test -d ../shared/catalogs || { echo "../shared/catalogs is absent (clone with ../shared beside the repo)"; exit 2; }
 	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/flipkart-sample.csv \
 		--mapping data/catalog/mappings/flipkart.toml --no-activate --quiet
@@ -137,6 +137,8 @@ foreign-catalogs: setup ## import, index and train the three catalogs in ../shar
 		--mapping data/catalog/mappings/dummyjson.toml --no-activate --quiet
 	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/amazon-2020-sample.csv \
 		--mapping data/catalog/mappings/amazon.toml --no-activate --quiet
+	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/myntra-products.csv \
+		--mapping data/catalog/mappings/myntra.toml --no-activate --quiet
 
 lock: ## re-resolve requirements.lock from pyproject.toml (needs network)
 	@scripts/lock.sh app

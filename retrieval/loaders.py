@@ -40,7 +40,8 @@ from typing import Any
 from retrieval.attributes import infer_attributes
 from retrieval.catalog import Catalog, Product
 from retrieval.errors import CatalogError, CatalogValidationError, RowError
-from retrieval.mapping import CatalogMapping
+from retrieval.kinds import kinds_from_names
+from retrieval.mapping import KIND_OF_NAME, CatalogMapping
 from retrieval.prices import PriceError, parse_price, salvage_price
 
 __all__ = ["LoadReport", "load_catalog", "read_records"]
@@ -219,6 +220,10 @@ def load_catalog(
         products.append(product)
     if strict and errors:
         raise CatalogValidationError(str(path), errors)
+    category = mapping.fields.get("category")
+    if category is not None and category.transform == KIND_OF_NAME:
+        products = [replace(p, category=kind) for p, kind in
+                    zip(products, kinds_from_names([p.category for p in products]), strict=True)]
     if not products:
         detail = f": {errors[0]}" if errors else ""
         raise CatalogError(f"{path}: no valid products{detail}")

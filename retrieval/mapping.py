@@ -34,7 +34,11 @@ A field table accepts:
   level of a path such as ``"Toys & Games | Puzzles | Jigsaw Puzzles"``;
   without ``item`` the parts become a list (for ``tags``).
 * ``missing``: cell values that mean "not given" (``["0", "0.0", "No rating available"]``).
-* ``transform``: ``"title"``, ``"lower"`` or ``"strip_brackets"``.
+* ``transform``: ``"title"``, ``"lower"``, ``"strip_brackets"``, or ``"kind_of_name"`` for a
+  category read from a product name where the catalog has no category column:
+  ``category = { column = "Product_Name", transform = "kind_of_name" }`` files
+  "Roadster Men Navy Casual Shirt" under "Shirt", the kind being the last word of
+  the name's head phrase that ends many of the catalog's names (:mod:`retrieval.kinds`).
 
 ``infer`` lists the attributes (``"colour"``, ``"material"``) to read from a
 row's title and description when the row has no value of its own
@@ -59,6 +63,7 @@ from retrieval.attributes import INFERABLE_ATTRIBUTES
 from retrieval.errors import MappingError
 
 __all__ = [
+    "KIND_OF_NAME",
     "PRODUCT_FIELDS",
     "REQUIRED_FIELDS",
     "CatalogMapping",
@@ -74,7 +79,9 @@ PRODUCT_FIELDS: tuple[str, ...] = (
 )
 #: Fields every row must have.
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "title", "price", "category")
-_TRANSFORMS = ("title", "lower", "strip_brackets")
+#: ``kind_of_name`` is applied to the whole catalog once every row is read (:mod:`retrieval.kinds`).
+_TRANSFORMS = ("title", "lower", "strip_brackets", "kind_of_name")
+KIND_OF_NAME = "kind_of_name"
 _FORMATS = ("csv", "json", "jsonl")
 
 

@@ -46,6 +46,7 @@ from typing import Any
 import yaml
 
 from benchmarks.conversations import CatalogRun, available_runs, rest_sender, servers
+from benchmarks.replay import ReplayShop, cached_parses
 from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb
 from evaluation.stack import get
 from retrieval.contract import CardKey, SlotName, card_ids, cards_in, recommendations_in
@@ -55,6 +56,8 @@ from retrieval.search import MODES, Retriever
 from retrieval.settings import RetrievalSettings
 
 QUERIES = REPO / "benchmarks" / "queries"
+#: The sealed suites: written without sight of the code or the dev suites, run only to report (docs/BENCHMARKS.md).
+SEALED_QUERIES = REPO / "benchmarks" / "sealed" / "queries"
 OFF_TOPIC = QUERIES / "off-topic.yml"
 K = 3
 MAX_TURNS = 4
@@ -196,6 +199,41 @@ def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str,
     return overall, dict(by_style), not_carried, misses, turns / max(len(queries), 1), taken
 
 
+def dialogue_in_process(run: CatalogRun, retriever: Retriever, queries: Sequence[Query],
+                        categories: Mapping[str, str], others: Sequence[Query]
+                        ) -> tuple[Tally, dict[str, Tally], list[str], list[str], float, list[str]]:
+    """As :func:`dialogue`, in the action server's code on the model's cached parses (:mod:`benchmarks.replay`)."""
+    parses = cached_parses(run.model, [q.text for q in (*queries, *others)] + [WAIVE])
+    replay = ReplayShop(retriever)
+    overall, by_style = Tally(), defaultdict[str, Tally](Tally)
+    not_carried: list[str] = []
+    misses: list[str] = []
+    turns = 0
+    for query in queries:
+        opening = replay.opening(parses, query.text, WAIVE, MAX_TURNS)
+        turns += opening.turns
+        if any(NOT_CARRIED in s.lower() for s in opening.said):
+            not_carried.append(f"{query.text!r} ({query.style})")
+        shown = [categories.get(i, "?") for i in opening.cards]
+        hit, precision = scores(shown, query.accept)
+        overall.add(hit, precision)
+        by_style[query.style].add(hit, precision)
+        if not hit:
+            misses.append(f"{query.text!r} ({query.style}) → {', '.join(shown[:K]) or ' / '.join(opening.said)[:120]}")
+    taken = []
+    for message in others:
+        opening = replay.opening(parses, message.text, WAIVE, 1)
+        if opening.cards or opening.state.need.scope:
+            taken.append(f"{message.text!r} ({message.style}) → {' / '.join(opening.said)[:120]}")
+    return overall, dict(by_style), not_carried, misses, turns / max(len(queries), 1), taken
+
+
+def suites_of(folder: Path) -> dict[str, list[Query]]:
+    """The query suites of one folder, by catalog name."""
+    return {name: queries for name, queries in (load_queries(p) for p in sorted(folder.glob("*.yml"))
+                                                if p != OFF_TOPIC)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n", 1)[0],
@@ -204,15 +242,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-dialogue", action="store_true", help="one-shot retrieval only (no servers)")
     parser.add_argument("--markdown", type=Path, help="also write the tables as markdown here")
     parser.add_argument("--misses", type=int, default=40, help="list at most this many dialogue misses per catalog")
+    parser.add_argument("--sets", default="dev",
+                        help="dev, sealed or dev,sealed: which suites (sealed: benchmarks/sealed/queries, to report)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="replay the dialogue in the action server's code on cached NLU parses (no servers)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    suites = {name: queries for name, queries in (load_queries(p) for p in sorted(QUERIES.glob("*.yml"))
-                                                  if p != OFF_TOPIC)}
+    sets = [s for s in args.sets.split(",") if s]
+    if not sets or set(sets) - {"dev", "sealed"}:
+        sys.exit(f"--sets takes dev, sealed or both, not {args.sets!r}")
+    suites = {"dev": suites_of(QUERIES), "sealed": suites_of(SEALED_QUERIES)}
     others = load_off_topic()
     available = available_runs()
-    names = args.catalogs.split(",") if args.catalogs else [n for n in suites if n in available]
-    problems = [n for n in names if n not in suites or n not in available]
+    names = args.catalogs.split(",") if args.catalogs else \
+        [n for n in available if any(n in suites[s] for s in sets)]
+    problems = [n for n in names if not any(n in suites[s] for s in sets) or n not in available]
     if problems or not names:
         sys.exit(f"no query suite or no prepared catalog for: {', '.join(problems) or '(none prepared)'}; "
                  "prepare with `make bench-catalogs` (or `shopkeeper catalog use FILE --mapping M --no-activate`)")
@@ -223,16 +268,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.line(f"Machine: {cpu_model()}, {os.cpu_count()} cores, {mem_total_gb():.0f} GB RAM; {code_version()}")
     report.line(f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load_average()} at start")
 
-    summary = Table("hit@3 / precision@3 by catalog and system",
-                    ["catalog", "queries", *[f"{m} hit@3 / P@3" for m in MODES], "dialogue hit@3 / P@3",
+    summary = Table("hit@3 / precision@3 by catalog and system" + (" (dialogue replayed in process)"
+                                                                   if args.in_process else ""),
+                    ["catalog", "set", "queries", *[f"{m} hit@3 / P@3" for m in MODES], "dialogue hit@3 / P@3",
                      "dialogue: we don't carry", "dialogue turns per query",
                      f"dialogue: off-topic taken for a need (of {len(others)})"])
     styles: dict[str, Table] = {}
     for name in names:
-        row, tables = run_catalog(name, available[name], suites[name], others, dialogue_too=not args.no_dialogue,
-                                  misses=args.misses)
-        styles.update(tables)
-        summary.add(*row)
+        for which in (s for s in sets if name in suites[s]):
+            row, tables = run_catalog(name, available[name], suites[which][name], others, label=which,
+                                      dialogue_too=not args.no_dialogue, misses=args.misses,
+                                      in_process=args.in_process)
+            styles.update(tables)
+            summary.add(row[0], which, *row[1:])
     report.table(summary)
     for table in styles.values():
         report.table(table)
@@ -241,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_catalog(name: str, run: CatalogRun, queries: list[Query], others: list[Query], *, dialogue_too: bool,
-                misses: int) -> tuple[list[Any], dict[str, Table]]:
+                misses: int, label: str = "dev", in_process: bool = False) -> tuple[list[Any], dict[str, Table]]:
     """One catalog's row of the summary, and its tables (by query style; the dialogue's misses), in report order."""
     catalog = load_catalog(run.catalog, strict=False).catalog
     index_dir = Path(run.env.get("SHOPKEEPER_INDEX_DIR", REPO / "build" / "index"))
@@ -249,7 +297,7 @@ def run_catalog(name: str, run: CatalogRun, queries: list[Query], others: list[Q
     log(f"{name}: {len(queries)} queries on {len(catalog)} products")
     overall, by_style, p95 = one_shot(retriever, queries)
     row: list[Any] = [name, len(queries), *[" / ".join(overall[m].cells()) for m in MODES]]
-    style_table = Table(f"{name}: hit@3 / precision@3 by query style",
+    style_table = Table(f"{name} ({label}): hit@3 / precision@3 by query style",
                         ["style", "queries", *MODES, *(["dialogue"] if dialogue_too else [])])
     talk: dict[str, Tally] = {}
     tables: dict[str, Table] = {}
@@ -257,9 +305,11 @@ def run_catalog(name: str, run: CatalogRun, queries: list[Query], others: list[Q
         row += ["—", "—", "—", "—"]
     else:
         categories = {p.id: p.category for p in catalog}
-        said, talk, not_carried, missed, turns, taken = dialogue(run, queries, categories, others)
+        said, talk, not_carried, missed, turns, taken = (
+            dialogue_in_process(run, retriever, queries, categories, others) if in_process
+            else dialogue(run, queries, categories, others))
         row += [" / ".join(said.cells()), len(not_carried), f"{turns:.2f}", len(taken)]
-        tables = dialogue_tables(name, taken, missed[:misses], len(missed), not_carried)
+        tables = dialogue_tables(f"{name} ({label})", taken, missed[:misses], len(missed), not_carried)
     for style in sorted(by_style["hybrid"]):
         cells = [" / ".join(by_style[m][style].cells()) for m in MODES]
         if talk:
@@ -267,7 +317,7 @@ def run_catalog(name: str, run: CatalogRun, queries: list[Query], others: list[Q
         style_table.add(style, by_style["hybrid"][style].count, *cells)
     style_table.notes.append("p95 per query: embedding the query " + f"{p95['embedding']:.1f} ms; then search "
                              + ", ".join(f"{m} {p95[m]:.2f} ms" for m in MODES))
-    tables[name] = style_table
+    tables[f"{name}-{label}"] = style_table
     return row, tables
 
 

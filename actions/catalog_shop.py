@@ -8,6 +8,7 @@ with a small catalog and the hashing encoder.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -441,10 +442,19 @@ class CatalogShop:
     def recommend(self, need: Need, exclude: Sequence[str], *, k: int = ITEMS_PER_TURN,
                   like_item: str | None = None, liked: Sequence[str] = (),
                   rejected: Sequence[str] = ()) -> list[Scored]:
-        """The best ``k`` items that pass every hard constraint (never a relaxed one)."""
+        """The best ``k`` items that pass every hard constraint (never a relaxed one).
+
+        A scope the search guessed from the words (:attr:`Need.scope_soft`) is a prior, not a filter: the
+        customer's words search every kind within the stated limits, the guessed kinds first unless another
+        kind matches clearly better (``RankingWeights.scope_prior``). A kind the customer named filters.
+        """
+        soft = need.scope_soft and bool(need.scope) and bool(need.text)
+        limits = dataclasses.replace(need, scope=()) if soft else need
+        needs = dataclasses.replace(self._needs(need), category=None) if soft else self._needs(need)  # the words alone
         result = self.recommender.recommend(
-            self._needs(need), self.preferences(liked, rejected), k=k, like_item=like_item,
-            filters=self.filters(need, exclude), relax=False,
+            needs, self.preferences(liked, rejected), k=k, like_item=like_item,
+            filters=self.filters(limits, exclude), relax=False,
+            prior=frozenset(need.scope) if soft else frozenset(),
         )
         return result.items
 

@@ -74,6 +74,8 @@ class Need:
         avoid: attribute values a critique moved away from ("another colour").
         size: a size critique: ``(reference item id, "bigger" | "smaller")``.
         settled: questions answered or waived ("I don't mind") — never asked again.
+        scope_soft: the scope is the search's guess from the customer's words, not a kind they named:
+            it favours its kinds in the lists without hiding a closer match of another kind.
     """
 
     scope: tuple[str, ...] = ()
@@ -88,6 +90,7 @@ class Need:
     avoid: tuple[tuple[str, str], ...] = ()
     size: tuple[str, str] | None = None
     settled: tuple[str, ...] = ()
+    scope_soft: bool = False
 
     @property
     def empty(self) -> bool:
@@ -102,7 +105,7 @@ class Need:
         if constraint == "exclusions":
             return dataclasses.replace(self, exclusions=())
         if constraint == "scope":
-            return dataclasses.replace(self, scope=(), scope_words="")
+            return dataclasses.replace(self, scope=(), scope_words="", scope_soft=False)
         if constraint == DETAILS:
             return dataclasses.replace(self, wishes={}, avoid=(), exclusions=())
         return dataclasses.replace(self, wishes={k: v for k, v in self.wishes.items() if k != constraint},
@@ -177,6 +180,7 @@ class State:
                 avoid=tuple((str(a), str(v)) for a, v in raw_need.get("avoid") or ()),
                 size=(str(size[0]), str(size[1])) if size else None,
                 settled=tuple(str(s) for s in raw_need.get("settled") or ()),
+                scope_soft=bool(raw_need.get("scope_soft")),
             )
             return cls(
                 need=need,
@@ -209,6 +213,7 @@ class Move:
             the catalog does not have).
         scope_guessed: the scope came from a word that often names it ("building" → Building Toys),
             not from its name: the catalog is asked whether the whole message agrees.
+        scope_soft: the scope is the search's guess from the words (:attr:`Need.scope_soft`).
         budget_min, budget_max: a budget the message states; ``no_budget`` drops it.
         relative_budget: "cheap", "mid" or "premium" when only words were given.
         wishes, exclusions: attribute values wished for or ruled out.
@@ -225,6 +230,7 @@ class Move:
     scope: tuple[str, ...] = ()
     scope_words: str = ""
     scope_guessed: bool = False
+    scope_soft: bool = False
     budget_min: float | None = None
     budget_max: float | None = None
     no_budget: bool = False
@@ -396,7 +402,8 @@ def _merge(need: Need, move: Move, shop: Shop) -> Need:
     narrowed = _narrows(move.scope, need.scope)
     changes: dict[str, Any] = {}
     if move.scope:
-        changes.update(scope=move.scope, scope_words=move.scope_words or need.scope_words)
+        changes.update(scope=move.scope, scope_words=move.scope_words or need.scope_words,
+                       scope_soft=move.scope_soft)
     if move.text and not (narrowed and need.text):  # the words that led to the kinds still describe it
         changes["text"] = move.text
     if move.no_budget:
@@ -432,7 +439,8 @@ def _searched(move: Move, shop: Shop, words: str) -> Move | None:
     scope = shop.scope_of(words) if words.strip() else ()
     if not scope:
         return None
-    return dataclasses.replace(move, kind="state", scope=scope, scope_words="", text=move.text or words)
+    return dataclasses.replace(move, kind="state", scope=scope, scope_words="", scope_soft=True,
+                               text=move.text or words)
 
 
 def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
@@ -461,7 +469,7 @@ def _on_state(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
             # is too loose to search, the kind the NLU tagged ("chair") is not
             searched = _searched(move, shop, move.scope_words)
         if searched is not None and searched.scope[0] not in move.scope:
-            move = dataclasses.replace(move, scope=searched.scope)
+            move = dataclasses.replace(move, scope=searched.scope, scope_soft=True)
     merged = _merge(state.need, move, shop)
     if move.scope and move.text:
         # "wooden jewellery box" names Jewellery; the shop's jewellery boxes are under Beauty: both, boxes first
@@ -647,6 +655,8 @@ def _on_dont_mind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         return _on_browse(dataclasses.replace(state, pending=None), move, shop)
     if pending in _DETAIL_QUESTIONS:  # a question waived: no more questions, a list to react to
         need = dataclasses.replace(state.need, settled=tuple(dict.fromkeys((*state.need.settled, pending))))
+        if pending == "kind":  # "any of those": the kinds offered are the customer's now, no longer a guess
+            need = dataclasses.replace(need, scope_soft=False)
         return _show(dataclasses.replace(state, need=need, pending=None), shop)
     if state.lists:
         return _show(dataclasses.replace(state, pending=None), shop, intro=texts.HERE_ARE_MORE, exclude=state.seen)

@@ -970,3 +970,38 @@ def test_the_budget_question_of_a_cheap_kind_speaks_of_real_prices() -> None:
     titles = [title for title, _ in buttons]
     assert titles[0] == "Under $2" and not any("$0" in t for t in titles) and titles[-1] == "No budget"
     assert len(set(titles)) == len(titles)
+
+
+def _furniture_shop() -> CatalogShop:
+    from retrieval.catalog import Catalog
+    from retrieval.encoder import HashingEncoder
+    from retrieval.recommender import Recommender
+    from retrieval.search import Retriever
+    from retrieval.vocabulary import CatalogVocabulary
+
+    products = [Product(f"b{i}", f"Oak bedside table {i}", 90.0 + i, "USD", "Bedside Tables") for i in range(4)]
+    products += [Product(f"c{i}", f"Pine chest of drawers {i}", 150.0 + i, "USD", "Chests") for i in range(4)]
+    catalog = Catalog(products)
+    return CatalogShop(Recommender(Retriever.build(catalog, HashingEncoder(256))), CatalogVocabulary(catalog))
+
+
+def test_a_guessed_scope_favours_its_kind_without_hiding_what_the_words_match() -> None:
+    """Search first: a scope the search guessed is a prior; the customer's words still search every kind."""
+    shop = _furniture_shop()
+    guessed = Need(scope=("Bedside Tables",), scope_soft=True, text="pine chest of drawers")
+    assert any(c.product.category == "Chests" for c in shop.recommend(guessed, (), k=3))
+    named = replace(guessed, scope_soft=False)  # a kind the customer named filters
+    assert {c.product.category for c in shop.recommend(named, (), k=3)} == {"Bedside Tables"}
+    # within the stated limits still: the chests cost more than 120
+    capped = replace(guessed, budget_max=120.0)
+    assert {c.product.category for c in shop.recommend(capped, (), k=3)} == {"Bedside Tables"}
+
+
+def test_a_scope_is_soft_only_while_the_search_guessed_it() -> None:
+    searched = SearchingShop({"somewhere comfy to sit": ("Armchairs", "Sofas")})
+    after, _ = apply(State(), Move("browse", text="somewhere comfy to sit"), searched)
+    assert after.need.scope_soft and State.from_dict(after.to_dict()).need.scope_soft
+    waived, _ = apply(after, Move("dont_mind"), searched)  # "any of those": the kinds offered are the customer's
+    assert not waived.need.scope_soft
+    named, _ = apply(State(), Move("state", scope=("Sofas",), text="a sofa"), SHOP)
+    assert named.need.scope == ("Sofas",) and not named.need.scope_soft

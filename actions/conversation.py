@@ -531,6 +531,10 @@ def _advance(state: State, shop: Shop, *, intro: str = texts.HERE_ARE_SOME) -> t
         # Questions only for a customer who named just a kind of product, and only while they answer them.
         ask = state.questions > 0 or _only_the_kind(need)
         question = shop.next_question(need, state.questions) if ask else None
+        if need.scope_soft and question != "kind":
+            # kinds guessed from a description: the words are the query, so the list comes first; only a split
+            # between kinds is worth asking about ("chests of drawers or bedside tables?")
+            question = None
         if question is not None:
             return _ask(state, question, shop)
     return _show(state, shop, intro=intro)

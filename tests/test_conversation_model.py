@@ -1005,3 +1005,14 @@ def test_a_scope_is_soft_only_while_the_search_guessed_it() -> None:
     assert not waived.need.scope_soft
     named, _ = apply(State(), Move("state", scope=("Sofas",), text="a sofa"), SHOP)
     assert named.need.scope == ("Sofas",) and not named.need.scope_soft
+
+
+def test_a_description_whose_kind_was_guessed_gets_a_list_not_a_budget_question() -> None:
+    """"something to read by" is a description: the list comes first, never "what's your budget for the lamps?"."""
+    shop = SearchingShop({"something to read by": ("Lamps",)})
+    after, reply = apply(State(), Move("browse", text="something to read by"), shop)
+    assert after.need.scope_soft and reply.kind == "cards" and after.pending is None
+    assert not any("budget" in line.lower() for line in (*reply.lines, reply.question))
+    # a kind named by the customer ("a lamp") still gets the questions that help
+    named, reply = apply(State(), Move("state", scope=("Lamps",), scope_words="lamp", text="a lamp"), SHOP)
+    assert reply.kind == "question" and named.pending in ("budget", "colour", "material", "style", "use")

@@ -382,7 +382,10 @@ class CatalogVocabulary:
         return None, ""
 
     def covers(self, attribute: str, value: str) -> frozenset[str]:
-        """The catalog values a wished value stands for: a family's members, else the value itself.
+        """The catalog values a wished value stands for: a family's members, else every value holding its words.
+
+        "leather" stands for "Genuine Leather" and "Leather Strap" too, as :func:`value_matches` reads them:
+        a catalog's free-text specifications seldom repeat the customer's word alone.
 
         >>> from retrieval.catalog import Catalog, Product
         >>> shop = Catalog([Product(str(i), "Desk", 1.0, "USD", "Desks", material=m)
@@ -392,8 +395,15 @@ class CatalogVocabulary:
         ('wooden', 'family')
         >>> sorted(vocab.covers("material", "wooden")), sorted(vocab.covers("material", "glass"))
         (['Walnut', 'oak'], ['glass'])
+        >>> straps = CatalogVocabulary(Catalog([Product(str(i), "Watch", 1.0, "USD", "Watches", material=m)
+        ...                                     for i, m in enumerate(("Leather Strap", "genuine leather", "Steel"))]))
+        >>> sorted(straps.covers("material", "leather"))
+        ['Leather Strap', 'genuine leather', 'leather']
         """
-        return self.families.get(attribute, {}).get(value) or frozenset({value})
+        family = self.families.get(attribute, {}).get(value)
+        if family:
+            return family
+        return frozenset({value, *(v for v in self.values.get(attribute, ()) if value_matches(value, v))})
 
     def family_of(self, word: str) -> tuple[str, frozenset[str]] | None:
         """The attribute and catalog values an everyday family word covers ("wooden"), if the catalog has any."""

@@ -45,11 +45,13 @@ from typing import Any
 
 import yaml
 
+from actions.parsing import parse_budget
 from benchmarks.conversations import CatalogRun, available_runs, rest_sender, servers
 from benchmarks.replay import ReplayShop, cached_parses
 from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log, mem_total_gb
 from evaluation.stack import get
 from retrieval.contract import CardKey, SlotName, card_ids, cards_in, recommendations_in
+from retrieval.filters import Filters
 from retrieval.loaders import load_catalog
 from retrieval.paths import PROJECT_ROOT as REPO
 from retrieval.search import MODES, Retriever
@@ -59,6 +61,10 @@ QUERIES = REPO / "benchmarks" / "queries"
 #: The sealed suites: written without sight of the code or the dev suites, run only to report (docs/BENCHMARKS.md).
 SEALED_QUERIES = REPO / "benchmarks" / "sealed" / "queries"
 OFF_TOPIC = QUERIES / "off-topic.yml"
+#: The one-shot hybrid search under the budget the words state: the search box the dialogue must beat.
+LIMITED = "hybrid+budget"
+#: Every one-shot system, as the tables name them.
+SYSTEMS = (*MODES, LIMITED)
 K = 3
 MAX_TURNS = 4
 WAIVE = "I don't mind"
@@ -144,8 +150,8 @@ class Tally:
 def one_shot(retriever: Retriever, queries: Sequence[Query]) -> tuple[dict[str, Tally], dict[str, dict[str, Tally]],
                                                                        dict[str, float]]:
     """Every query through each retrieval mode; tallies overall and by style, p95 ms per mode and of embedding."""
-    overall = {mode: Tally() for mode in MODES}
-    by_style: dict[str, dict[str, Tally]] = {mode: defaultdict(Tally) for mode in MODES}
+    overall = {mode: Tally() for mode in SYSTEMS}
+    by_style: dict[str, dict[str, Tally]] = {mode: defaultdict(Tally) for mode in SYSTEMS}
     timings: dict[str, list[float]] = {mode: [] for mode in (*MODES, "embedding")}
     for query in queries:
         started = time.perf_counter()
@@ -158,8 +164,24 @@ def one_shot(retriever: Retriever, queries: Sequence[Query]) -> tuple[dict[str, 
             hit, precision = scores([m.product.category for m in matches], query.accept)
             overall[mode].add(hit, precision)
             by_style[mode][query.style].add(hit, precision)
+        matches = retriever.search(query.text, stated_limits(query.text), k=K, mode="hybrid")
+        hit, precision = scores([m.product.category for m in matches], query.accept)
+        overall[LIMITED].add(hit, precision)
+        by_style[LIMITED][query.style].add(hit, precision)
     p95 = {mode: sorted(t)[int(0.95 * (len(t) - 1))] for mode, t in timings.items()}
     return overall, by_style, p95
+
+
+def stated_limits(text: str) -> Filters:
+    """The price bounds the words state ("under 500", "max 2k"), read by the shop's amount parser; else none.
+
+    >>> stated_limits("perfume below 60 dollars").max_price, stated_limits("a cheap kite").max_price
+    (60.0, None)
+    """
+    budget = parse_budget(text)
+    if budget is None:
+        return Filters()
+    return Filters(min_price=budget.minimum, max_price=budget.maximum)
 
 
 def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str, str], others: Sequence[Query]
@@ -270,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     summary = Table("hit@3 / precision@3 by catalog and system" + (" (dialogue replayed in process)"
                                                                    if args.in_process else ""),
-                    ["catalog", "set", "queries", *[f"{m} hit@3 / P@3" for m in MODES], "dialogue hit@3 / P@3",
+                    ["catalog", "set", "queries", *[f"{m} hit@3 / P@3" for m in SYSTEMS], "dialogue hit@3 / P@3",
                      "dialogue: we don't carry", "dialogue turns per query",
                      f"dialogue: off-topic taken for a need (of {len(others)})"])
     styles: dict[str, Table] = {}
@@ -296,9 +318,9 @@ def run_catalog(name: str, run: CatalogRun, queries: list[Query], others: list[Q
     retriever = Retriever.load(catalog, RetrievalSettings.from_env({}).make_encoder(), index_dir)
     log(f"{name}: {len(queries)} queries on {len(catalog)} products")
     overall, by_style, p95 = one_shot(retriever, queries)
-    row: list[Any] = [name, len(queries), *[" / ".join(overall[m].cells()) for m in MODES]]
+    row: list[Any] = [name, len(queries), *[" / ".join(overall[m].cells()) for m in SYSTEMS]]
     style_table = Table(f"{name} ({label}): hit@3 / precision@3 by query style",
-                        ["style", "queries", *MODES, *(["dialogue"] if dialogue_too else [])])
+                        ["style", "queries", *SYSTEMS, *(["dialogue"] if dialogue_too else [])])
     talk: dict[str, Tally] = {}
     tables: dict[str, Table] = {}
     if not dialogue_too:
@@ -311,7 +333,7 @@ def run_catalog(name: str, run: CatalogRun, queries: list[Query], others: list[Q
         row += [" / ".join(said.cells()), len(not_carried), f"{turns:.2f}", len(taken)]
         tables = dialogue_tables(f"{name} ({label})", taken, missed[:misses], len(missed), not_carried)
     for style in sorted(by_style["hybrid"]):
-        cells = [" / ".join(by_style[m][style].cells()) for m in MODES]
+        cells = [" / ".join(by_style[m][style].cells()) for m in SYSTEMS]
         if talk:
             cells.append(" / ".join(talk[style].cells()))
         style_table.add(style, by_style["hybrid"][style].count, *cells)

@@ -55,7 +55,7 @@ export SHOPKEEPER_DB_URL  ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST
 export SHOPKEEPER_TRACKER_DB_URL ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/$(RASA_DB_NAME)
 endif
 
-.PHONY: help setup index model run run-production migrate purge test lint bench bench-nlu bench-turns bench-load bench-sim bench-conversations bench-catalogs bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
+.PHONY: help setup index model run run-production migrate purge test lint bench bench-nlu bench-turns bench-load bench-sim bench-conversations bench-catalogs bench-sealed bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -122,9 +122,14 @@ bench-conversations: index model ## the conversation suites over REST on the dem
 	else echo "../shared/catalogs is absent: the demo catalog only"; fi
 	@$(PY) -m benchmarks.conversations
 
-bench-catalogs: index model foreign-catalogs ## query benchmark and exact-target simulator on the three foreign catalogs (about an hour)
+bench-catalogs: index model foreign-catalogs ## query benchmark (dev suites) and exact-target simulator on the foreign catalogs (about an hour)
 	@$(PY) -m benchmarks.queries
 	@$(PY) -m benchmarks.simulator --catalogs flipkart-sample,dummyjson-products,amazon-2020-sample --protocol exact
+
+bench-sealed: index model foreign-catalogs ## the sealed suites, to report only: queries beside the dev ones, then conversations (benchmarks/sealed)
+	@$(PY) -m benchmarks.queries --sets dev,sealed --in-process --misses 0
+	@$(PY) -m benchmarks.conversations --suites benchmarks/sealed/conversations --failures 0 \
+		--catalogs flipkart-sample,dummyjson-products,amazon-2020-sample,myntra-products
 
 bench-scale: setup ## search + rerank latency and build cost at 10,000 items from the demo and foreign catalogs (about 10 minutes)
 	@$(PY) -m benchmarks.scale

@@ -39,7 +39,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,26 @@ class Tally:
         return f"{self.hits / n:.3f}", f"{self.precision / n:.3f}"
 
 
+@dataclass
+class Openings:
+    """The dialogue's first lists, scored: overall, by style, its misses and its "we don't carry" answers."""
+
+    overall: Tally = field(default_factory=Tally)
+    by_style: defaultdict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    not_carried: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, query: Query, shown: Sequence[str], said: Sequence[str]) -> None:
+        """One opening: the categories of the cards shown, best first, and what the shop said."""
+        if any(NOT_CARRIED in s.lower() for s in said):
+            self.not_carried.append(f"{query.text!r} ({query.style})")
+        hit, precision = scores(shown, query.accept)
+        self.overall.add(hit, precision)
+        self.by_style[query.style].add(hit, precision)
+        if not hit:
+            self.misses.append(f"{query.text!r} ({query.style}) → {', '.join(shown[:K]) or ' / '.join(said)[:120]}")
+
+
 def one_shot(retriever: Retriever, queries: Sequence[Query]) -> tuple[dict[str, Tally], dict[str, dict[str, Tally]],
                                                                        dict[str, float]]:
     """Every query through each retrieval mode; tallies overall and by style, p95 ms per mode and of embedding."""
@@ -185,14 +205,12 @@ def stated_limits(text: str) -> Filters:
 
 
 def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str, str], others: Sequence[Query]
-             ) -> tuple[Tally, dict[str, Tally], list[str], list[str], float, list[str]]:
+             ) -> tuple[Openings, float, list[str]]:
     """Every query as the opening of a conversation over REST; the first cards shown are scored.
 
     Then every off-topic message in ``others``: the list of those the shop took for a need.
     """
-    overall, by_style = Tally(), defaultdict[str, Tally](Tally)
-    not_carried: list[str] = []
-    misses: list[str] = []
+    openings = Openings()
     turns = 0
     with tempfile.TemporaryDirectory(prefix=f"queries-{run.name}-") as work, servers(run, Path(work)) as rasa_url:
         send = rest_sender(rasa_url)
@@ -207,47 +225,33 @@ def dialogue(run: CatalogRun, queries: Sequence[Query], categories: Mapping[str,
                 if cards:
                     break
                 text = WAIVE
-            if any(NOT_CARRIED in s.lower() for s in said):
-                not_carried.append(f"{query.text!r} ({query.style})")
-            shown = [categories.get(str(c[CardKey.ID]), str(c.get(CardKey.CATEGORY))) for c in cards]
-            hit, precision = scores(shown, query.accept)
-            overall.add(hit, precision)
-            by_style[query.style].add(hit, precision)
-            if not hit:
-                misses.append(f"{query.text!r} ({query.style}) → {', '.join(shown[:K]) or ' / '.join(said)[:120]}")
+            openings.add(query, [categories.get(str(c[CardKey.ID]), str(c.get(CardKey.CATEGORY))) for c in cards],
+                         said)
             if number % 25 == 0:
-                log(f"{run.name}: {number}/{len(queries)} queries, hit@3 so far {overall.hits / overall.count:.3f}")
+                hits = openings.overall.hits / openings.overall.count
+                log(f"{run.name}: {number}/{len(queries)} queries, hit@3 so far {hits:.3f}")
         taken = off_topic(run.name, rasa_url, send, others)
-    return overall, dict(by_style), not_carried, misses, turns / max(len(queries), 1), taken
+    return openings, turns / max(len(queries), 1), taken
 
 
 def dialogue_in_process(run: CatalogRun, retriever: Retriever, queries: Sequence[Query],
                         categories: Mapping[str, str], others: Sequence[Query]
-                        ) -> tuple[Tally, dict[str, Tally], list[str], list[str], float, list[str]]:
+                        ) -> tuple[Openings, float, list[str]]:
     """As :func:`dialogue`, in the action server's code on the model's cached parses (:mod:`benchmarks.replay`)."""
     parses = cached_parses(run.model, [q.text for q in (*queries, *others)] + [WAIVE])
     replay = ReplayShop(retriever)
-    overall, by_style = Tally(), defaultdict[str, Tally](Tally)
-    not_carried: list[str] = []
-    misses: list[str] = []
+    openings = Openings()
     turns = 0
     for query in queries:
         opening = replay.opening(parses, query.text, WAIVE, MAX_TURNS)
         turns += opening.turns
-        if any(NOT_CARRIED in s.lower() for s in opening.said):
-            not_carried.append(f"{query.text!r} ({query.style})")
-        shown = [categories.get(i, "?") for i in opening.cards]
-        hit, precision = scores(shown, query.accept)
-        overall.add(hit, precision)
-        by_style[query.style].add(hit, precision)
-        if not hit:
-            misses.append(f"{query.text!r} ({query.style}) → {', '.join(shown[:K]) or ' / '.join(opening.said)[:120]}")
+        openings.add(query, [categories.get(i, "?") for i in opening.cards], opening.said)
     taken = []
     for message in others:
         opening = replay.opening(parses, message.text, WAIVE, 1)
         if opening.cards or opening.state.need.scope:
             taken.append(f"{message.text!r} ({message.style}) → {' / '.join(opening.said)[:120]}")
-    return overall, dict(by_style), not_carried, misses, turns / max(len(queries), 1), taken
+    return openings, turns / max(len(queries), 1), taken
 
 
 def suites_of(folder: Path) -> dict[str, list[Query]]:
@@ -327,11 +331,12 @@ def run_catalog(name: str, run: CatalogRun, queries: list[Query], others: list[Q
         row += ["—", "—", "—", "—"]
     else:
         categories = {p.id: p.category for p in catalog}
-        said, talk, not_carried, missed, turns, taken = (
-            dialogue_in_process(run, retriever, queries, categories, others) if in_process
-            else dialogue(run, queries, categories, others))
-        row += [" / ".join(said.cells()), len(not_carried), f"{turns:.2f}", len(taken)]
-        tables = dialogue_tables(f"{name} ({label})", taken, missed[:misses], len(missed), not_carried)
+        openings, turns, taken = (dialogue_in_process(run, retriever, queries, categories, others) if in_process
+                                  else dialogue(run, queries, categories, others))
+        talk = dict(openings.by_style)
+        row += [" / ".join(openings.overall.cells()), len(openings.not_carried), f"{turns:.2f}", len(taken)]
+        tables = dialogue_tables(f"{name} ({label})", taken, openings.misses[:misses], len(openings.misses),
+                                 openings.not_carried)
     for style in sorted(by_style["hybrid"]):
         cells = [" / ".join(by_style[m][style].cells()) for m in SYSTEMS]
         if talk:

@@ -273,7 +273,11 @@ def _convert(
     raw: dict[str, Any] = {name: spec.extract(record) for name, spec in mapping.fields.items()}
     values: dict[str, Any] = {}
 
-    _required_texts(row, raw, values, errors)
+    category = mapping.fields.get("category")
+    # a category read from the name is a name until the whole catalog is read: held to the title's length
+    limits = {**_MAX_TEXT, "category": _MAX_TEXT["title"]} if category and category.transform == KIND_OF_NAME \
+        else _MAX_TEXT
+    _required_texts(row, raw, values, errors, limits)
     _price_and_currency(row, raw, mapping, values, errors, warnings, lenient=lenient)
     _optional_texts(row, raw, values, warnings)
     _number(row, raw, "rating", float, values, warnings, lo=0.0, hi=5.0)
@@ -291,15 +295,16 @@ def _convert(
     return Product(**values), errors, warnings
 
 
-def _required_texts(row: int, raw: Mapping[str, Any], values: dict[str, Any], errors: list[RowError]) -> None:
-    """Id, title and category into ``values``; an error for each that is empty or too long."""
+def _required_texts(row: int, raw: Mapping[str, Any], values: dict[str, Any], errors: list[RowError],
+                    limits: Mapping[str, int] = _MAX_TEXT) -> None:
+    """Id, title and category into ``values``; an error for each that is empty or longer than its limit."""
     for name in ("id", "title", "category"):
         value = raw.get(name)
         text = _clean_text(value) if value is not None else ""
         if not text:
             errors.append(RowError(row, name, _short(value or ""), f"{name} is empty"))
-        elif len(text) > _MAX_TEXT.get(name, 10_000):
-            errors.append(RowError(row, name, _short(text), f"{name} longer than {_MAX_TEXT[name]} characters"))
+        elif len(text) > limits.get(name, 10_000):
+            errors.append(RowError(row, name, _short(text), f"{name} longer than {limits[name]} characters"))
         values[name] = text
 
 

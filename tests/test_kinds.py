@@ -46,6 +46,17 @@ def test_a_mapping_may_read_the_category_from_the_name(tmp_path: Path) -> None:
     assert next(p.title for p in catalog) == "Roadster Men Navy Casual Shirt"  # the name itself is untouched
 
 
+def test_a_name_longer_than_a_category_name_may_be_still_gives_its_kind(tmp_path: Path) -> None:
+    long_name = "Roadster Men Navy Blue and White Checked Slim Fit Smart Casual Cotton Shirt " + "x" * 60 + " Shirt"
+    rows = ["id,name,price", f"1,{long_name},999", "2,HRX Men Black Shirt,799"]
+    (tmp_path / "shop.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    mapping = mapping_from_dict({"format": "csv", "fields": {
+        "id": "id", "title": "name", "price": "price",
+        "category": {"column": "name", "transform": "kind_of_name"}}})
+    assert len(long_name) > 120  # the limit of a category name
+    assert [p.category for p in load_catalog(tmp_path / "shop.csv", mapping).catalog] == ["Shirt", "Shirt"]
+
+
 def test_an_unknown_transform_is_refused_with_the_known_ones() -> None:
     with pytest.raises(MappingError, match="kind_of_name"):
         mapping_from_dict({"fields": {"id": "i", "title": "t", "price": "p",

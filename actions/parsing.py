@@ -12,6 +12,7 @@ Budget(minimum=200.0, maximum=300.0, relative=None, no_limit=False)
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -126,7 +127,8 @@ def _numbers(text: str) -> list[float]:
             value *= 1000
         elif re.match(r"\s*hundred\b", after):
             value *= 100
-        found.append((match.start(), value))
+        if math.isfinite(value):  # 400 nines are no amount anyone pays
+            found.append((match.start(), value))
     for match in re.finditer(_WORD_NUMBER, text):
         if match.group(0).strip() in ("a", "an", "and", "a and"):
             continue
@@ -206,9 +208,10 @@ def parse_budget(text: str) -> Budget | None:
         return Budget(no_limit=True)  # but "up to 24, whatever colour" has a budget: the amount wins
     if len(numbers) >= 2 and (re.search(r"\bbetween\b|\bfrom\b.*\bto\b|\d\s*(-|–|to)\s*\$?\d", lowered)):
         low, high = sorted(numbers[:2])
-        if re.search(r"\bhundred\b", lowered) and high >= 100 > low:
-            low *= 100  # "between 2 and 3 hundred"
-        if re.search(r"\b(thousand|grand)\b|\dk\b", lowered) and high >= 1000 > low:
+        # "between 2 and 3 hundred" — but not "between 5 and 3 hundred" (5 to 300) nor "between 2 and 1k"
+        if re.search(r"\bhundred\b", lowered) and high >= 100 > low and low * 100 <= high:
+            low *= 100
+        if re.search(r"\b(thousand|grand)\b|\dk\b", lowered) and high >= 1000 > low and low * 1000 <= high:
             low *= 1000
         return Budget(minimum=low, maximum=high)
     if numbers:

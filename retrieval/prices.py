@@ -14,6 +14,7 @@ Price(amount=6.94, currency='USD', lower_bound=False)
 
 from __future__ import annotations
 
+import math
 import re
 from typing import NamedTuple
 
@@ -76,7 +77,10 @@ def parse_price(value: str | float | int) -> Price:
     if isinstance(value, bool):
         raise PriceError(f"not a price: {value!r}")
     if isinstance(value, int | float):
-        amount = float(value)
+        try:
+            amount = float(value)
+        except OverflowError:  # an integer beyond any float: a JSON catalog may hold one
+            raise PriceError("not a finite price: a number beyond any price") from None
         currency = None
     else:
         if value.strip().startswith("-"):
@@ -141,4 +145,7 @@ def salvage_price(value: str) -> Price:
         number = f"{match.group('whole').replace(',', '')}.{match.group('cents')}"
     else:
         number = match.group("plain").replace(",", "")
-    return Price(float(number), CURRENCY_MARKERS[marker])
+    amount = float(number)
+    if not math.isfinite(amount):
+        raise PriceError(f"not a finite price in {value[:60]!r}")
+    return Price(amount, CURRENCY_MARKERS[marker])

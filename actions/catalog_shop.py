@@ -20,7 +20,7 @@ from actions.conversation import ITEMS_PER_TURN, Need
 from actions.off_topic import OffTopic
 from actions.parsing import without_budget
 from retrieval.catalog import Product
-from retrieval.contract import ASKED_ATTRIBUTES, NAMED_ATTRIBUTES, affinity_key, taught_attributes
+from retrieval.contract import ASKED_ATTRIBUTES, AUDIENCE, NAMED_ATTRIBUTES, affinity_key, taught_attributes
 from retrieval.explain import format_price
 from retrieval.filters import Filters
 from retrieval.questions import answer_entropy, best_question
@@ -39,6 +39,8 @@ KIND_MIN_BITS = 0.8
 #: Attributes the needs questions may ask about.
 ATTRIBUTE_QUESTIONS: tuple[str, ...] = ASKED_ATTRIBUTES
 #: Wished values that filter; a wished use ("for a small flat") only ranks, since uses are loosely worded.
+#: Whom the item is for ("men's", "for my daughter") filters too, by ruling out the items the catalog says
+#: are for others: an item that does not say stays (:meth:`CatalogShop.filters`).
 HARD_WISHES: tuple[str, ...] = NAMED_ATTRIBUTES
 #: A wished colour, material, style or brand filters only where the catalog gives it for at least this share
 #: of the need's candidates; below (colours read from a few titles), it ranks the items that have it first,
@@ -160,6 +162,9 @@ class CatalogShop:
         avoid: dict[str, set[str]] = {}
         for attribute, value in need.avoid:
             avoid.setdefault(attribute, set()).update(self.vocabulary.covers(attribute, value))
+        if need.wishes.get(AUDIENCE):  # "for my son": not the items for women, men or girls alone
+            suited = self.vocabulary.covers(AUDIENCE, need.wishes[AUDIENCE])
+            avoid.setdefault(AUDIENCE, set()).update(v for v in self.vocabulary.audiences if v not in suited)
         for word in need.exclusions:  # "not wooden": oak and pine go too, whatever their titles say
             family = self.vocabulary.family_of(word)
             if family is not None:
@@ -322,7 +327,7 @@ class CatalogShop:
     def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
         """What a search box would show for words that name no kind ("make my room smell nice").
 
-        The best matches of the words within the need's budget and exclusions, when the best is close by
+        The best matches of the words within the need's budget, exclusions and wearer, when the best is close by
         the encoder's ``related_similarity``: at ``CLOSEST_SHARE`` of it when a word of the message, as typed
         or as the catalog word it misspells, is one the catalog uses; at
         ``CLOSEST_UNSHARED_SHARE`` of it, on the words as typed, when none is. So "asdfgh" or "a spaceship"
@@ -336,7 +341,8 @@ class CatalogShop:
         if not shared and (threshold is None or not re.search(r"[^\W\d_]{3,}", typed)):
             return []
         words = spelled if shared else typed
-        limits = Need(budget_min=need.budget_min, budget_max=need.budget_max, exclusions=need.exclusions, text=words)
+        limits = Need(budget_min=need.budget_min, budget_max=need.budget_max, exclusions=need.exclusions, text=words,
+                      wishes={k: v for k, v in need.wishes.items() if k == AUDIENCE})
         result = self.recommender.recommend(self._needs(limits), self.preferences((), ()), k=k,
                                             exclude_ids=list(exclude), filters=self.filters(limits, exclude),
                                             relax=False)
@@ -555,8 +561,9 @@ class CatalogShop:
         words = [v.lower() for k, v in need.wishes.items() if k in NAMED_ATTRIBUTES]
         kind = ", ".join(c.lower() for c in need.scope[:3]) if need.scope else "items"
         parts = [" ".join([*words, kind])]
-        if need.wishes.get("use"):
-            parts.append(f"for {need.wishes['use'].lower()}")
+        for name in ("use", AUDIENCE):
+            if need.wishes.get(name):
+                parts.append(f"for {need.wishes[name].lower()}")
         if need.exclusions:
             parts.append("without " + " or ".join(need.exclusions))
         for attribute, value in need.avoid:

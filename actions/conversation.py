@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol
 
 from actions import texts
 from retrieval.catalog import Product
-from retrieval.contract import ATTRIBUTES
+from retrieval.contract import ATTRIBUTES, AUDIENCE
 from retrieval.explain import compare_lines, format_price, product_price
 from retrieval.recommender import Scored
 
@@ -597,7 +597,7 @@ def _with_need(state: State, need: Need) -> State:
 
 
 #: The stated constraints a "nothing fits" answer may offer to relax, in the order they are tried.
-_RELAXABLE = (*ATTRIBUTES, "exclusions", "budget")
+_RELAXABLE = (*ATTRIBUTES, AUDIENCE, "exclusions", "budget")
 
 
 def _constraint_phrase(need: Need, constraint: str, currency: str) -> str:
@@ -607,6 +607,8 @@ def _constraint_phrase(need: Need, constraint: str, currency: str) -> str:
         return "at any price"
     if constraint == "exclusions":
         return f"with {' or '.join(need.exclusions)}"
+    if constraint == AUDIENCE and constraint in need.wishes:
+        return f"for anyone, not only {need.wishes[constraint]}"
     if constraint in need.wishes:
         return f"in other {constraint}s than {need.wishes[constraint]}" if constraint != "use" else "for other uses"
     if constraint == DETAILS:

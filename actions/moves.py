@@ -19,8 +19,9 @@ from typing import Any
 
 from actions.conversation import Move, State
 from actions.parsing import parse_budget, parse_ordinals, resolve_item_reference, without_budget, without_measures
+from retrieval.audience import audience_of, stated_audience
 from retrieval.catalog import Product
-from retrieval.contract import ATTRIBUTES
+from retrieval.contract import ATTRIBUTES, AUDIENCE
 from retrieval.vocabulary import CatalogVocabulary
 
 __all__ = ["entity_values", "move_from", "negated_values", "referenced_items", "sentiment_of"]
@@ -286,6 +287,8 @@ def _wishes_and_exclusions(message: Message, pending: str | None, vocabulary: Ca
 
     A wish is one of the catalog's values: an entity, the whole text answering that attribute's
     question, or — for the attributes the words back up — the whole text when the NLU tagged nothing.
+    Whom the item is for is read from the words (:func:`retrieval.audience.stated_audience`) where the
+    catalog says whom its items are for.
     """
     text = _text(message)
     wishes: dict[str, str] = {}
@@ -306,6 +309,10 @@ def _wishes_and_exclusions(message: Message, pending: str | None, vocabulary: Ca
             if match:
                 wishes[name] = match
                 break
+    if vocabulary.audiences:  # "men's", "for my son", or the answer "Men" to "Who or what is it for?"
+        audience = (None if text.startswith("/") else stated_audience(text)) or audience_of(wishes.get("use", ""))
+        if audience and vocabulary.covers(AUDIENCE, audience):
+            wishes[AUDIENCE] = audience
     answer = wishes.get(str(pending), "").lower()
     for name in backed_up:  # "steel" to the colour question is the colour, not a steel material too
         if name != pending and answer and wishes.get(name, "").lower() == answer:

@@ -37,6 +37,8 @@ class Product:
         description: free text; may be empty.
         brand, colour, material, style, size, use: descriptive attributes, or
             ``None`` where the catalog does not say.
+        audience: whom the item is for, in the catalog's words ("Women", "Men, Boys",
+            "Unisex Kids"; :mod:`retrieval.audience` reads them), or ``None``.
         rating: average rating on a 0–5 scale, or ``None`` when unrated.
         rating_count: how many ratings ``rating`` averages.
         stock: units in stock, or ``None`` when the catalog does not track it
@@ -60,6 +62,7 @@ class Product:
     style: str | None = None
     size: str | None = None
     use: str | None = None
+    audience: str | None = None
     rating: float | None = None
     rating_count: int = 0
     stock: int | None = None
@@ -89,6 +92,8 @@ class Product:
         """
         parts = [self.title, self.category]
         parts += [v for v in (self.brand, self.colour, self.material, self.style, self.use) if v]
+        if self.audience and self.audience != self.use:  # a catalog's "Ideal For" is often both
+            parts.append(self.audience)
         parts += list(self.tags)
         text = ". ".join(parts)
         if self.description:

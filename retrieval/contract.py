@@ -45,6 +45,7 @@ from typing import Any, Final, Literal, Protocol, TypedDict
 __all__ = [
     "ASKED_ATTRIBUTES",
     "ATTRIBUTES",
+    "AUDIENCE",
     "CUSTOM_DATA",
     "NAMED_ATTRIBUTES",
     "PRODUCT_ATTRIBUTES",
@@ -162,9 +163,12 @@ ATTRIBUTES: Final[tuple[str, ...]] = ("colour", "material", "style", "brand", "u
 NAMED_ATTRIBUTES: Final[tuple[str, ...]] = tuple(name for name in ATTRIBUTES if name != "use")
 #: The attributes the needs questions may ask about (a brand is named, not asked for).
 ASKED_ATTRIBUTES: Final[tuple[str, ...]] = ("colour", "material", "style", "use")
-#: Every descriptive field of a catalog product, in the catalog's field order: :data:`ATTRIBUTES`
-#: and the size (compared by the bigger/smaller critiques, never wished for by name).
-PRODUCT_ATTRIBUTES: Final[tuple[str, ...]] = ("brand", "colour", "material", "style", "size", "use")
+#: Whom an item is for (men, women, girls, boys, babies: :mod:`retrieval.audience`). Stated in closed-set words
+#: ("men's", "for my son") rather than tagged by the NLU, and a filter wherever the catalog gives it.
+AUDIENCE: Final = "audience"
+#: Every descriptive field of a catalog product, in the catalog's field order: :data:`ATTRIBUTES`, the size
+#: (compared by the bigger/smaller critiques, never wished for by name) and the :data:`AUDIENCE`.
+PRODUCT_ATTRIBUTES: Final[tuple[str, ...]] = ("brand", "colour", "material", "style", "size", "use", AUDIENCE)
 
 
 class DescribedProduct(Protocol):

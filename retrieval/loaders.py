@@ -48,7 +48,7 @@ __all__ = ["LoadReport", "load_catalog", "read_records"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TEXT_FIELDS = ("title", "category", "description", "brand", "colour", "material",
-                "style", "size", "use", "image_url", "url")
+                "style", "size", "use", "audience", "image_url", "url")
 _MAX_TEXT = {"title": 300, "category": 120}
 
 

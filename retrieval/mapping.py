@@ -74,7 +74,7 @@ __all__ = [
 #: Product fields a mapping may fill.
 PRODUCT_FIELDS: tuple[str, ...] = (
     "id", "title", "price", "currency", "category", "description", "brand", "colour",
-    "material", "style", "size", "use", "rating", "rating_count", "stock", "image_url",
+    "material", "style", "size", "use", "audience", "rating", "rating_count", "stock", "image_url",
     "url", "tags", "price_from",
 )
 #: Fields every row must have.

@@ -29,8 +29,9 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from retrieval.audience import suits
 from retrieval.catalog import Catalog, Product
-from retrieval.contract import ATTRIBUTES, NAMED_ATTRIBUTES
+from retrieval.contract import ATTRIBUTES, AUDIENCE, NAMED_ATTRIBUTES
 
 __all__ = [
     "LOOKUP_ATTRIBUTES",
@@ -239,6 +240,8 @@ class CatalogVocabulary:
         self.values: dict[str, list[str]] = {"category": catalog.categories()}
         for name in ATTRIBUTES:
             self.values[name] = catalog.attribute_values(name)
+        #: Whom the items are for, in the catalog's words (read by :mod:`retrieval.audience`, never matched by name).
+        self.audiences: list[str] = catalog.attribute_values(AUDIENCE)
         self._index: dict[str, dict[str, str]] = {
             name: {form: value for value in values for form in variants(value, inflect=name == "category")}
             for name, values in self.values.items()
@@ -405,6 +408,8 @@ class CatalogVocabulary:
         >>> sorted(straps.covers("material", "leather"))
         ['Leather Strap', 'genuine leather', 'leather']
         """
+        if attribute == AUDIENCE:  # "men": the catalog's "Men", "Men, Boys" and "Unisex"
+            return frozenset(v for v in self.audiences if suits(value, v))
         family = self.families.get(attribute, {}).get(value)
         if family:
             return family

@@ -23,6 +23,7 @@ from actions import texts
 from actions.conversation import Need, State
 from actions.services import Services
 from actions.shop import ActionShop
+from retrieval.audience import groups_of
 from retrieval.catalog import Catalog
 from retrieval.encoder import HashingEncoder
 from retrieval.loaders import load_catalog
@@ -110,6 +111,31 @@ def test_use_answers_match_the_catalog_spellings(services: Services) -> None:
     asking_use = State(need=Need(scope=("Clothing",), settled=("budget",)), pending="use", questions=1)
     _, state = shop(services, "for women", state=asking_use)
     assert value_key(state.need.wishes["use"]) == "women"
+
+
+@pytest.mark.parametrize(("message", "intent", "state", "allowed"), [
+    ("for women", "inform", State(need=Need(scope=("Clothing",), settled=("budget",)), pending="use", questions=1),
+     ("women",)),
+    ('/inform{"use": "Men, Boys"}', "inform",
+     State(need=Need(scope=("Clothing",), settled=("budget",)), pending="use", questions=1), ("men", "boys")),
+    ("t-shirts for my son", "request_recommendation", State(), ("boys",)),
+])
+def test_whom_an_item_is_for_filters_the_cards(services: Services, message: str, intent: str, state: State,
+                                               allowed: tuple[str, ...]) -> None:
+    """"Ideal For" is the audience too: said, answered or tapped, no item for other people is shown."""
+    entities = [entity("use", "Men, Boys")] if message.startswith("/") else []
+    said, state = shop(services, message, intent, entities, state=state)
+    for _ in range(3):
+        if cards(said):
+            break
+        said, state = shop(services, "i don't mind", "no_preference", state=state)
+    assert set(groups_of(state.need.wishes["audience"])) == set(allowed)
+    catalog = services.recommender.catalog
+    shown = [catalog.get(i["id"]) for i in cards(said)]
+    # an item that does not say whom it is for may come; one the catalog says is for others never does
+    assert shown and all(p is not None and (p.audience is None or set(groups_of(p.audience)) & set(allowed))
+                         for p in shown)
+    assert any(p is not None and p.audience for p in shown)
 
 
 # -- what is asked ---------------------------------------------------------------------

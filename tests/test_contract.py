@@ -79,7 +79,7 @@ def test_rasas_own_actions_are_not_in_the_domain() -> None:
 def test_attributes_are_entities_and_slots_and_product_fields() -> None:
     assert set(ATTRIBUTES) <= ENTITIES and set(ATTRIBUTES) <= set(SLOTS)
     assert set(ASKED_ATTRIBUTES) <= set(ATTRIBUTES)
-    assert set(PRODUCT_ATTRIBUTES) == {*ATTRIBUTES, "size"}
+    assert set(PRODUCT_ATTRIBUTES) == {*ATTRIBUTES, "size", "audience"}
     fields = {f.name for f in dataclasses.fields(Product)}
     assert set(PRODUCT_ATTRIBUTES) <= fields
 

@@ -78,4 +78,4 @@ def test_the_myntra_export_gets_kinds_from_its_names(shared_catalogs: Path) -> N
     assert by_id["10009781"].category == "Jeans"  # SPYKAR Women Pink Alexa … Cropped Jeans
     assert by_id["10016283"].category == "Set"  # EthnoVogue … Kurta Set with Jacket
     assert by_id["10017413"].extra["gender"] == "Unisex"
-    assert by_id["10017413"].use == "Unisex"
+    assert by_id["10017413"].use == "Unisex" == by_id["10017413"].audience

@@ -119,6 +119,8 @@ def read_records(path: Path, fmt: str, records_path: str = "") -> Iterator[tuple
                 record = json.loads(line)
             except ValueError as exc:
                 raise CatalogError(f"{path}: line {number} is not valid JSON: {exc}") from None
+            except RecursionError:
+                raise CatalogError(f"{path}: line {number} is nested too deeply to be a product") from None
             if not isinstance(record, dict):
                 raise CatalogError(f"{path}: line {number} is not a JSON object")
             yield number, record
@@ -127,6 +129,8 @@ def read_records(path: Path, fmt: str, records_path: str = "") -> Iterator[tuple
             document = json.loads(text)
         except ValueError as exc:
             raise CatalogError(f"{path}: not valid JSON: {exc}") from None
+        except RecursionError:
+            raise CatalogError(f"{path}: the JSON is nested too deeply to be a catalog") from None
         items = document
         for part in [p for p in records_path.split(".") if p]:
             items = items.get(part) if isinstance(items, dict) else None

@@ -213,6 +213,11 @@ def load_mapping(path: str | Path) -> CatalogMapping:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MappingError(f"mapping file not found: {str(path)!r}") from None
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"{path}: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                           "re-save the file as UTF-8") from None
+    except OSError as exc:
+        raise MappingError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{path}: not valid TOML: {exc}") from exc
     return mapping_from_dict(data, source=str(path))
@@ -248,8 +253,11 @@ def mapping_from_dict(data: MappingABC[str, Any], source: str = "<dict>") -> Cat
     shop_name = data.get("shop_name", "")
     if not isinstance(shop_name, str) or len(shop_name) > 80:
         raise MappingError(f"{source}: shop_name must be a text of at most 80 characters, not {shop_name!r}")
+    records = data.get("records", "")
+    if not isinstance(records, str):
+        raise MappingError(f"{source}: records must be a dotted path such as \"products\", not {records!r}")
     return CatalogMapping(
-        fields=fields, extra=extra, format=fmt, records=str(data.get("records", "")),
+        fields=fields, extra=extra, format=fmt, records=records,
         currency=currency, shop_name=shop_name.strip(), infer=_infer(data, fields, source), source=source,
     )
 
@@ -280,25 +288,41 @@ def _field_spec(name: str, raw: Any, source: str) -> FieldSpec:
     bad = set(raw) - allowed
     if bad:
         raise MappingError(f"{source}: field {name!r} has unknown option(s) {sorted(bad)}")
-    column = raw.get("column")
-    columns = (column,) if isinstance(column, str) else tuple(column or ())
-    if not columns or not all(isinstance(c, str) and c for c in columns):
-        raise MappingError(f"{source}: field {name!r} needs a column (a name or a list of names)")
+    columns = _names(raw.get("column"))
+    if not columns:
+        raise MappingError(f"{source}: field {name!r} needs a column (a name or a list of names), "
+                           f"not {raw.get('column')!r}")
     item = raw.get("item")
-    if item is not None and not isinstance(item, int):
+    if item is not None and (not isinstance(item, int) or isinstance(item, bool)):
         raise MappingError(f"{source}: field {name!r}: item must be an integer, not {item!r}")
-    spec = raw.get("spec", ())
-    spec = (spec,) if isinstance(spec, str) else tuple(spec)
+    spec = _names(raw.get("spec", []))
+    if spec is None:
+        raise MappingError(f"{source}: field {name!r}: spec must be a key or a list of keys, not {raw['spec']!r}")
+    split = raw.get("split")
+    if split is not None and not (isinstance(split, str) and split):
+        raise MappingError(f"{source}: field {name!r}: split must be a separator such as \"|\", not {split!r}")
     transform = raw.get("transform")
     if transform is not None and transform not in _TRANSFORMS:
         raise MappingError(
             f"{source}: field {name!r}: transform must be one of {_TRANSFORMS}, not {transform!r}"
         )
-    missing = frozenset(str(m) for m in raw.get("missing", ()))
+    missing = raw.get("missing", [])
+    missing = [missing] if isinstance(missing, str) else missing
+    if not isinstance(missing, list) or not all(isinstance(m, str | int | float) for m in missing):
+        raise MappingError(f"{source}: field {name!r}: missing must be a list of cell values such as [\"0\", "
+                           f"\"n/a\"], not {raw['missing']!r}")
     return FieldSpec(
-        columns=columns, item=item, spec=spec, split=raw.get("split"),
-        missing=missing, transform=transform,
+        columns=columns, item=item, spec=spec, split=split,
+        missing=frozenset(str(m) for m in missing), transform=transform,
     )
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    """A name or a list of names as a tuple; ``None`` for anything else (an empty name included)."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        return None
+    return tuple(names)
 
 
 def _lookup(record: MappingABC[str, Any], path: str) -> Any:
@@ -350,7 +374,7 @@ def _parse_literal(text: str) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # brackets nested past the parser's depth are no list either
         pass
     try:
         return ast.literal_eval(text)

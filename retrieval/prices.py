@@ -76,6 +76,8 @@ def parse_price(value: str | float | int) -> Price:
     """
     if isinstance(value, bool):
         raise PriceError(f"not a price: {value!r}")
+    if not isinstance(value, str | int | float):  # a JSON catalog's list or object
+        raise PriceError(f"not a price: a {type(value).__name__}")
     if isinstance(value, int | float):
         try:
             amount = float(value)

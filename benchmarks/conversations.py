@@ -5,6 +5,11 @@ Run from the repository root (the demo index and model must exist: ``make index 
 
     .venv/bin/python -m benchmarks.conversations                          # demo + every prepared catalog
     .venv/bin/python -m benchmarks.conversations --catalogs demo --markdown /tmp/conv.md
+    .venv/bin/python -m benchmarks.conversations --in-process          # the quick loop: no servers
+
+``--in-process`` answers each message in the action server's own code (``benchmarks/replay.py``): the
+catalog's model parses every message of the suites once (cached beside the model), each intent goes to
+its rule's action, the slots are kept per sender. The REST run stays the measure a release reports.
 
 Tables go to stdout, progress to stderr. For each catalog the Rasa server and the action server
 start on free loopback ports with their own SQLite databases in a temporary folder, every
@@ -115,6 +120,30 @@ def rest_sender(rasa_url: str) -> Any:
     return send
 
 
+def in_process_sender(run: CatalogRun, suites: Sequence[Suite], products: Sequence[dict[str, Any]]) -> Any:
+    """``send(sender, text)`` answered in this process (:class:`benchmarks.replay.ReplayBot`) on cached parses.
+
+    The messages of the conversations that run on the catalog are read first (a dry run records them; they do
+    not depend on the replies) and parsed once with the catalog's model.
+    """
+    from benchmarks.replay import ReplayBot, cached_parses
+    from retrieval.loaders import load_catalog
+    from retrieval.search import Retriever
+    from retrieval.settings import RetrievalSettings
+
+    said: list[str] = []
+
+    def record(sender: str, text: str) -> list[dict[str, Any]]:
+        said.append(text)
+        return []
+
+    play_suites(suites, record, products, catalog_name=run.name)
+    catalog = load_catalog(run.catalog, strict=False).catalog
+    index_dir = Path(run.env.get("SHOPKEEPER_INDEX_DIR", REPO / "build" / "index"))
+    retriever = Retriever.load(catalog, RetrievalSettings.from_env({}).make_encoder(), index_dir)
+    return ReplayBot(retriever, cached_parses(run.model, said)).send
+
+
 # --- the report ---------------------------------------------------------------------------------------------------
 
 
@@ -129,22 +158,29 @@ def play_catalog(run: CatalogRun, suites: Sequence[Suite], args: argparse.Namesp
                  report: Report) -> list[ConversationResult]:
     """Play every applicable conversation on one catalog and print its table of moves."""
     products = read_products(run.catalog)
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=f"conv-{run.name}-") as work, \
-            servers(run, Path(work)) as rasa_url:
-        log(f"{run.name}: servers up after {time.perf_counter() - started:.0f}s")
-        count = [0]
+    count = [0]
 
-        def progress(result: ConversationResult) -> None:
-            count[0] += 1
-            failed = sum(not c.passed for c in result.checks)
-            log(f"{run.name} {count[0]}: {result.suite} / {result.name}: "
-                + ("ok" if not failed else f"{failed} of {len(result.checks)} checks failed"))
+    def progress(result: ConversationResult) -> None:
+        count[0] += 1
+        failed = sum(not c.passed for c in result.checks)
+        log(f"{run.name} {count[0]}: {result.suite} / {result.name}: "
+            + ("ok" if not failed else f"{failed} of {len(result.checks)} checks failed"))
 
+    if args.in_process:
+        send = in_process_sender(run, suites, products)
         played = time.perf_counter()
-        results = play_suites(suites, rest_sender(rasa_url), products, catalog_name=run.name,
-                              sender_prefix=f"bench-{run.name}", progress=progress)
+        results = play_suites(suites, send, products, catalog_name=run.name, sender_prefix=f"bench-{run.name}",
+                              progress=progress)
         minutes = (time.perf_counter() - played) / 60
+    else:
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix=f"conv-{run.name}-") as work, \
+                servers(run, Path(work)) as rasa_url:
+            log(f"{run.name}: servers up after {time.perf_counter() - started:.0f}s")
+            played = time.perf_counter()
+            results = play_suites(suites, rest_sender(rasa_url), products, catalog_name=run.name,
+                                  sender_prefix=f"bench-{run.name}", progress=progress)
+            minutes = (time.perf_counter() - played) / 60
     by_move: dict[str, list[ConversationResult]] = defaultdict(list)
     for result in results:
         by_move[result.suite].append(result)
@@ -156,7 +192,8 @@ def play_catalog(run: CatalogRun, suites: Sequence[Suite], args: argparse.Namesp
     rate, checks, whole = _rate(results)
     table.add("all", len(results), checks, rate, whole)
     table.notes.append(f"Catalog {run.catalog} ({len(products)} products); model {run.model}; "
-                       f"played in {minutes:.1f} min over REST.")
+                       f"played in {minutes:.1f} min " + ("in process, on cached NLU parses." if args.in_process
+                                                          else "over REST."))
     report.table(table)
     return results
 
@@ -170,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="folder of suite files (default tests/conversations)")
     parser.add_argument("--markdown", type=Path, help="also write the tables as markdown here")
     parser.add_argument("--failures", type=int, default=200, help="list at most this many failing checks")
+    parser.add_argument("--in-process", action="store_true",
+                        help="answer in the action server's code on cached NLU parses (no servers; the quick loop)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     suites = load_suites(args.suites)
@@ -181,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                  "prepare one with `shopkeeper catalog use FILE --mapping MAPPING --no-activate`")
     runs = [available[n] for n in names]
     missing = [f"{r.name}: {p}" for r in runs for p in (r.catalog, r.model) if not p.exists()]
-    if not RASA.exists():
+    if not RASA.exists():  # the REST run serves with it; the in-process one parses with its Python
         missing.append(str(RASA))
     if missing:
         sys.exit("missing — build them first (`make index model`, or `shopkeeper catalog use`):\n  "

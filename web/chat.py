@@ -65,13 +65,12 @@ class ChatSessions:
         return bool(_SENDER.match(sender_id)) and hmac.compare_digest(self.token(sender_id), token)
 
 
-def display_text(text: str, metadata: Mapping[str, Any] | None, offered: Mapping[str, str],
-                 titles: Mapping[str, str]) -> str:
+def display_text(text: str, metadata: object, offered: Mapping[str, str], titles: Mapping[str, str]) -> str:
     """What the customer saw themselves send: the button title rather than its payload.
 
     Args:
         text: the message as Rasa stored it (a button sends its payload, e.g. ``/affirm``).
-        metadata: the message metadata; the widget puts what it showed under ``display``.
+        metadata: the message metadata, any JSON a client sent; the widget puts what it showed under ``display``.
         offered: payload → title of the buttons offered so far.
         titles: item id → title of the cards shown so far.
 
@@ -81,8 +80,10 @@ def display_text(text: str, metadata: Mapping[str, Any] | None, offered: Mapping
     'Yes please'
     >>> display_text("a <b>bold</b> request", None, {}, {})
     'a <b>bold</b> request'
+    >>> display_text("/affirm", ["a client's", "own metadata"], {"/affirm": "Yes please"}, {})
+    'Yes please'
     """
-    shown = (metadata or {}).get("display")
+    shown = metadata.get("display") if isinstance(metadata, Mapping) else None  # any JSON a client sent
     if isinstance(shown, str) and shown.strip():
         return shown
     if text in offered:
@@ -91,7 +92,7 @@ def display_text(text: str, metadata: Mapping[str, Any] | None, offered: Mapping
     if feedback:
         try:
             entities = json.loads(feedback.group(1))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             return text
         if isinstance(entities, dict):
             icon = _SENTIMENT_ICON.get(str(entities.get("sentiment")), "")

@@ -61,8 +61,17 @@ class ChatSessions:
         return hmac.new(self._key, sender_id.encode(), hashlib.sha256).hexdigest()
 
     def verify(self, sender_id: str, token: str) -> bool:
-        """Whether ``token`` belongs to ``sender_id`` (constant-time)."""
-        return bool(_SENDER.match(sender_id)) and hmac.compare_digest(self.token(sender_id), token)
+        """Whether ``token`` belongs to ``sender_id`` (constant-time).
+
+        Any text is an answer, not an error: a header may carry any byte, and ``compare_digest``
+        refuses non-ASCII strings, so both sides are compared as UTF-8 bytes.
+
+        >>> ChatSessions(b"k" * 32).verify("web-" + "0" * 32, "é" * 64)
+        False
+        """
+        if not _SENDER.fullmatch(sender_id):
+            return False
+        return hmac.compare_digest(self.token(sender_id).encode(), token.encode("utf-8", "surrogatepass"))
 
 
 def display_text(text: str, metadata: object, offered: Mapping[str, str], titles: Mapping[str, str]) -> str:

@@ -125,11 +125,18 @@ class ReviewStore:
         return self.get(sender_id)
 
     def remove_tag(self, sender_id: str, tag: str, *, by: str) -> ReviewState:
-        """Remove a tag if present."""
+        """Remove a tag if present (said as it was added: ``"Wrong budget"`` removes ``wrong-budget``).
+
+        A tag that could never have been added removes nothing and records nothing.
+        """
+        try:
+            cleaned = normalise_tag(tag)
+        except InvalidTagError:
+            return self.get(sender_id)
         with Session(self.engine) as session, session.begin():
             self._row(session, sender_id).updated_by = by
             session.execute(delete(ConversationTag).where(
-                ConversationTag.sender_id == sender_id, ConversationTag.tag == tag.strip().lower()))
+                ConversationTag.sender_id == sender_id, ConversationTag.tag == cleaned))
         return self.get(sender_id)
 
     def all_tags(self) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -349,10 +349,15 @@ def _metrics_period(request: Request) -> tuple[date, date]:
     """The metrics page's period: ``start``/``end`` from the query, else the last 30 days; a year at most."""
     today = datetime.now(UTC).date()
     end = _date(request.query_params.get("end")) or today
-    start = _date(request.query_params.get("start")) or end - timedelta(days=29)
+    start = _date(request.query_params.get("start")) or _days_before(end, 29)
     if start > end:
         start, end = end, start
-    return max(start, end - timedelta(days=366)), end
+    return max(start, _days_before(end, 366)), end
+
+
+def _days_before(day: date, days: int) -> date:
+    """``day`` less ``days`` days, or the calendar's first day (a link may ask for the year 1)."""
+    return date.fromordinal(max(1, day.toordinal() - days))
 
 
 def _metrics_charts(figures: Metrics) -> dict[str, str]:

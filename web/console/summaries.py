@@ -18,11 +18,12 @@ tags and notes, and senders whose count changed are rebuilt from their events.
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, delete, exists, func, or_, select
@@ -261,6 +262,11 @@ def _day_start(day: date) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
 
 
+def _day_end(day: date) -> float:
+    """Where ``day`` ends (UTC): the next day's start, counted in seconds so that 9999-12-31 has an end too."""
+    return _day_start(day) + 86400.0
+
+
 @dataclass(frozen=True)
 class ConversationFilter:
     """Which conversations to list. Every criterion given must hold.
@@ -294,7 +300,7 @@ class ConversationFilter:
         if self.start:
             found.append(c.last_at >= _day_start(self.start))
         if self.end:
-            found.append(c.started_at < _day_start(self.end + timedelta(days=1)))
+            found.append(c.started_at < _day_end(self.end))
         if self.disliked:
             found.append(c.dislikes > 0)
         if self.fallback:
@@ -333,14 +339,21 @@ class Cursor:
 
     @classmethod
     def parse(cls, text: str | None) -> Cursor | None:
-        """Read a cursor from a query parameter; ``None`` when absent or malformed."""
+        """Read a cursor from a query parameter; ``None`` when absent or malformed.
+
+        A cursor the database could not hold (an id past 64 bits, a time that is no number) is malformed.
+
+        >>> Cursor.parse("1700000000.5_9223372036854775808"), Cursor.parse("nan_1")
+        (None, None)
+        """
         if not text or "_" not in text:
             return None
         at, _, ident = text.rpartition("_")
         try:
-            return cls(float(at), int(ident))
+            cursor = cls(float(at), int(ident))
         except ValueError:
             return None
+        return cursor if math.isfinite(cursor.last_at) and 0 <= cursor.id < 2**63 else None
 
 
 @dataclass(frozen=True)
@@ -449,7 +462,7 @@ class Metrics:
 def metrics(engine: Engine, start: date, end: date) -> Metrics:
     """Count what happened in conversations started between ``start`` and ``end`` (inclusive, UTC)."""
     c = ConversationSummary
-    lo, hi = _day_start(start), _day_start(end + timedelta(days=1))
+    lo, hi = _day_start(start), _day_end(end)
     query = select(c.started_at, c.recommendations, c.has_choice, c.likes, c.dislikes, c.satisfied,
                    c.has_handoff, c.has_fallback).where(c.started_at >= lo, c.started_at < hi)
     result = Metrics()
@@ -474,7 +487,5 @@ def metrics(engine: Engine, start: date, end: date) -> Metrics:
 
 
 def _days(start: date, end: date) -> Iterable[date]:
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)
+    for ordinal in range(start.toordinal(), end.toordinal() + 1):
+        yield date.fromordinal(ordinal)

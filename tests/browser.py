@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-__all__ = ["CHROMIUM", "SCREENSHOTS", "chromium", "require_chromium", "screenshot", "serve"]
+__all__ = ["CHROMIUM", "SCREENSHOTS", "chromium", "require_chromium", "screenshot", "serve", "wait_until"]
 
 
 def require_chromium() -> None:
@@ -80,13 +80,29 @@ def serve(app: Any, host: str = "127.0.0.1", port: int | None = None) -> Iterato
         thread.join(timeout=10)
 
 
+def wait_until(page: Any, predicate: str, arg: Any = None, *, timeout_ms: float = 30_000) -> Any:
+    """Poll ``predicate`` (a JavaScript function of ``arg``) until it returns something truthy, and return that.
+
+    Playwright's ``wait_for_function`` polls by ``eval`` inside the page, which the pages' policies
+    (no ``'unsafe-eval'``) refuse; ``page.evaluate`` is not the page's own script and is let through.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        result = page.evaluate(predicate, arg)
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout_ms / 1000:.0f} s: {predicate}")
+        page.wait_for_timeout(100)
+
+
 def screenshot(page: Any, name: str, *, docs: bool = False, full_page: bool = False) -> Path:
     """Save ``test-output/screenshots/<name>.png`` once images have loaded.
 
     With ``docs`` and ``SHOPKEEPER_UPDATE_DOCS_IMAGES=1`` set, also copy it to docs/images for the README.
     """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    wait_until(page, "() => Array.from(document.images).every(i => i.complete)")
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     if docs and os.environ.get("SHOPKEEPER_UPDATE_DOCS_IMAGES"):

@@ -26,6 +26,7 @@ from web.console import Console, console_router
 from web.console.accounts import AccountStore, ThrottlePolicy, hash_token
 from web.console.routes import PRELOGIN_COOKIE, SESSION_COOKIE
 from web.console.service import ConsoleConfig
+from web.security import SecurityHeaders
 from web.settings import WebSettings
 
 PASSWORD = "correct horse battery"
@@ -62,8 +63,9 @@ def make_setup(tmp_path: Path, *, https: bool = False, conversations: bool = Tru
     accounts.add_user("ana", PASSWORD)
     app = FastAPI()
     app.include_router(console_router(config, Console(config, accounts=accounts)))
-    client = TestClient(app, base_url="https://testserver" if https else "http://testserver",
-                        follow_redirects=False)
+    # behind the headers the web app puts on every answer, as create_app serves it
+    client = TestClient(SecurityHeaders(app, rasa_url="http://127.0.0.1:5005"),
+                        base_url="https://testserver" if https else "http://testserver", follow_redirects=False)
     return Setup(client, accounts, clock, tracker_db, shop_db)
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from evaluation.stack import Stack, StackError, free_port, running_stack
 from retrieval.contract import recommendation_card, recommendation_payload, wrapped
-from tests.browser import chromium, screenshot, serve
+from tests.browser import chromium, screenshot, serve, wait_until
 from tests.conftest import ROOT
 from web.app import create_app
 from web.settings import WebSettings
@@ -80,9 +80,7 @@ def log_snapshot(page: Any) -> list[str]:
 
 def wait_for_new_bot_message(page: Any, before: int) -> None:
     """Wait for the bot's answer, then until the turn's messages stop arriving (they come one by one)."""
-    page.wait_for_function(
-        "n => document.querySelectorAll('.skw-log .skw-bot').length > n", arg=before, timeout=TURN_MS
-    )
+    wait_until(page, "n => document.querySelectorAll('.skw-log .skw-bot').length > n", before, timeout_ms=TURN_MS)
     settle(page)
 
 
@@ -132,8 +130,7 @@ def test_chat_to_cards_like_one_reload_and_see_the_history(site: tuple[str, Stac
     before = len(bot_texts(page))
     first.locator(".skw-like").click()
     wait_for_new_bot_message(page, before)
-    page.wait_for_function("n => document.querySelectorAll('.skw-card').length > n", arg=cards_before,
-                           timeout=TURN_MS)
+    wait_until(page, "n => document.querySelectorAll('.skw-card').length > n", cards_before, timeout_ms=TURN_MS)
     assert page.locator(".skw-log .skw-user").last.inner_text() == f"👍 {liked}"
     page.wait_for_selector(".skw-typing", state="hidden", timeout=TURN_MS)
     shown = log_snapshot(page)
@@ -192,7 +189,7 @@ def test_a_reply_sent_while_the_connection_is_down_is_recovered(site: tuple[str,
     send(page, "hi there")
     page.wait_for_timeout(50)  # the message is on the wire; the answer is still being made
     page.evaluate("window.shopkeeperWidget.disconnect()")
-    page.wait_for_function("window.__dropped === 1")
+    wait_until(page, "() => window.__dropped === 1")
     wait_for_new_bot_message(page, 1)
     page.wait_for_timeout(2000)
     live = log_snapshot(page)
@@ -263,8 +260,8 @@ def test_cards_of_any_catalog_a_broken_image_a_missing_one_and_a_price_range(
     page.wait_for_selector(".skw[data-transport='rest']")
     send(page, "a puzzle")
     page.wait_for_selector(".skw-card >> nth=2")
-    page.wait_for_function("document.querySelectorAll('.skw-card .skw-img-placeholder').length === 2",
-                           timeout=TURN_MS)
+    wait_until(page, "() => document.querySelectorAll('.skw-card .skw-img-placeholder').length === 2",
+               timeout_ms=TURN_MS)
     shapes = page.evaluate("""() => [...document.querySelectorAll('.skw-card')].map(c => ({
         picture: c.querySelector('img') ? 'img' : (c.querySelector('.skw-img-placeholder') ? 'tile' : 'none'),
         price: c.querySelector('.skw-price').textContent,

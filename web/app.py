@@ -1,4 +1,7 @@
-"""The FastAPI application: shop page, widget assets, chat sessions, history and data export, catalog images."""
+"""The FastAPI application: shop page, widget assets, chat sessions, history and data export, catalog images.
+
+Every answer carries the security headers of :mod:`web.security`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp
 
 from retrieval.settings import PROJECT_ROOT
 from store.db import create_schema, make_engine
@@ -23,6 +27,7 @@ from web.chat import ChatSessions, chat_history
 from web.console import console_router
 from web.console.service import ConsoleConfig
 from web.errors import add_error_handlers
+from web.security import SecurityHeaders
 from web.settings import WebSettings
 
 __all__ = ["create_app"]
@@ -114,10 +119,27 @@ def _add_export_route(app: FastAPI, settings: WebSettings, own_conversation: Cal
         })
 
 
+class _WebApp(FastAPI):
+    """The web app, every answer of which passes through :class:`web.security.SecurityHeaders`.
+
+    The headers wrap the whole stack rather than being added with ``add_middleware``, which would
+    put them inside FastAPI's own error and body-size middleware: the 500 of a crash and a 413
+    would then go out without them.
+    """
+
+    def __init__(self, *, rasa_url: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.rasa_url = rasa_url
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """FastAPI's stack, inside the security headers."""
+        return SecurityHeaders(super().build_middleware_stack(), rasa_url=self.rasa_url)
+
+
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     """Build the app from settings (read from the environment when ``None``)."""
     settings = settings or WebSettings.from_env()
-    app = FastAPI(title="Shopkeeper web", docs_url=None, redoc_url=None)
+    app = _WebApp(rasa_url=settings.rasa_url, title="Shopkeeper web", docs_url=None, redoc_url=None)
     add_error_handlers(app)
     page = _shop_page(settings)
 

@@ -30,6 +30,8 @@ protocol lets it answer ``{"events": [], "responses": [{"text": …}]}`` itself)
   lock store is unreachable): the gateway turns that into ``503`` with an apology.
 * **Limits.** A REST body over ``--max-body`` bytes gets ``413``, invalid JSON or a missing
   sender ``400`` — all with a polite text, and nothing reaches Rasa.
+* **Security headers.** Every HTTP answer, its own and the replicas', carries
+  :data:`SECURITY_HEADERS` (``nosniff``, no framing, no referrer).
 * **Action servers** behind ``/webhook``: round robin; a replica that refuses connections is
   skipped for two seconds; when none answers, Rasa receives a valid action answer carrying
   an apology, so the customer hears something and the conversation goes on.
@@ -59,7 +61,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["Gateway", "GatewayConfig", "TokenBuckets", "main"]
+__all__ = ["SECURITY_HEADERS", "Gateway", "GatewayConfig", "TokenBuckets", "main"]
 
 logger = logging.getLogger("shopkeeper.gateway")
 
@@ -77,6 +79,14 @@ ACTIONS_DOWN = ("Sorry, I can't look that up right now: part of the shop is brie
 REST_PATH = "/webhooks/rest/webhook"
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
                "transfer-encoding", "upgrade", "host", "content-length"}
+#: On every HTTP answer, the gateway's own and the replicas' alike (theirs replaced): what goes out is
+#: JSON, engine.io frames and short texts, never a page, so no browser may run it as a script or a
+#: stylesheet, render it in a frame, or send a referrer from it.
+SECURITY_HEADERS = (("x-content-type-options", "nosniff"),
+                    ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+                    ("x-frame-options", "DENY"), ("referrer-policy", "no-referrer"))
+_SECURITY = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS]
+_REPLACED = _HOP_BY_HOP | {"content-encoding"} | {name for name, _ in SECURITY_HEADERS}
 
 
 @dataclass
@@ -279,7 +289,7 @@ class Gateway:
                                   extra=[("retry-after", "5")])
                 return True
             out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
-                   if k.lower() not in _HOP_BY_HOP and k.lower() != "content-encoding"]
+                   if k.lower() not in _REPLACED] + _SECURITY
             await send({"type": "http.response.start", "status": response.status_code, "headers": out})
             await send({"type": "http.response.body", "body": response.content})
             return True
@@ -311,7 +321,7 @@ class Gateway:
     async def _reply(self, send: Send, status: int, payload: Any, request_headers: dict[str, str],
                      extra: Sequence[tuple[str, str]] = ()) -> None:
         body = json.dumps(payload).encode()
-        out = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        out = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *_SECURITY]
         out += [(k.encode(), v.encode()) for k, v in extra]
         origin = request_headers.get("origin")
         if origin and origin in self.config.cors:

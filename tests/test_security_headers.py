@@ -1,4 +1,4 @@
-"""Security headers on every answer: every route of the web app, its errors and its static files.
+"""Security headers on every answer: every route of the web app, its errors and static files, and the gateway.
 
 The web app's routes are read from the app itself, so a route added later is fetched here too
 without anyone listing it. What each kind of answer must carry is written out below, apart from
@@ -20,8 +20,11 @@ from fastapi.testclient import TestClient
 from starlette.staticfiles import StaticFiles
 
 import web.security
+from evaluation.stack import free_port
 from store.db import create_schema, make_engine
+from tests.browser import serve
 from tests.conftest import ROOT
+from tests.test_security import gateway_module
 from web.app import create_app
 from web.console.accounts import AccountStore
 from web.settings import WebSettings
@@ -190,3 +193,56 @@ def test_the_widget_connects_to_the_configured_rasa_server_and_nowhere_else() ->
 
 def test_the_module_examples_hold() -> None:
     assert doctest.testmod(web.security).failed == 0
+
+
+# ---- the gateway -------------------------------------------------------------------------------
+
+
+def fake_rasa() -> Any:
+    """A Rasa stand-in: the REST channel answers, anything else is 404; it sends a frame rule of its own."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def webhook(request: Request) -> JSONResponse:
+        body = await request.json()
+        return JSONResponse([{"recipient_id": body["sender"], "text": "Hello!"}],
+                            headers={"X-Frame-Options": "SAMEORIGIN"})
+
+    return Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"])])
+
+
+def gateway_headers_hold(response: httpx.Response) -> None:
+    where = f"{response.request.method} {response.request.url.path} → {response.status_code}"
+    headers = response.headers
+    assert headers.get("x-content-type-options") == "nosniff", where
+    assert headers.get_list("content-security-policy") == ["default-src 'none'; frame-ancestors 'none'"], where
+    assert headers.get_list("x-frame-options") == ["DENY"], where
+    assert headers.get("referrer-policy") == "no-referrer", where
+
+
+def test_every_answer_of_the_gateway_carries_the_headers() -> None:
+    gateway = gateway_module()
+    rest = "/webhooks/rest/webhook"
+    with serve(fake_rasa()) as rasa:
+        config = gateway.GatewayConfig(rasa=[rasa], rate=0.0, burst=1, max_body=200)
+        with TestClient(gateway.Gateway(config)) as client:
+            answers = [
+                client.post(rest, json={"sender": "a", "message": "hi"}),             # forwarded: 200
+                client.post(rest, json={"sender": "a", "message": "again"}),          # rate limited: 429
+                client.post(rest, content=b"not json"),                                # 400
+                client.post(rest, json={"sender": "b", "message": "x" * 500}),         # 413
+                client.get("/conversations/a/tracker"),                                # forwarded: 404
+                client.post("/webhook", json={"next_action": "action_shop"}),          # no action servers: 404
+                client.get("/gateway/health"),                                         # 200
+            ]
+    assert [a.status_code for a in answers] == [200, 429, 400, 413, 404, 404, 200]
+    assert answers[0].json()[0]["text"] == "Hello!"
+    for answer in answers:
+        gateway_headers_hold(answer)
+    nobody = gateway.GatewayConfig(rasa=[f"http://127.0.0.1:{free_port()}"])
+    with TestClient(gateway.Gateway(nobody)) as client:
+        down = client.post(rest, json={"sender": "a", "message": "hi"})
+    assert down.status_code == 503
+    gateway_headers_hold(down)

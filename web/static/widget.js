@@ -13,7 +13,8 @@
  * localStorage, so a reload continues the same conversation and redraws it from
  * Rasa's tracker store. After a reconnect the log is redrawn from the store too,
  * so a reply sent while the connection was down is not lost, and nothing shows
- * twice. Every piece of text is inserted with textContent, never as HTML.
+ * twice. Every piece of text is inserted with textContent, never as HTML, and a card links only
+ * to web addresses (http or https).
  */
 (function () {
   "use strict";
@@ -102,6 +103,15 @@
     catch (e) { return amount + " " + currency; }
   }
 
+  // A catalog's link or picture as an absolute web address, or null: a "javascript:" link would run
+  // its code when clicked on a shop page whose policy allows inline script.
+  function webAddress(value, against) {
+    try {
+      var url = new URL(value, against);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (e) { return null; }
+  }
+
   function cards(payload) {
     var row = el("div", "skw-cards"); row.setAttribute("role", "list");
     row.setAttribute("aria-label", "Suggestions");
@@ -112,17 +122,19 @@
       // A neat tile stands in for a missing picture or one that does not load.
       var placeholder = el("div", "skw-img-placeholder", (item.category || item.title || "?").charAt(0).toUpperCase());
       placeholder.setAttribute("aria-hidden", "true");
-      if (item.image_url) {
+      var picture = item.image_url ? webAddress(item.image_url, base) : null;
+      if (picture) {
         var img = el("img"); img.alt = "";
         img.addEventListener("load", scroll);  // the card grows when its image arrives
         img.addEventListener("error", function () { if (img.parentNode) img.parentNode.replaceChild(placeholder, img); });
-        img.src = new URL(item.image_url, base).href; card.appendChild(img);
+        img.src = picture; card.appendChild(img);
       } else {
         card.appendChild(placeholder);
       }
       var name = el("h3", "skw-card-title");
-      if (item.url) {
-        var link = el("a", null, item.title); link.href = item.url; link.target = "_blank"; link.rel = "noopener";
+      var page = item.url ? webAddress(item.url, location.href) : null;
+      if (page) {
+        var link = el("a", null, item.title); link.href = page; link.target = "_blank"; link.rel = "noopener";
         name.appendChild(link);
       } else {
         name.textContent = item.title;

@@ -112,41 +112,49 @@ def read_records(path: Path, fmt: str, records_path: str = "") -> Iterator[tuple
     if fmt == "csv":
         yield from _csv_records(path, text)
     elif fmt == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as exc:
-                raise CatalogError(f"{path}: line {number} is not valid JSON: {exc}") from None
-            except RecursionError:
-                raise CatalogError(f"{path}: line {number} is nested too deeply to be a product") from None
-            if not isinstance(record, dict):
-                raise CatalogError(f"{path}: line {number} is not a JSON object")
-            yield number, record
+        yield from _jsonl_records(path, text)
     elif fmt == "json":
-        try:
-            document = json.loads(text)
-        except ValueError as exc:
-            raise CatalogError(f"{path}: not valid JSON: {exc}") from None
-        except RecursionError:
-            raise CatalogError(f"{path}: the JSON is nested too deeply to be a catalog") from None
-        items = document
-        for part in [p for p in records_path.split(".") if p]:
-            items = items.get(part) if isinstance(items, dict) else None
-        if isinstance(items, dict) and not records_path and "products" in items:
-            items = items["products"]
-        if not isinstance(items, list):
-            where = f" at {records_path!r}" if records_path else ""
-            raise CatalogError(f"{path}: expected a list of products{where}")
-        if not items:
-            raise CatalogError(f"{path}: the file holds no products")
-        for number, record in enumerate(items, start=1):
-            if not isinstance(record, dict):
-                raise CatalogError(f"{path}: product {number} is not a JSON object")
-            yield number, record
+        yield from _json_records(path, text, records_path)
     else:
         raise CatalogError(f"unknown catalog format {fmt!r}; use csv, json or jsonl")
+
+
+def _jsonl_records(path: Path, text: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise CatalogError(f"{path}: line {number} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise CatalogError(f"{path}: line {number} is nested too deeply to be a product") from None
+        if not isinstance(record, dict):
+            raise CatalogError(f"{path}: line {number} is not a JSON object")
+        yield number, record
+
+
+def _json_records(path: Path, text: str, records_path: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise CatalogError(f"{path}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise CatalogError(f"{path}: the JSON is nested too deeply to be a catalog") from None
+    items = document
+    for part in [p for p in records_path.split(".") if p]:
+        items = items.get(part) if isinstance(items, dict) else None
+    if isinstance(items, dict) and not records_path and "products" in items:
+        items = items["products"]
+    if not isinstance(items, list):
+        where = f" at {records_path!r}" if records_path else ""
+        raise CatalogError(f"{path}: expected a list of products{where}")
+    if not items:
+        raise CatalogError(f"{path}: the file holds no products")
+    for number, record in enumerate(items, start=1):
+        if not isinstance(record, dict):
+            raise CatalogError(f"{path}: product {number} is not a JSON object")
+        yield number, record
 
 
 def _csv_records(path: Path, text: str) -> Iterator[tuple[int, Mapping[str, Any]]]:

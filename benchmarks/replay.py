@@ -27,6 +27,7 @@ from actions.catalog_shop import CatalogShop
 from actions.conversation import Reply, State, apply
 from actions.moves import move_from
 from actions.off_topic import OffTopic
+from retrieval.contract import ActionName, RasaAction
 from retrieval.paths import PROJECT_ROOT
 from retrieval.recommender import Recommender
 from retrieval.search import Retriever
@@ -146,7 +147,7 @@ class ReplayBot:
 
         parse = dict(self.parses[text])
         intent = str((parse.get("intent") or {}).get("name") or "nlu_fallback")
-        action = self.rules.get(intent, "action_shop")
+        action = self.rules.get(intent, ActionName.SHOP)
         if action.startswith("utter_"):
             response = self.responses[action]
             return [{"recipient_id": sender, **{k: v for k, v in response.items() if k in ("text", "buttons")}}]
@@ -154,7 +155,7 @@ class ReplayBot:
         tracker = Tracker.from_dict({
             "sender_id": sender, "slots": dict(slots), "latest_message": parse, "paused": False,
             "events": [{"event": "user", "text": text, "parse_data": parse}], "latest_input_channel": "rest",
-            "active_loop": {}, "latest_action_name": "action_listen"})
+            "active_loop": {}, "latest_action_name": RasaAction.LISTEN})
         dispatcher = CollectingDispatcher()
         events = asyncio.run(self.actions[action].run(dispatcher, tracker, {}))
         for event in events:

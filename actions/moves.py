@@ -42,10 +42,6 @@ _NEGATION = re.compile(
 _NEGATIVE = re.compile(
     r"👎|\b(not|don'?t|dont|no|hate|ugly|meh|nah|dislike|awful|bad|boring|too|never|nope)\b", re.IGNORECASE
 )
-#: The whole list, not one card: "none of these", "not those", "any of them".
-_WHOLE_LIST = re.compile(
-    r"\b(none|neither|nothing|not (these|those|that|them|this)|any of (these|those|them)|all of (these|those|them)|"
-    r"these|those|them all|all (too|of them|three|way|so|a bit|rather|quite)|every one|they'?re all)\b", re.IGNORECASE)
 _REJECT_PHRASE = re.compile(
     r"^\W*(none of (these|those|them|this)|nah|nope|no+|not (these|those|that|them|it|really)|neither)\b",
     re.IGNORECASE)
@@ -394,8 +390,6 @@ def _read_in_context(message: Message, intent: str, state: State, vocabulary: Ca
         constraints = _read_again(message, intent, state, vocabulary)
         if not any(k != "text" for k in constraints):
             return Move("unclear", text=text.strip(), options=options)
-    if _START_OVER.search(text) and intent not in ("forget_me",):
-        return Move("start_over")
     if intent in ("affirm", "show_more", "no_preference", "browse") and state.need.scope:
         named, how = vocabulary.match_how("category", text)
         if named and how == "name" and named not in state.need.scope:  # "cool. now grocery stuff": a new need
@@ -416,14 +410,12 @@ def _move_of(message: Message, intent: str, state: State, items: tuple[str, ...]
         if state.shown and not yes_no_pending and state.pending is None:
             return Move("reject_all", **_without_text(constraints))
         return Move("no")
-    if intent == "reject_all" or (intent == "dislike" and not items and state.shown and _WHOLE_LIST.search(text)):
+    if intent == "reject_all":
         return Move("reject_all", critique="cheaper" if _TOO_EXPENSIVE.search(text) else None, **constraints)
     if intent in ("like", "dislike", "feedback"):
         too_expensive = _TOO_EXPENSIVE.search(text) is not None and sentiment_of(message) == "dislike"
         return Move("feedback", items=items[:1], sentiment=sentiment_of(message),
                     critique="cheaper" if too_expensive else None)
-    if intent == "critique_cheaper" and not items and state.shown and _WHOLE_LIST.search(text):
-        return Move("reject_all", critique="cheaper", **constraints)  # "they're all too expensive"
     intent = _price_direction(intent, text)
     if intent in _CRITIQUES:
         return _critique(message, intent, items, constraints)
@@ -460,9 +452,7 @@ def _critique(message: Message, intent: str, items: tuple[str, ...], constraints
 
 
 def _dont_mind(text: str, state: State, constraints: Mapping[str, Any]) -> Move:
-    """An "I don't mind": waiving the pending question or what the message drops — or, of a whole list, rejecting it."""
-    if state.pending is None and not constraints.get("drop") and _WHOLE_LIST.search(text) and state.shown:
-        return Move("reject_all")
+    """An "I don't mind": waiving the pending question or what the message drops."""
     waived = {k: v for k, v in _without_text(constraints).items() if not (k == "no_budget" and state.pending)}
     opening = state.pending is None and not state.shown and not state.need.scope
     # "no budget" answering the budget question waives it; "anything to chew on?" opening a chat is a request

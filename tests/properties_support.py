@@ -2,7 +2,7 @@
 
 Two profiles, chosen by ``HYPOTHESIS_PROFILE``:
 
-* ``fast`` (the default): a few dozen cases per property, so ``make test`` stays quick;
+* ``fast`` (the default): a hundred cases per property (fewer for slow ones), so ``make test`` stays quick;
 * ``thorough``: ten times as many, for ``make fuzz``, which prints how many cases ran.
 
 Examples that once failed are kept in ``build/hypothesis`` and tried first on the next run.
@@ -23,9 +23,9 @@ from tests.conftest import ROOT
 __all__ = ["THOROUGH", "json_values", "messy_text", "scaled"]
 
 _DATABASE = DirectoryBasedExampleDatabase(ROOT / "build" / "hypothesis")
-settings.register_profile("fast", max_examples=60, deadline=None, database=_DATABASE,
+settings.register_profile("fast", max_examples=100, deadline=None, database=_DATABASE,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=600, deadline=None, database=_DATABASE,
+settings.register_profile("thorough", max_examples=1000, deadline=None, database=_DATABASE,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 

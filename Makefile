@@ -55,7 +55,7 @@ export SHOPKEEPER_DB_URL  ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST
 export SHOPKEEPER_TRACKER_DB_URL ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/$(RASA_DB_NAME)
 endif
 
-.PHONY: help setup index model run run-production migrate purge test lint bench bench-nlu bench-turns bench-load bench-sim bench-conversations bench-catalogs bench-sealed bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
+.PHONY: help setup index model run run-production migrate purge test lint fuzz audit bench bench-nlu bench-turns bench-load bench-sim bench-conversations bench-catalogs bench-sealed bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -95,6 +95,12 @@ catalog-demo: setup ## switch back to the demo catalog (then make run)
 test: index model ## run every suite that must pass (installs Debian's Chromium for the browser tests)
 	@scripts/setup.sh browser
 	@scripts/test.sh
+
+fuzz: setup ## the parsers' property tests, ten times the cases of make test; prints how many ran (a few minutes)
+	@scripts/fuzz.sh
+
+audit: setup ## known vulnerabilities in requirements.lock, bot/requirements.lock and package-lock.json (needs network)
+	@$(PY) scripts/audit.py
 
 lint: setup ## ruff and mypy
 	@$(VENV)/bin/ruff check retrieval actions web store shopkeeper_cli tests benchmarks scripts evaluation bot/gateway.py

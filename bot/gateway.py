@@ -26,6 +26,12 @@ protocol lets it answer ``{"events": [], "responses": [{"text": …}]}`` itself)
 * **Rate limit.** A token bucket per sender (REST) and per socket.io connection: ``--burst``
   messages at once, then ``--rate`` per second. Beyond it, REST gets ``429`` with a
   ``Retry-After`` and a bot-style message; socket.io gets that message as a bot utterance.
+* **A replica lost mid-turn.** When the connection to a replica breaks after a customer's message
+  went out (the process was killed, say), nobody will answer that message: if the replica no
+  longer accepts connections, the message goes to the next replica, which waits for the dead
+  turn's ticket in Redis to expire (Rasa saves a turn only at its end, so the dead one stored
+  nothing) and answers it. A replica that still accepts connections may still finish the turn,
+  so then the customer gets ``503`` and an apology rather than a second copy of the turn.
 * **Failed turns.** Rasa's REST channel answers ``[]`` when a turn fails inside Rasa (say the
   lock store is unreachable): the gateway turns that into ``503`` with an apology.
 * **Limits.** A REST body over ``--max-body`` bytes gets ``413``, invalid JSON or a missing
@@ -144,6 +150,32 @@ def rendezvous(key: str, replicas: Sequence[str]) -> list[str]:
     """
     return sorted(replicas, key=lambda r: hashlib.blake2b(f"{r}|{key}".encode(), digest_size=8).digest(),
                   reverse=True)
+
+
+def _resendable(scope: Scope) -> bool:
+    """Whether a request may go to another replica when the first died holding it.
+
+    A customer's message may: the dead replica saved nothing of its turn. So may a read. Not an
+    action call (the action may have run) nor any other write of Rasa's API.
+    """
+    return (scope["path"] == REST_PATH and scope["method"] == "POST") or scope["method"] in ("GET", "HEAD")
+
+
+async def _gone(url: str, timeout: float = 2.0) -> bool:
+    """Whether the server at ``url`` is gone: a new connection is refused or dropped unanswered.
+
+    Asked over HTTP, not by a bare connection: a killed process's listening socket can still
+    complete a handshake for an instant. Any answer, even an error, or none in time (a replica
+    cut off by the network may still be finishing a turn) counts as there.
+    """
+    async with httpx.AsyncClient(timeout=timeout) as probe:
+        try:
+            await probe.get(url + "/")
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            return True
+        except httpx.HTTPError:
+            return False
+    return False
 
 
 class Gateway:
@@ -273,12 +305,18 @@ class Gateway:
                     return False
                 self.counters["failovers"] += 1 if number + 1 < len(candidates) else 0
                 continue
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
+                # The connection broke after the request went out. A replica that is gone answers
+                # nobody and can no longer store the turn: the next one may take the message.
+                self._down[replica] = time.monotonic() + self.config.down_seconds
+                if (retry_on_connect and _resendable(scope) and number + 1 < len(candidates)
+                        and await _gone(replica)):
+                    logger.warning("replica %s died during a request (%r); sending it to the next", replica, error)
+                    self.counters["failovers"] += 1
+                    continue
+                return await self._failed(replica, error, scope, headers, send)
             except httpx.HTTPError as error:
-                logger.error("replica %s failed mid-request: %s", replica, error)
-                if scope["path"] == "/webhook":
-                    return False
-                await self._reply(send, 502, {"error": "the server failed while answering"}, headers)
-                return True
+                return await self._failed(replica, error, scope, headers, send)
             if scope["path"] == REST_PATH and response.status_code == 200 and response.content.strip() == b"[]":
                 # Rasa's REST channel logs a failed turn (lock store or tracker store down, …) and answers
                 # nothing; the shopkeeper answers every message, so say that this one failed.
@@ -297,6 +335,20 @@ class Gateway:
             await self._reply(send, 503, {"error": "no server is available"}, headers)
             return True
         return False
+
+    async def _failed(self, replica: str, error: Exception, scope: Scope, headers: dict[str, str],
+                      send: Send) -> bool:
+        """Answer a request its replica failed mid-way; ``False`` for an action call (its caller answers)."""
+        logger.error("replica %s failed mid-request: %r", replica, error)
+        if scope["path"] == "/webhook":
+            return False
+        if scope["path"] == REST_PATH:
+            self.counters["turns_failed"] += 1
+            await self._reply(send, 503, [{"recipient_id": "", "text": TURN_FAILED}], headers,
+                              extra=[("retry-after", "5")])
+        else:
+            await self._reply(send, 502, {"error": "the server failed while answering"}, headers)
+        return True
 
     async def _to_actions(self, scope: Scope, headers: dict[str, str], body: bytes, send: Send) -> None:
         replicas = list(self.config.actions)

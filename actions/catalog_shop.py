@@ -324,7 +324,7 @@ class CatalogShop:
     def _shares_a_word(self, words: str) -> bool:
         return any(len(w) >= 3 and w not in _NOT_TELLING and self.vocabulary.uses(w) for w in words.split())
 
-    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str], *, asked: bool = False) -> list[Scored]:
         """What a search box would show for words that name no kind ("make my room smell nice").
 
         The best matches of the words within the need's budget, exclusions and wearer, when the best is close by
@@ -333,6 +333,11 @@ class CatalogShop:
         ``CLOSEST_UNSHARED_SHARE`` of it, on the words as typed, when none is. So "asdfgh" or "a spaceship"
         in a furniture shop still get the starter list or "we don't carry", and an encoder without that
         measure (the hashing one of the tests) searches only words the catalog uses.
+
+        ``asked``: the classifier read the message as a request for something ("my walls need something on
+        them"). Then the words are a query like a search box's, and its best matches are shown however far
+        they are: a customer's indirect description scores as low against the right item as small talk does
+        against any, so closeness cannot tell a request from chat; the classifier already did.
         """
         typed = self._own_words(text)
         threshold = getattr(self.recommender.retriever.encoder, "related_similarity", None)
@@ -347,7 +352,8 @@ class CatalogShop:
                                             exclude_ids=list(exclude), filters=self.filters(limits, exclude),
                                             relax=False)
         share = CLOSEST_SHARE if shared else CLOSEST_UNSHARED_SHARE
-        if threshold is not None and max((s.semantic for s in result.items), default=0.0) < share * threshold:
+        best = max((s.semantic for s in result.items), default=0.0)
+        if threshold is not None and not asked and best < share * threshold:
             return []
         return result.items
 

@@ -312,8 +312,8 @@ class Shop(Protocol):
     def starter(self, need: Need, k: int, exclude: Sequence[str]) -> list[Scored]:
         """Well-rated items from the biggest categories within the need's limits, for a customer with no kind yet."""
 
-    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
-        """The best matches of words that name no kind, or nothing when none is close or the catalog's."""
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str], *, asked: bool = False) -> list[Scored]:
+        """The best matches of words that name no kind, or nothing when none is close (``asked``: however far)."""
 
     def surprise(self, need: Need, exclude: Sequence[str], *, k: int, seed: int) -> list[Scored]:
         """Well-rated items away from what the customer already saw."""
@@ -511,13 +511,19 @@ def _unknown_kind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     use = re.search(rf"\bfor\b(?:(?!\bfor\b).)*?\b{re.escape(words)}\b", move.text, re.IGNORECASE) if words else None
     template = texts.UNKNOWN_KIND_FOR_USE if use else texts.UNKNOWN_CATEGORY
     text = template.format(value=move.text[use.start() + 4:].strip(" ?!.")[:60] if use else words, options=names)
-    return dataclasses.replace(state, pending="category"), Reply(
+    # the words stay the query: "I don't mind" to the question searches them, a kind named is ranked by them
+    need = dataclasses.replace(state.need, text=move.text or state.need.text)
+    return dataclasses.replace(state, pending="category", need=need), Reply(
         "unknown_kind", lines=(text,), buttons=shop.categories())
 
 
-def _closest(state: State, shop: Shop) -> tuple[State, Reply] | None:
-    """The search box's answer to the need's words when they name no kind we can tell, if the catalog has them."""
-    cards = shop.closest(state.need, state.need.text, ITEMS_PER_TURN, [*state.rejected, *state.seen])
+def _closest(state: State, shop: Shop, *, asked: bool = False) -> tuple[State, Reply] | None:
+    """The search box's answer to the need's words when they name no kind we can tell, if the catalog has them.
+
+    ``asked``: the message is a request for something (the classifier's reading), so the search box's best
+    matches are the answer however far they are (:meth:`CatalogShop.closest`).
+    """
+    cards = shop.closest(state.need, state.need.text, ITEMS_PER_TURN, [*state.rejected, *state.seen], asked=asked)
     if not cards:
         return None
     return _listed(state, cards), Reply("cards", intro=texts.CLOSEST, cards=tuple(cards), question=texts.OR_TELL_ME,
@@ -529,7 +535,7 @@ def _advance(state: State, shop: Shop, *, intro: str = texts.HERE_ARE_SOME) -> t
     need = state.need
     if not state.lists:
         if not need.scope and "category" not in need.settled:
-            closest = _closest(state, shop) if need.text else None  # "for my morning chai, under 500"
+            closest = _closest(state, shop, asked=True) if need.text else None  # "for my morning chai, under 500"
             return closest or _ask(state, "category", shop)
         # Questions only for a customer who named just a kind of product, and only while they answer them.
         ask = state.questions > 0 or _only_the_kind(need)
@@ -682,7 +688,8 @@ def _on_browse(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
                      exclude=state.seen)
     words = move.text or state.need.text
     if words:
-        closest = _closest(dataclasses.replace(state, need=dataclasses.replace(state.need, text=words)), shop)
+        closest = _closest(dataclasses.replace(state, need=dataclasses.replace(state.need, text=words)), shop,
+                           asked=True)
         if closest is not None:
             return closest
     cards = shop.starter(state.need, ITEMS_PER_TURN, [*state.rejected, *state.seen])

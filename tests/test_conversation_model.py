@@ -702,7 +702,7 @@ class ClosestShop(SearchingShop):
         self.nearest = nearest
         self.asked: list[str] = []
 
-    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str]) -> list[Scored]:
+    def closest(self, need: Need, text: str, k: int, exclude: Sequence[str], *, asked: bool = False) -> list[Scored]:
         self.asked.append(text)
         ids = [i for i in self.nearest.get(text, ()) if i not in exclude][:k]
         return [Scored(product(i), 1.0, rank, "a close match for what you described", 0.5)
@@ -760,6 +760,9 @@ def test_the_catalog_shop_searches_only_words_it_uses(monkeypatch: pytest.Monkey
     assert SHOP.closest(Need(), "reading lamp for a dark corner", 3, ())
     monkeypatch.setattr(encoder, "related_similarity", 2.1, raising=False)  # above any cosine
     assert SHOP.closest(Need(), "reading lamp for a dark corner", 3, ()) == []
+    # asked for (the classifier read a request): the search box's best matches, however far, within the budget
+    found = SHOP.closest(Need(budget_max=200.0), "reading lamp for a dark corner", 3, (), asked=True)
+    assert found and any(s.product.category == "Lamps" for s in found) and all(s.product.price <= 200 for s in found)
 
 
 def test_words_the_catalog_never_uses_are_searched_only_when_the_match_is_closer(
@@ -1018,3 +1021,15 @@ def test_a_description_whose_kind_was_guessed_gets_a_list_not_a_budget_question(
     # a kind named by the customer ("a lamp") still gets the questions that help
     named, reply = apply(State(), Move("state", scope=("Lamps",), scope_words="lamp", text="a lamp"), SHOP)
     assert reply.kind == "question" and named.pending in ("budget", "colour", "material", "style", "use")
+
+
+def test_a_request_the_catalog_cannot_place_is_searched_not_answered_with_a_starter_list(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kind the shop cannot place and no close match: asked which kind; "I don't mind" searches the words."""
+    monkeypatch.setattr(SHOP.recommender.retriever.encoder, "related_similarity", 2.1, raising=False)  # none close
+    state, reply = apply(State(), Move("state", scope_words="classes", text="classes at night, light to read by"), SHOP)
+    assert reply.kind == "unknown_kind" and state.pending == "category"
+    assert state.need.text == "classes at night, light to read by"
+    state, reply = apply(state, Move("dont_mind"), SHOP)
+    assert reply.kind == "cards" and reply.intro == texts.CLOSEST
+    assert any(c.product.category == "Lamps" for c in reply.cards)

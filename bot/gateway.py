@@ -28,10 +28,13 @@ protocol lets it answer ``{"events": [], "responses": [{"text": …}]}`` itself)
   ``Retry-After`` and a bot-style message; socket.io gets that message as a bot utterance.
 * **A replica lost mid-turn.** When the connection to a replica breaks after a customer's message
   went out (the process was killed, say), nobody will answer that message: if the replica no
-  longer accepts connections, the message goes to the next replica, which waits for the dead
-  turn's ticket in Redis to expire (Rasa saves a turn only at its end, so the dead one stored
-  nothing) and answers it. A replica that still accepts connections may still finish the turn,
-  so then the customer gets ``503`` and an apology rather than a second copy of the turn.
+  longer accepts connections, the message goes to the next replica (Rasa saves a turn only at
+  its end, so the dead one stored nothing). Not at once: the dead turn's ticket stays in Redis
+  for ``--ticket-lifetime`` seconds (Rasa's ``TICKET_LOCK_LIFETIME``, 60 by default), and in
+  Rasa 3.6 a ticket issued within a second of it expires in the same poll of the lock store and
+  then waits forever; so the gateway resends once the dead ticket has expired. A replica that
+  still accepts connections may still finish the turn, so then the customer gets ``503`` and an
+  apology rather than a second copy of the turn.
 * **Failed turns.** Rasa's REST channel answers ``[]`` when a turn fails inside Rasa (say the
   lock store is unreachable): the gateway turns that into ``503`` with an apology.
 * **Limits.** A REST body over ``--max-body`` bytes gets ``413``, invalid JSON or a missing
@@ -60,6 +63,7 @@ import hashlib
 import itertools
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -107,6 +111,8 @@ class GatewayConfig:
     cors: Sequence[str] = ()
     down_seconds: float = 2.0
     timeout: float = 300.0
+    #: Rasa's ``TICKET_LOCK_LIFETIME``: how long a dead turn's ticket holds its conversation.
+    ticket_lifetime: float = 60.0
 
 
 @dataclass
@@ -307,12 +313,17 @@ class Gateway:
                 continue
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
                 # The connection broke after the request went out. A replica that is gone answers
-                # nobody and can no longer store the turn: the next one may take the message.
-                self._down[replica] = time.monotonic() + self.config.down_seconds
+                # nobody and can no longer store the turn: the next one may take the message, once
+                # the ticket the dead turn holds in Redis has expired (see the module docstring).
+                failed_at = time.monotonic()
+                self._down[replica] = failed_at + self.config.down_seconds
                 if (retry_on_connect and _resendable(scope) and number + 1 < len(candidates)
                         and await _gone(replica)):
-                    logger.warning("replica %s died during a request (%r); sending it to the next", replica, error)
+                    wait = failed_at + self.config.ticket_lifetime + 1.0 - time.monotonic()
+                    logger.warning("replica %s died during a request (%r); sending it to the next in %.0f s",
+                                   replica, error, wait)
                     self.counters["failovers"] += 1
+                    await asyncio.sleep(max(0.0, wait))
                     continue
                 return await self._failed(replica, error, scope, headers, send)
             except httpx.HTTPError as error:
@@ -455,10 +466,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=10, help="messages a sender may send at once")
     parser.add_argument("--max-body", type=int, default=16_384, help="largest REST message body, bytes")
     parser.add_argument("--cors", default="", help="space-separated origins allowed to read gateway answers")
+    parser.add_argument("--ticket-lifetime", type=float, default=int(os.environ.get("TICKET_LOCK_LIFETIME") or 0) or 60,
+                        help="Rasa's TICKET_LOCK_LIFETIME (s): a message whose replica died is resent after it")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config = GatewayConfig(rasa=[u.rstrip("/") for u in args.rasa], actions=[u.rstrip("/") for u in args.actions],
-                           rate=args.rate, burst=args.burst, max_body=args.max_body, cors=args.cors.split())
+                           rate=args.rate, burst=args.burst, max_body=args.max_body, cors=args.cors.split(),
+                           ticket_lifetime=args.ticket_lifetime)
     uvicorn.run(Gateway(config), host=args.host, port=args.port, log_level="warning", lifespan="on",
                 timeout_keep_alive=30)
     return 0

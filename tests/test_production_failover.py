@@ -10,7 +10,7 @@ is then killed (SIGKILL). The tests run in file order, on the same customers:
    event once; the killed replica is restarted and rejoins;
 2. with turns in flight: the rejoined replica is killed while it holds eight customers' messages
    (the action servers paused so the turns cannot end); the gateway sends each to the other
-   replica, which answers it once the dead turn's Redis ticket expires (a minute);
+   replica once the dead turn's Redis ticket has expired (a minute), and it is answered once;
 3. the gateway killed and restarted between turns: the conversations go on.
 
 Each test prints its figures (conversations interrupted, continued, events lost and doubled).

@@ -55,7 +55,7 @@ export SHOPKEEPER_DB_URL  ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST
 export SHOPKEEPER_TRACKER_DB_URL ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/$(RASA_DB_NAME)
 endif
 
-.PHONY: help setup index model run run-production migrate purge test lint fuzz audit bench bench-nlu bench-turns bench-load bench-sim bench-conversations bench-catalogs bench-sealed bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
+.PHONY: help setup index model run run-production migrate purge test lint fuzz audit bench bench-nlu bench-turns bench-load bench-soak bench-sim bench-conversations bench-catalogs bench-sealed bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -117,6 +117,9 @@ bench-turns: index model ## turn latency over REST and beside bare Rasa 3.6 (abo
 
 bench-load: index model ## throughput and latency at 10/50/100 customers, embedded vs production (about 20 minutes)
 	@$(PY) -m benchmarks.load
+
+bench-soak: index model ## 20 customers for 60 minutes on the production path: memory, p50/p95, errors per 5 minutes (MINUTES=10 for a quick look)
+	@$(PY) -m benchmarks.soak $(if $(MINUTES),--minutes $(MINUTES)) $(if $(CUSTOMERS),--customers $(CUSTOMERS))
 
 bench-sim: index model ## simulated customers on the demo and Flipkart catalogs against two baselines (about 30 minutes)
 	@$(VENV)/bin/shopkeeper catalog use ../shared/catalogs/flipkart-sample.csv \

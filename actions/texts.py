@@ -54,7 +54,7 @@ DIFFERENT_TO = "Let's look at {value} ones."
 
 # -- the shopping conversation (actions/conversation.py) -------------------------------------------------------
 ALL_THAT_FITS = "That's everything I have that fits right now."
-SEEN_EVERYTHING = "You've seen everything I have in {need}."
+SEEN_EVERYTHING = "That's everything I have in {need}: you've seen it all."
 NOTHING_FITS = "I have nothing that fits all of that: no {need}."
 OFFER_RELAX = "I do have {count} {kind} {phrase} — shall I show them?"
 WHAT_TO_CHANGE = "Want to change something — the budget, a detail, or the kind of product?"

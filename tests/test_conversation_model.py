@@ -358,7 +358,7 @@ CASES = [
          kind="cards", fresh=True, scope=("Desks",)),
     Case("show more when all was seen says so truthfully",
          lambda: State(need=LAMPS, lists=(ALL_LAMPS[:3],), seen=ALL_LAMPS), lambda s: Move("show_more"),
-         kind="nothing_fits", says="seen everything"),
+         kind="nothing_fits", says="everything I have in"),
     Case("I don't mind to an offer to relax means yes",
          lambda: State(need=replace(SOFAS_800, wishes={"colour": "grey"}), pending="relax:colour"),
          lambda s: Move("dont_mind"), kind="cards", max_price=800.0, need={"wishes": {}}),

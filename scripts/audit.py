@@ -38,7 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from retrieval.paths import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 SECURITY_DOC = ROOT / "docs" / "SECURITY.md"
 #: Each Python lock and the environment installed from it (to say what requires a package).
 PYTHON_LOCKS = {"requirements.lock": ROOT / ".venv" / "bin" / "python",

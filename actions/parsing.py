@@ -71,6 +71,7 @@ _MONEY_SUFFIXES = frozenset(("rs", "inr", "usd", "eur", "gbp", "aed", "dhs", "do
 _NUMBER_TOKEN = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*k\b)?"
 _WORD_NUMBER = (r"\b(?:(?:" + "|".join([*_UNITS, *_TENS, *_SCALES, "and"]) + r")(?:[\s-]+|$))+")
 _MAX_WORDS = (r"under|below|less than|max(?:imum)?|at most|up to|no more than|not more than|within|tops|or less|<|"
+              r"budget(?: is| of)?|"
               r"(?:nothing|not|never|no) (?:over|above|more than|higher than)")
 _MIN_WORDS = r"over|above|more than|at least|minimum|min|from|starting at|upwards of|>"
 _AROUND_WORDS = r"around|about|roughly|approximately|approx|circa|ish|~"
@@ -183,6 +184,8 @@ def without_budget(text: str) -> str:
     'lego for a 7 year old'
     >>> without_budget("toys for under 5s"), without_budget("tv above 55 inches under $400")
     ('toys for under 5s', 'tv above 55 inches')
+    >>> without_budget("a bed, budget 2000"), without_budget("my budget is 300 for a lamp")
+    ('a bed,', 'my for a lamp')
     """
     return " ".join(_BUDGET_SPAN.sub(" ", text).split())
 

@@ -5,7 +5,9 @@ conversation model from the ``shop_state`` slot, turns the latest message into a
 (:func:`actions.moves.move_from`), applies it (:func:`actions.conversation.apply`), says the
 reply, records what the customer told us (impressions, likes, dislikes, critiques, choices,
 consent) and writes the model back. The slots the console reads (``shown_items``,
-``liked_items``, ``rejected_items``, ``awaiting``, ``request_id``) are set from the model.
+``liked_items``, ``rejected_items``, ``awaiting``, ``request_id``) are set from the model. The
+items seen so far travel only inside ``shop_state`` (its ``seen``): a copy in a slot of its own,
+which nothing read, stored every one of them again with each list shown.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class ActionShop(ShopAction):
         if reply.cards:
             events += [SlotSet(SlotName.SHOWN_ITEMS, list(new_state.shown)),
                        SlotSet(SlotName.SHOWN_REASONS, list(new_state.reasons)),
-                       SlotSet(SlotName.SEEN_ITEMS, list(new_state.seen)), SlotSet(SlotName.REQUEST_ID, request_id)]
+                       SlotSet(SlotName.REQUEST_ID, request_id)]
         for slot, value in ((SlotName.LIKED_ITEMS, new_state.liked), (SlotName.REJECTED_ITEMS, new_state.rejected)):
             if list(value) != list(tracker.get_slot(slot) or []):
                 events.append(SlotSet(slot, list(value)))

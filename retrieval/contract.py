@@ -109,6 +109,8 @@ class SlotName:
     EXCLUSIONS: Final = "exclusions"
     SHOWN_ITEMS: Final = "shown_items"
     SHOWN_REASONS: Final = "shown_reasons"
+    #: No longer written (``shop_state`` holds the items seen); still declared in the domain so that
+    #: conversations stored before load without an error for each of its events.
     SEEN_ITEMS: Final = "seen_items"
     REJECTED_ITEMS: Final = "rejected_items"
     LIKED_ITEMS: Final = "liked_items"

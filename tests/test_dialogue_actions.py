@@ -23,7 +23,7 @@ from actions.privacy import ActionDescribeProfile, ActionForgetMe, ActionSetPers
 from actions.services import Services
 from actions.shop import ActionShop
 from retrieval.catalog import Product
-from retrieval.contract import ATTRIBUTES, affinity_key, affinity_parts, taught_attributes
+from retrieval.contract import ATTRIBUTES, SlotName, affinity_key, affinity_parts, taught_attributes
 from retrieval.explain import format_price
 from store.models import Interaction, InteractionKind
 from tests.actions_support import (
@@ -90,7 +90,7 @@ def test_recommend_obeys_category_budget_and_exclusions(services: Services) -> N
         assert item["reason"]
     assert state.need.exclusions == ("leather",) and "material" not in state.need.wishes
     set_slots = slots_of(events)
-    assert set_slots["shown_items"] == [i["id"] for i in items] == set_slots["seen_items"]
+    assert set_slots["shown_items"] == [i["id"] for i in items] == list(state.seen)
     assert set_slots["shown_reasons"] == [i["reason"] for i in items]
     assert set_slots["request_id"].startswith("r-")
     # The shop waits for the customer next: Rasa runs no second policy prediction for that.
@@ -129,8 +129,20 @@ def test_show_more_never_repeats(services: Services) -> None:
     dispatcher, events, _ = shop(services, "more", "show_more", state=showing("Desks", seen))
     new = [i["id"] for i in cards(dispatcher)]
     assert len(new) == 3 and not set(new) & set(seen)
-    assert slots_of(events)["seen_items"] == seen + new
+    assert list(state_of(events).seen) == seen + new
     assert texts_of(dispatcher)[0] == texts.HERE_ARE_MORE
+
+
+def test_the_items_seen_are_stored_once_in_the_shop_state_and_in_no_slot_of_their_own(services: Services) -> None:
+    # Every item seen was also written to a `seen_items` slot that nothing read: with each list shown
+    # the stored conversation grew by the whole list of items seen again (benchmarks/soak.py measures it).
+    seen = shown_for(services, "Desks")
+    state = showing("Desks", seen)
+    for message, intent in (("more", "show_more"), ("more", "show_more"), ("cheaper", "critique_cheaper")):
+        dispatcher, events, state = shop(services, message, intent, state=state)
+        assert cards(dispatcher)
+        assert SlotName.SEEN_ITEMS not in slots_of(events)
+    assert len(state.seen) >= len(seen) + 6 and set(seen) <= set(state.seen)
 
 
 def test_show_more_says_plainly_when_nothing_is_left(services: Services) -> None:

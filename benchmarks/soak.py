@@ -673,17 +673,23 @@ def run(opts: argparse.Namespace) -> tuple[Outcome, str]:
     return outcome, long_sender(shop)
 
 
+def _shown(path: Path) -> str:
+    """A path as the report shows it: relative to the repository when inside it."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark."""
     opts = parse_args(argv)
     report = Report()
     _header(report, argv)
     outcome, sender = run(opts)
-    report.line(f"Stack: bot/gateway.py, {opts.rasa} Rasa servers, {opts.actions} action servers, PostgreSQL, Redis, "
+    report.line(f"Stack: bot/gateway.py, Rasa servers: {opts.rasa}, action servers: {opts.actions}, PostgreSQL, Redis, "
                 f"RabbitMQ; demo catalog. Gateway counters at the end: {outcome.counters}")
     if not opts.growth_only:
         report.line(f"Customers: {opts.customers}, each pausing 0–{2 * opts.think:g} s before a message, over the "
-                    f"{outcome.conversations} demo conversations of {opts.suites.name}/; customer 0 first held "
+                    f"{outcome.conversations} demo conversations of {_shown(opts.suites)}; customer 0 first held "
                     f"one conversation of {outcome.long_turns} messages")
         report.table(windows_table(outcome.measured, outcome.samples))
         report.table(memory_table(outcome.samples))

@@ -161,10 +161,11 @@ def rendezvous(key: str, replicas: Sequence[str]) -> list[str]:
 def _resendable(scope: Scope) -> bool:
     """Whether a request may go to another replica when the first died holding it.
 
-    A customer's message may: the dead replica saved nothing of its turn. So may a read. Not an
-    action call (the action may have run) nor any other write of Rasa's API.
+    A customer's message may: the dead replica saved nothing of its turn. Not an action call (the
+    action may have run), a write of Rasa's API, nor a socket.io request (its session died with
+    the replica: the client reconnects sooner on an error).
     """
-    return (scope["path"] == REST_PATH and scope["method"] == "POST") or scope["method"] in ("GET", "HEAD")
+    return bool(scope["path"] == REST_PATH and scope["method"] == "POST")
 
 
 async def _gone(url: str, timeout: float = 2.0) -> bool:

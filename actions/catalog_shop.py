@@ -412,14 +412,19 @@ class CatalogShop:
     # -- ranking -------------------------------------------------------------------------------------
 
     def _needs(self, need: Need) -> Needs:
-        """The need as the recommender ranks and explains it: only a stated budget is ever cited."""
+        """The need as the recommender ranks and explains it: only a stated budget is ever cited.
+
+        The words searched are the customer's without their amounts: the budget is a filter, and "under
+        1500" as words would match items by their numbers.
+        """
+        words = without_budget(need.text) if need.text else ""
         return Needs(
             category=need.scope[0] if len(need.scope) == 1 else (need.scope_words or None),
             min_price=need.budget_min,
             max_price=need.budget_max,
             preferences={k: v for k, v in need.wishes.items() if k in SOFT_ATTRIBUTES},
             exclusions=need.exclusions,
-            text=self.vocabulary.spelled(need.text) if need.text else "",
+            text=self.vocabulary.spelled(words) if words else "",
         )
 
     def preferences(self, liked: Sequence[str], rejected: Sequence[str]) -> Preferences:

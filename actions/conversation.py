@@ -674,7 +674,11 @@ def _on_dont_mind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
             need = dataclasses.replace(need, scope_soft=False)
         return _show(dataclasses.replace(state, need=need, pending=None), shop)
     if state.lists:
-        return _show(dataclasses.replace(state, pending=None), shop, intro=texts.HERE_ARE_MORE, exclude=state.seen)
+        state = dataclasses.replace(state, pending=None)
+        if shop.count(state.need, [*state.rejected, *state.seen]) == 0 and shop.count(state.need, state.rejected):
+            # nothing new to show: a waiver asks for no change, so the best of what fits, said truthfully
+            return _show(state, shop, intro=texts.BEST_OF_ALL.format(need=shop.describe(state.need)))
+        return _show(state, shop, intro=texts.HERE_ARE_MORE, exclude=state.seen)
     return _on_browse(state, move, shop)  # with the words, if any: "anything to chew on, she's teething"
 
 
@@ -808,6 +812,9 @@ def _different(need: Need, move: Move, reference: Product) -> tuple[Need, str]:
         wishes = {k: v for k, v in need.wishes.items() if v.casefold() not in ruled_out}
         return (dataclasses.replace(need, exclusions=exclusions, wishes=wishes),
                 texts.DIFFERENT.format(attribute="option", values=" or ".join(move.exclusions)))
+    if move.text and move.attribute not in ATTRIBUTES and not move.value:  # "something spookier than these"
+        return (dataclasses.replace(need, text=f"{need.text} {move.text}".strip()),
+                texts.DIFFERENT_WORDS.format(words=move.text))
     attribute = move.attribute if move.attribute in ATTRIBUTES else "colour"
     if move.value:
         wishes = {**need.wishes, attribute: move.value}

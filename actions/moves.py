@@ -91,6 +91,10 @@ _SAYS_NOTHING = frozenset(("please", "pls", "thanks", "only", "just", "max", "bu
                            "anything", "stuff", "that", "this", "those", "these", "ones", "then", "okay", "fine"))
 
 
+#: The words of asking for a difference, which say nothing of what the difference is ("something different").
+_COMPARING = frozenset(("different", "differently", "other", "another", "else", "than", "rather", "instead"))
+
+
 def _says_what(text: str) -> bool:
     """Whether the words, budget aside, describe something ("a kite for the beach", not "under 50 please")."""
     return any(len(w) >= 4 and w not in _SAYS_NOTHING for w in re.findall(r"[a-z]+", without_budget(text.lower())))
@@ -222,8 +226,9 @@ def _scope(message: Message, state: State, vocabulary: CatalogVocabulary) -> dic
     found: dict[str, Any] = {}
     categories = entity_values(message, "category")
     unsure = _intent(message) in ("nlu_fallback", "")
-    candidates = [*categories, text] if categories or pending == "category" or unsure or _intent(message) in \
-        _DESCRIBING_INTENTS else []
+    words = without_budget(text)  # "₹1000 tops" is an amount, not the tops of a clothes shop
+    candidates = [*categories, *([words] if words else [])] if categories or pending == "category" or unsure \
+        or _intent(message) in _DESCRIBING_INTENTS else []
     matches = [(candidate, *vocabulary.match_how("category", candidate)) for candidate in candidates]
     # A category's own name first ("casual" hints at one category, "clothing" names another); the classifier
     # unsure, only a name counts.
@@ -260,13 +265,18 @@ def _budget(message: Message, pending: str | None, vocabulary: CatalogVocabulary
     whole = parse_budget(priced) if pending == "budget" or money else None
     if whole is not None and whole.minimum is not None and whole.maximum is not None:
         budget = whole  # "between 4 and 9": the range, even when the NLU tagged only "4"
+    relative = None
     for candidate in [] if budget else entity_values(message, "budget") + ([priced] if whole is not None else []):
         numbers = re.findall(r"\d+", candidate)
         if numbers and not any(re.search(rf"(?<!\d){n}(?!\d|\s*%)", priced) for n in numbers):
             continue  # the NLU tagged "13" of "iphone 13", or "100" of "100% rayon"
         budget = parse_budget(candidate)
+        if budget is not None and budget.relative and relative is None:
+            relative, budget = budget, None  # "cheap … under 250": an amount said beside the word wins
+            continue
         if budget is not None:
             break
+    budget = budget or relative
     if budget is None:
         return {}
     if budget.no_limit:
@@ -434,8 +444,12 @@ def _critique(message: Message, intent: str, items: tuple[str, ...], constraints
     """A critique of one item ("cheaper than the second", "the first in another colour")."""
     attribute = next(iter(entity_values(message, "attribute")), None)
     value_name, value = next(((k, v) for k, v in (constraints.get("wishes") or {}).items()), (None, None))
+    # "something spookier than these" names no attribute: its own words say how the next ones should differ
+    words = _text(message).strip() if intent == "critique_different" and not (attribute or value_name) \
+        and _says_what(" ".join(w for w in _text(message).lower().split() if w not in _COMPARING)) else ""
     return Move("critique", items=items[:1], critique=_CRITIQUES[intent],  # type: ignore[arg-type]
-                attribute=value_name or attribute, value=value, exclusions=constraints.get("exclusions", ()))
+                attribute=value_name or attribute, value=value, exclusions=constraints.get("exclusions", ()),
+                text=words)
 
 
 def _dont_mind(text: str, state: State, constraints: Mapping[str, Any]) -> Move:

@@ -145,16 +145,22 @@ _AMOUNT = rf"{_CURRENCY}?\s*{_NUMBER_TOKEN}"
 _NOT_MONEY_AFTER = (r"(?![a-z\d]|[.,]\d|\s+(?:inch|inches|in\b|kg|kgs|g\b|cm|mm|m\b|ft|feet|seater|seaters|"
                     r"pieces?|pcs|pc\b|years?|yrs?|months?|gb|tb|ml|l\b|litres?|liters?|w\b|watts?|mah|hours?|hrs?|"
                     r"days?|people|players))")
+#: A ceiling said after the amount ("₹1000 tops", "50 max", "300 at most"): part of the amount's words.
+_MAX_AFTER = r"(?:\s*(?:max(?:imum)?|tops|at (?:the )?most|or (?:less|under|below))\b)?"
 _BUDGET_SPAN = re.compile(
     rf"(?:(?:(?:\b(?:{_MAX_WORDS}|{_MIN_WORDS}|{_AROUND_WORDS}|between)\s*{_CURRENCY}?|{_CURRENCY})\s*{_NUMBER_TOKEN}"
-    rf"(?:\s*(?:-|to|and)\s*{_AMOUNT})?(?:\s*(?:{'|'.join(sorted(_MONEY_SUFFIXES))})\b|{_NOT_MONEY_AFTER}))"
-    rf"|\b{_NUMBER_TOKEN}\s*(?:{'|'.join(sorted(_MONEY_SUFFIXES - {'k', 'ish'}))})\b)",
+    rf"(?:\s*(?:-|to|and)\s*{_AMOUNT})?(?:\s*(?:{'|'.join(sorted(_MONEY_SUFFIXES))})\b|{_NOT_MONEY_AFTER})"
+    rf"{_MAX_AFTER})"
+    rf"|\b{_NUMBER_TOKEN}\s*(?:(?:{'|'.join(sorted(_MONEY_SUFFIXES - {'k', 'ish'}))})\b{_MAX_AFTER}"
+    rf"|(?:max(?:imum)?|tops|at (?:the )?most)\b))",
     re.IGNORECASE,
 )
 
 
 _MEASURE = re.compile(
     r"\b(?:ages?|aged|size)\s+\d+(?:\s*(?:-|–|to)\s*\d+)?\b"
+    # an age said of a person: "he's 12", "she is 7", "turning 40" (never money: a price is not a person's)
+    r"|\b(?:(?:he|she|they|who)(?:'s|'re| is| are)|(?:is |he's |she's )?turning|turns)\s+\d+\b(?![.,]\d)"
     r"|\b\d+(?:\.\d+)?\s*-?\s*(?:inch|inches|kg|kgs|cm|mm|ft|feet|seater|seaters|pieces?|pcs|years?|yrs?|yo|"
     r"months?|gb|tb|ml|litres?|liters?|watts?|mah|hours?|hrs?|days?|people|players)\b",
     re.IGNORECASE,
@@ -168,6 +174,8 @@ def without_measures(text: str) -> str:
     ('present for a budding scientist,', 'table for')
     >>> without_measures("a 2 seater sofa under 900"), without_measures("boots size 9 under $80")
     ('a sofa under 900', 'boots under $80')
+    >>> without_measures("cricket stuff for my son, he's 12"), without_measures("gift for dad, turning 60, under 50")
+    ('cricket stuff for my son,', 'gift for dad, , under 50')
     """
     return " ".join(_MEASURE.sub(" ", text).split())
 
@@ -186,6 +194,10 @@ def without_budget(text: str) -> str:
     ('toys for under 5s', 'tv above 55 inches')
     >>> without_budget("a bed, budget 2000"), without_budget("my budget is 300 for a lamp")
     ('a bed,', 'my for a lamp')
+    >>> without_budget("₹1000 tops"), without_budget("kurta for my mom, 1000 max"), without_budget("50 bucks at most")
+    ('', 'kurta for my mom,', '')
+    >>> without_budget("crop tops for summer"), without_budget("top 10 board games")
+    ('crop tops for summer', 'top 10 board games')
     """
     return " ".join(_BUDGET_SPAN.sub(" ", text).split())
 

@@ -344,6 +344,12 @@ CASES = [
          lambda s: Move("critique", critique="different", attribute="colour"), kind="cards", check=_other_colour),
     Case("in blue: the colour becomes the wish", after_list(Need(scope=("Rugs",))),
          lambda s: Move("critique", critique="different", attribute="colour", value="blue"), check=_blue),
+    Case("a difference in the customer's words searches them, new items, the colour kept",
+         after_list(Need(scope=("Sofas",), wishes={"colour": "grey"})),
+         lambda s: Move("critique", critique="different", text="something more playful than these"), kind="cards",
+         scope=("Sofas",), new_to_screen=True, says="more playful",
+         check=lambda b, a, r: _all_grey(b, a, r) if a.need.text.endswith("something more playful than these")
+         else pytest.fail(a.need.text)),
     Case("a critique with nothing shown", start, lambda s: Move("critique", critique="bigger"), kind="help"),
     Case("cheaper inside the questions goes on with the need", asking("colour", Need(scope=("Lamps",))),
          lambda s: Move("critique", critique="cheaper"), check=lambda b, a, r: r.kind in ("question", "cards")),

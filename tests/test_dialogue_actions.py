@@ -154,6 +154,20 @@ def test_show_more_says_plainly_when_nothing_is_left(services: Services) -> None
     assert "shown_items" not in slots_of(events)  # the list on screen is still the last one
 
 
+def test_a_waiver_after_the_last_list_shows_the_best_again_and_says_that_is_everything(services: Services) -> None:
+    # "I don't mind" asks for no change: where nothing new is left it gets the best of what fits, not a dead end
+    lamps = [p.id for p in services.recommender.catalog if p.category == "Lamps"]
+    state = State(need=Need(scope=("Lamps",)), lists=(tuple(lamps[-3:]),), seen=tuple(lamps), rejected=(lamps[0],))
+    dispatcher, _, after = shop(services, "don't mind really", "no_preference", state=state)
+    shown = [i["id"] for i in cards(dispatcher)]
+    assert texts_of(dispatcher)[0] == texts.BEST_OF_ALL.format(need="lamps")
+    assert len(shown) == 3 and set(shown) <= set(lamps) and lamps[0] not in shown
+    assert after.lists[-1] == tuple(shown)
+    more = State(need=Need(scope=("Lamps",)), lists=(tuple(lamps[:3]),), seen=tuple(lamps[:3]))
+    dispatcher, _, _ = shop(services, "don't mind really", "no_preference", state=more)
+    assert texts_of(dispatcher)[0] == texts.HERE_ARE_MORE and not {i["id"] for i in cards(dispatcher)} & set(lamps[:3])
+
+
 def test_like_by_ordinal_logs_learns_and_refines(services: Services) -> None:
     shown = shown_for(services, "Rugs")
     services.profiles.set_consent("customer-1", True)

@@ -7,6 +7,8 @@ The shopping turns all go through ``action_shop``: each test puts the conversati
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -462,7 +464,8 @@ def test_personalisation_off_gives_the_unpersonalised_ranking(services: Services
     assert personal != plain
 
 
-def test_forget_me_erases_profile_interactions_and_conversation(tmp_path: Path) -> None:
+def test_forget_me_erases_profile_interactions_and_conversation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     services = make_services(url)
     assert services.conversations is not None
@@ -474,16 +477,27 @@ def test_forget_me_erases_profile_interactions_and_conversation(tmp_path: Path) 
     services.profiles.set_consent("customer-1", True)
     services.profiles.learn("customer-1", attributes={"colour": "grey"})
     services.profiles.record("customer-1", InteractionKind.LIKE, item_id="SKU-0001")
+    erasures: list[Future[Any]] = []  # the background erasure, to wait for it and not for seconds
+    schedule = ActionForgetMe.later
+
+    def later(coroutine: Coroutine[Any, Any, Any]) -> Future[Any]:
+        erasures.append(schedule(coroutine))
+        return erasures[-1]
+
+    monkeypatch.setattr(ActionForgetMe, "later", staticmethod(later))
 
     async def forget_and_let_rasa_store_the_turn() -> list[dict[str, Any]]:
         dispatcher = CollectingDispatcher()
         events = await ActionForgetMe(lambda: services).run(dispatcher, tracker("forget me", "forget_me"), {})
         assert dispatcher.messages[0]["text"] == texts.FORGOTTEN
-        await asyncio.sleep(0.3)
+        [erasure] = erasures
+        await asyncio.sleep(0.3)  # an erasure that does not wait for the stored turn has run by now
+        assert not erasure.done()  # it waits for the turn (stored below) before it erases
         with services.conversations.engine.begin() as db:  # type: ignore[union-attr]
             db.execute(text("INSERT INTO events (sender_id, type_name, timestamp, action_name, data) VALUES "
                             "('customer-1', 'action', 9999999999, 'action_forget_me', '{}')"))
-        await asyncio.sleep(0.6)
+        # It sees the turn within a poll (0.2 s); the bound only stops a broken erasure hanging the run.
+        await asyncio.wait_for(asyncio.wrap_future(erasure), timeout=30)
         return events
 
     events = asyncio.run(forget_and_let_rasa_store_the_turn())

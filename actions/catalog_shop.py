@@ -471,7 +471,7 @@ class CatalogShop:
         result = self.recommender.recommend(
             needs, self.preferences(liked, rejected), k=k, like_item=like_item,
             filters=self.filters(limits, exclude), relax=False,
-            prior=frozenset(need.scope) if soft else frozenset(),
+            prior=need.scope if soft else (),
         )
         return result.items
 

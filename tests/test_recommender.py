@@ -141,3 +141,23 @@ def test_surprise_varies_with_the_seed_and_works_without_a_profile(recommender: 
     shown = [i.product.id for i in recommender.recommend(Needs(category="Lamps"), k=3).items]
     away = recommender.surprise(Needs(), k=3, exclude_ids=shown, seed=0)
     assert {i.product.category for i in away.items} != {"Lamps"}
+
+
+def test_a_guessed_scope_favours_its_likeliest_kind_most(recommender: Recommender) -> None:
+    # a scope guessed from the words is ordered likeliest first; a kind voted in last (a few weak matches:
+    # "a bed" with phones and groceries) gets a smaller lift than the first, and none of them filters
+    needs = Needs(text="something for the living room")
+    flat = recommender.recommend(needs, k=40, relax=False)
+    lamps_first = recommender.recommend(needs, k=40, relax=False, prior=("Lamps", "Rugs"))
+    rugs_first = recommender.recommend(needs, k=40, relax=False, prior=("Rugs", "Lamps"))
+    score = {name: {i.product.id: i.score for i in result.items}
+             for name, result in (("flat", flat), ("lamps", lamps_first), ("rugs", rugs_first))}
+    lift = {name: {item: score[name][item] - score["flat"][item] for item in score[name] if item in score["flat"]}
+            for name in ("lamps", "rugs")}
+    categories = {i.product.id: i.product.category for i in flat.items}
+    lamp = next(i for i, c in categories.items() if c == "Lamps" and i in lift["lamps"] and i in lift["rugs"])
+    rug = next(i for i, c in categories.items() if c == "Rugs" and i in lift["lamps"] and i in lift["rugs"])
+    other = next(i for i, c in categories.items() if c not in ("Lamps", "Rugs") and i in lift["lamps"])
+    assert lift["lamps"][lamp] > lift["lamps"][rug] > 0 and lift["rugs"][rug] > lift["rugs"][lamp] > 0
+    assert lift["lamps"][other] == pytest.approx(0.0)
+    assert {categories[i] for i in categories} - {"Lamps", "Rugs"}  # a prior, not a filter

@@ -238,9 +238,7 @@ class Recommender:
         contributions = [self._signals(p, v, needs, preferences) for p, v in zip(products, vectors, strict=True)]
         scores = found.fused + np.array([sum(c.values()) for c in contributions])
         if prior:
-            rank = {c: i for i, c in reversed(list(enumerate(prior)))}
-            scores = scores + self.weights.scope_prior * np.array(
-                [(rank[p.category] + 1) ** -0.5 if p.category in rank else 0.0 for p in products])
+            scores = scores + self._scope_lift(products, prior)
         order = mmr(scores, vectors, k, diversity=self.weights.diversity)
         items = [
             Scored(products[i], float(scores[i]), rank, self._reason(products[i], needs, contributions[i]),
@@ -248,6 +246,12 @@ class Recommender:
             for rank, i in enumerate(order, start=1)
         ]
         return Recommendation(items, relaxed, int(mask.sum()))
+
+    def _scope_lift(self, products: Sequence[Product], prior: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Each item's lift from a guessed scope: ``scope_prior / sqrt(n)`` for the n-th likeliest kind, else 0."""
+        rank = {c: i for i, c in reversed(list(enumerate(prior)))}
+        return self.weights.scope_prior * np.array(
+            [(rank[p.category] + 1) ** -0.5 if p.category in rank else 0.0 for p in products])
 
     def surprise(
         self,

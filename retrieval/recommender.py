@@ -26,17 +26,22 @@ and the result says which.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+import Stemmer
 
 from retrieval.catalog import Catalog, Product
 from retrieval.contract import ATTRIBUTES, affinity_key
 from retrieval.explain import format_price
 from retrieval.filters import Filters
+from retrieval.kinds import MIN_KIND_NAMES, kinds_from_names
 from retrieval.ranking import mmr
 from retrieval.search import Retriever
 from retrieval.vocabulary import value_matches
@@ -124,6 +129,10 @@ class RankingWeights:
     #: suites, hit@3 / P@3, the same for all, 1/n, 1/sqrt(n): Flipkart 0.967 / 0.891, 0.955 / 0.899,
     #: 0.963 / 0.896; DummyJSON 0.924 / 0.733, 0.924 / 0.749, 0.924 / 0.742.
     scope_prior: float = 0.3
+    #: An item whose own kind (the last noun of its name's head, :mod:`retrieval.kinds`) is one the customer's
+    #: words name: "rings" among all the jewellery, "kurta" among all the clothing, where a category is broader
+    #: than the kind asked for. Only kinds that end at least ``MIN_KIND_NAMES`` names of the catalog count.
+    named_kind: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -239,6 +248,7 @@ class Recommender:
         scores = found.fused + np.array([sum(c.values()) for c in contributions])
         if prior:
             scores = scores + self._scope_lift(products, prior)
+        scores = scores + self._kind_lift(found.positions, needs.text)
         order = mmr(scores, vectors, k, diversity=self.weights.diversity)
         items = [
             Scored(products[i], float(scores[i]), rank, self._reason(products[i], needs, contributions[i]),
@@ -246,6 +256,24 @@ class Recommender:
             for rank, i in enumerate(order, start=1)
         ]
         return Recommendation(items, relaxed, int(mask.sum()))
+
+    @functools.cached_property
+    def _item_kinds(self) -> tuple[list[str], frozenset[str]]:
+        """Each item's kind from its name, stemmed, and the stems that are kinds of this catalog."""
+        stem = Stemmer.Stemmer("english").stemWord
+        kinds = [stem(k.lower()) for k in kinds_from_names([p.title for p in self.catalog])]
+        return kinds, frozenset(k for k, n in Counter(kinds).items() if n >= MIN_KIND_NAMES)
+
+    def _kind_lift(self, positions: Sequence[int], text: str) -> npt.NDArray[np.float64]:
+        """``named_kind`` for each item whose own kind the words name, else 0."""
+        if not text or not self.weights.named_kind:
+            return np.zeros(len(positions))
+        kinds, known = self._item_kinds
+        stem = Stemmer.Stemmer("english").stemWord
+        wanted = {stem(w) for w in re.findall(r"[^\W\d_][\w'-]*", text.lower())} & known
+        if not wanted:
+            return np.zeros(len(positions))
+        return self.weights.named_kind * np.array([kinds[p] in wanted for p in positions], dtype=float)
 
     def _scope_lift(self, products: Sequence[Product], prior: Sequence[str]) -> npt.NDArray[np.float64]:
         """Each item's lift from a guessed scope: ``scope_prior / sqrt(n)`` for the n-th likeliest kind, else 0."""

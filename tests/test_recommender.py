@@ -7,7 +7,7 @@ import pytest
 
 from retrieval.encoder import HashingEncoder
 from retrieval.loaders import load_catalog
-from retrieval.recommender import Needs, Preferences, Recommendation, Recommender
+from retrieval.recommender import Needs, Preferences, RankingWeights, Recommendation, Recommender
 from retrieval.search import Retriever
 from tests.conftest import DEMO_CATALOG
 
@@ -161,3 +161,30 @@ def test_a_guessed_scope_favours_its_likeliest_kind_most(recommender: Recommende
     assert lift["lamps"][lamp] > lift["lamps"][rug] > 0 and lift["rugs"][rug] > lift["rugs"][lamp] > 0
     assert lift["lamps"][other] == pytest.approx(0.0)
     assert {categories[i] for i in categories} - {"Lamps", "Rugs"}  # a prior, not a filter
+
+
+def test_the_kind_the_words_name_leads_inside_a_broader_category() -> None:
+    # a category broader than the kind asked for ("Clothing" for "kurta"): the items whose own name ends with
+    # the kind named rank first, however the rest of the words match; a kind no name of the shop ends with
+    # lifts nothing
+    from retrieval.catalog import Catalog, Product
+
+    names = [f"Brand{i} casual embroidered women's top" for i in range(6)] + \
+        [f"Label{i} printed women's straight kurta" for i in range(5)]
+    catalog = Catalog([Product(f"p{i}", name, 500.0 + i, "INR", "Clothing") for i, name in enumerate(names)])
+    recommender = Recommender(Retriever.build(catalog, HashingEncoder(256)))
+    needs = Needs(category="Clothing", text="embroidered casual kurtas for my mom")
+
+    def scores(of: Recommender) -> tuple[float, float]:  # the worst kurta's score, the best top's
+        items = of.recommend(needs, k=len(names), relax=False).items
+        return (min(i.score for i in items if i.product.title.endswith("kurta")),
+                max(i.score for i in items if i.product.title.endswith("top")))
+
+    plain = Recommender(Retriever.build(catalog, HashingEncoder(256)), RankingWeights(named_kind=0.0))
+    worst_kurta, best_top = scores(recommender)
+    assert worst_kurta > best_top
+    worst_kurta, best_top = scores(plain)
+    assert worst_kurta < best_top  # the words alone ("embroidered casual") match the tops better
+    unknown = recommender.recommend(Needs(category="Clothing", text="a saree"), k=3, relax=False).items
+    assert {i.score for i in unknown} == {i.score for i in plain.recommend(Needs(category="Clothing", text="a saree"),
+                                                                            k=3, relax=False).items}

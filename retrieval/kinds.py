@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 __all__ = ["MIN_KIND_NAMES", "head_words", "kinds_from_names"]
 
@@ -50,18 +50,26 @@ def _kind_name(word: str) -> str:
     return word[:1].upper() + word[1:].lower()
 
 
-def kinds_from_names(names: Sequence[str], *, min_names: int = MIN_KIND_NAMES) -> list[str]:
+def kinds_from_names(names: Sequence[str], *, min_names: int = MIN_KIND_NAMES,
+                     not_kinds: Collection[str] = ()) -> list[str]:
     """The kind of each name, as a category: the rightmost word of its head phrase that is a kind of the catalog.
 
     Args:
         names: every product name of the catalog, in order.
         min_names: how many names must end their head phrase with a word before it is a kind.
+        not_kinds: words that are never a kind, whatever the names say: the catalog's own values of an
+            attribute such as colour ("DODO & MOA Pink" names a pink bag, not a kind called Pink).
+
+    >>> kinds_from_names(["Moa Pink", "Dodo Pink", "Lumo Bag Pink", "Roadster Bag", "Nike Bag"], min_names=2,
+    ...                  not_kinds={"pink"})
+    ['Moa', 'Dodo', 'Bag', 'Bag', 'Bag']
 
     Returns:
         One category per name, the word capitalised ("T-shirt", "Jeans"); the head phrase's last word when
         none of its words is a kind of the catalog, and the name's last word when its head has no word at all.
     """
-    heads = [head_words(name) for name in names]
+    excluded = {w.lower() for w in not_kinds}
+    heads = [[w for w in head_words(name) if w.lower() not in excluded] for name in names]
     ends = Counter(h[-1].lower() for h in heads if h)
     kinds: list[str] = []
     for name, head in zip(names, heads, strict=True):

@@ -234,8 +234,9 @@ def load_catalog(
         raise CatalogValidationError(str(path), errors)
     category = mapping.fields.get("category")
     if category is not None and category.transform == KIND_OF_NAME:
+        colours = {p.colour for p in products if p.colour}  # a colour ends many names, yet is no kind
         products = [replace(p, category=kind) for p, kind in
-                    zip(products, kinds_from_names([p.category for p in products]), strict=True)]
+                    zip(products, kinds_from_names([p.category for p in products], not_kinds=colours), strict=True)]
     if not products:
         detail = f": {errors[0]}" if errors else ""
         raise CatalogError(f"{path}: no valid products{detail}")

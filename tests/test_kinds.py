@@ -46,6 +46,20 @@ def test_a_mapping_may_read_the_category_from_the_name(tmp_path: Path) -> None:
     assert next(p.title for p in catalog) == "Roadster Men Navy Casual Shirt"  # the name itself is untouched
 
 
+def test_a_colour_of_the_catalog_is_never_a_kind_though_names_end_with_it(tmp_path: Path) -> None:
+    # "DODO & MOA Pink": a bag named by its brand and colour; "Pink" would become a category that "pink or
+    # purple", answered to a colour question, names
+    rows = ["id,name,price,colour", "1,Dodo Moa Pink,999,Pink", "2,Lumo Sling Pink,799,Pink",
+            "3,Nike Sling Bag Pink,999,Pink", "4,Roadster Sling Bag,899,Black", "5,HRX Bag,799,Black"]
+    (tmp_path / "shop.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    mapping = mapping_from_dict({"format": "csv", "currency": "INR", "fields": {
+        "id": "id", "title": "name", "price": "price", "colour": "colour",
+        "category": {"column": "name", "transform": "kind_of_name"}}})
+    categories = [p.category for p in load_catalog(tmp_path / "shop.csv", mapping).catalog]
+    assert "Pink" not in categories and categories[2:] == ["Bag", "Bag", "Bag"]
+    assert kinds_from_names([r.split(",")[1] for r in rows[1:]], min_names=2)[:2] == ["Pink", "Pink"]  # unless told
+
+
 def test_a_name_longer_than_a_category_name_may_be_still_gives_its_kind(tmp_path: Path) -> None:
     long_name = "Roadster Men Navy Blue and White Checked Slim Fit Smart Casual Cotton Shirt " + "x" * 60 + " Shirt"
     rows = ["id,name,price", f"1,{long_name},999", "2,HRX Men Black Shirt,799"]

@@ -246,9 +246,7 @@ class Recommender:
         products = [self.retriever.catalog[p] for p in found.positions]
         contributions = [self._signals(p, v, needs, preferences) for p, v in zip(products, vectors, strict=True)]
         scores = found.fused + np.array([sum(c.values()) for c in contributions])
-        if prior:
-            scores = scores + self._scope_lift(products, prior)
-        scores = scores + self._kind_lift(found.positions, needs.text)
+        scores = scores + self._scope_lift(products, prior) + self._kind_lift(found.positions, needs.text)
         order = mmr(scores, vectors, k, diversity=self.weights.diversity)
         items = [
             Scored(products[i], float(scores[i]), rank, self._reason(products[i], needs, contributions[i]),

@@ -30,7 +30,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -256,10 +256,14 @@ class Recommender:
         return Recommendation(items, relaxed, int(mask.sum()))
 
     @functools.cached_property
+    def _stem(self) -> Callable[[str], str]:
+        """The Snowball English stemmer of the lexical index, one per recommender."""
+        return Stemmer.Stemmer("english").stemWord  # type: ignore[no-any-return]
+
+    @functools.cached_property
     def _item_kinds(self) -> tuple[list[str], frozenset[str]]:
         """Each item's kind from its name, stemmed, and the stems that are kinds of this catalog."""
-        stem = Stemmer.Stemmer("english").stemWord
-        kinds = [stem(k.lower()) for k in kinds_from_names([p.title for p in self.catalog])]
+        kinds = [self._stem(k.lower()) for k in kinds_from_names([p.title for p in self.catalog])]
         return kinds, frozenset(k for k, n in Counter(kinds).items() if n >= MIN_KIND_NAMES)
 
     def _kind_lift(self, positions: Sequence[int], text: str) -> npt.NDArray[np.float64]:
@@ -267,8 +271,7 @@ class Recommender:
         if not text or not self.weights.named_kind:
             return np.zeros(len(positions))
         kinds, known = self._item_kinds
-        stem = Stemmer.Stemmer("english").stemWord
-        wanted = {stem(w) for w in re.findall(r"[^\W\d_][\w'-]*", text.lower())} & known
+        wanted = {self._stem(w) for w in re.findall(r"[^\W\d_][\w'-]*", text.lower())} & known
         if not wanted:
             return np.zeros(len(positions))
         return self.weights.named_kind * np.array([kinds[p] in wanted for p in positions], dtype=float)

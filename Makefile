@@ -55,7 +55,7 @@ export SHOPKEEPER_DB_URL  ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST
 export SHOPKEEPER_TRACKER_DB_URL ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/$(RASA_DB_NAME)
 endif
 
-.PHONY: help setup index model run run-production migrate purge test lint fuzz audit bench bench-nlu bench-turns bench-load bench-soak bench-sim bench-conversations bench-catalogs bench-sealed bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
+.PHONY: help setup index model run run-production migrate purge test lint fuzz audit bench bench-nlu bench-turns bench-load bench-soak bench-sim bench-conversations bench-catalogs bench-sealed bench-questions bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -139,6 +139,11 @@ bench-sealed: index model foreign-catalogs ## the sealed suites, to report only:
 	@$(PY) -m benchmarks.queries --sets dev,sealed --in-process --misses 0
 	@$(PY) -m benchmarks.conversations --suites benchmarks/sealed/conversations --failures 0 \
 		--catalogs flipkart-sample,dummyjson-products,amazon-2020-sample,myntra-products
+
+bench-questions: index model ## questions about a shown item, dev and sealed side by side, per catalog and kind (a few minutes)
+	@if [ -d ../shared/catalogs ]; then $(MAKE) --no-print-directory foreign-catalogs; \
+	else echo "../shared/catalogs is absent: the demo catalog only"; fi
+	@$(PY) -m benchmarks.questions --sets dev,sealed --failures 0
 
 bench-scale: setup ## search + rerank latency and build cost at 10,000 items from the demo and foreign catalogs (about 10 minutes)
 	@$(PY) -m benchmarks.scale

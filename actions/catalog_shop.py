@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from actions import texts
 from actions.conversation import ITEMS_PER_TURN, Need
 from actions.off_topic import OffTopic
 from actions.parsing import without_budget
+from retrieval.answers import Answer, ItemAnswers
 from retrieval.catalog import Product
 from retrieval.contract import ASKED_ATTRIBUTES, AUDIENCE, NAMED_ATTRIBUTES, affinity_key, taught_attributes
 from retrieval.explain import format_price
@@ -129,12 +130,15 @@ class CatalogShop:
         snapshot: the customer's stored profile, or ``None`` (nothing stored).
         personalised: whether this customer's ranking may be personalised at all
             (personalisation switched on, and the experiment's variant allows it).
+        off_topic: the NLU's known off-topic talk, or ``None``.
+        answers: answers questions about items; ``None`` makes one over the retriever's encoder.
     """
 
     def __init__(self, recommender: Recommender, vocabulary: CatalogVocabulary,
                  snapshot: ProfileSnapshot | None = None, *, personalised: bool = True,
-                 off_topic: OffTopic | None = None) -> None:
+                 off_topic: OffTopic | None = None, answers: ItemAnswers | None = None) -> None:
         self.recommender = recommender
+        self._answers = answers
         self._off_topic = off_topic
         self.vocabulary = vocabulary
         self.catalog = recommender.catalog
@@ -206,6 +210,12 @@ class CatalogShop:
         if low is not None and high is not None and low > high:
             mask &= False  # e.g. "pricier" than the dearest item within the stated budget: nothing fits
         return mask
+
+    def answer(self, product: Product, question: str, wished: Mapping[str, str]) -> Answer:
+        """The answer to a question about one item, from its own fields and description."""
+        if self._answers is None:
+            self._answers = ItemAnswers(self.recommender.retriever.encoder)
+        return self._answers.answer(product, question, wished=wished)
 
     def count(self, need: Need, exclude: Sequence[str]) -> int:
         """How many items pass every hard constraint, leaving out ``exclude``."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from actions import texts
+from retrieval.answers import Answer
 from retrieval.catalog import Product
 from retrieval.contract import ATTRIBUTES, AUDIENCE
 from retrieval.explain import compare_lines, format_price, product_price
@@ -53,7 +54,7 @@ PRICE_STEP = 0.9
 
 MoveKind = Literal[
     "state", "dont_mind", "reject_all", "feedback", "critique", "show_more", "more_like", "compare", "why",
-    "choose", "start_over", "browse", "surprise", "yes", "no", "unclear", "out_of_scope",
+    "choose", "start_over", "browse", "surprise", "yes", "no", "unclear", "out_of_scope", "ask",
 ]
 Critique = Literal["cheaper", "pricier", "bigger", "smaller", "different"]
 
@@ -128,6 +129,7 @@ class State:
         questions: questions asked for the current need.
         unclear: messages not understood in a row.
         consent_asked: the customer was asked whether they may be remembered.
+        focus: the item last asked about, chosen or given feedback on: what "it" means in a question.
     """
 
     need: Need = field(default_factory=Need)
@@ -141,6 +143,7 @@ class State:
     questions: int = 0
     unclear: int = 0
     consent_asked: bool = False
+    focus: str | None = None
 
     @property
     def shown(self) -> tuple[str, ...]:
@@ -194,6 +197,7 @@ class State:
                 questions=int(data.get("questions") or 0),
                 unclear=int(data.get("unclear") or 0),
                 consent_asked=bool(data.get("consent_asked")),
+                focus=str(data["focus"]) if data.get("focus") else None,
             )
         except (TypeError, ValueError, AttributeError):
             return cls()
@@ -270,7 +274,7 @@ class Reply:
     Attributes:
         kind: what sort of answer it is (tests and metrics read it): ``cards``, ``question``,
             ``nothing_fits``, ``offer_relax``, ``unknown_kind``, ``explanation``, ``comparison``,
-            ``chosen``, ``rephrase``, ``help``, ``ack``.
+            ``chosen``, ``answer``, ``rephrase``, ``help``, ``ack``.
         lines: sentences before the cards.
         intro: the sentence that carries the cards.
         cards: the items to show, best first, each with its reason.
@@ -298,6 +302,9 @@ class Shop(Protocol):
 
     def count(self, need: Need, exclude: Sequence[str]) -> int:
         """How many items pass every hard constraint of ``need``, leaving out ``exclude``."""
+
+    def answer(self, product: Product, question: str, wished: Mapping[str, str]) -> Answer:
+        """The answer to a question about one item, from its fields and description (:mod:`retrieval.answers`)."""
 
     def recommend(self, need: Need, exclude: Sequence[str], *, k: int, like_item: str | None = None,
                   liked: Sequence[str] = (), rejected: Sequence[str] = ()) -> list[Scored]:
@@ -746,7 +753,7 @@ def _on_feedback(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         return state, Reply("help", lines=(texts.WHICH_ITEM,))
     liked = move.sentiment == "like"
     if liked:
-        state = dataclasses.replace(state, liked=tuple(dict.fromkeys([*state.liked, item.id])))
+        state = dataclasses.replace(state, liked=tuple(dict.fromkeys([*state.liked, item.id])), focus=item.id)
         line = texts.NOTED_LIKE.format(title=item.title)
     else:
         state = dataclasses.replace(state, rejected=tuple(dict.fromkeys([*state.rejected, item.id])),
@@ -888,11 +895,44 @@ def _on_compare(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     return state, Reply("comparison", lines=("\n".join([header, *compare_lines(first, second)]),))
 
 
+def _on_ask(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
+    """A question about items on screen (or the one chosen): answered from each item's own facts.
+
+    "it" is the item last talked about; with none and several cards shown, each card is answered.
+    """
+    known = (*state.shown, *state.chosen, *state.liked)
+    items = [i for i in move.items if shop.product(i) is not None]
+    if not items:
+        focus = state.focus if state.focus in known else (state.chosen[-1] if state.chosen else None)
+        items = [focus] if focus else list(state.shown)
+    products = [p for i in items if (p := shop.product(i)) is not None]
+    if not products:
+        return state, Reply("help", lines=(texts.NOTHING_SHOWN,))
+    lines = tuple(_answer_line(p, shop.answer(p, move.text, move.wishes)) for p in products)
+    focus = products[0].id if len(products) == 1 else state.focus
+    return dataclasses.replace(state, focus=focus), Reply("answer", lines=lines)
+
+
+def _answer_line(product: Product, answer: Answer) -> str:
+    fact = answer.fact
+    says = {"yes": texts.YES, "no": texts.NO}.get(answer.says or "", "")
+    if fact is None:
+        return texts.ANSWER_UNKNOWN.format(title=product.title)
+    if fact.field is None:
+        template = texts.ANSWER_SENTENCE_SETTLES if says else texts.ANSWER_SENTENCE
+        return template.format(says=says, title=product.title, sentence=fact.text)
+    said = fact.text[0].lower() + fact.text[1:]
+    if says:
+        return texts.ANSWER_FIELD_SETTLES.format(says=says, fact=said, title=product.title)
+    return texts.ANSWER_FIELD.format(title=product.title, fact=said)
+
+
 def _on_choose(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     item = shop.product(move.items[0]) if move.items else None
     if item is None:
         return state, Reply("help", lines=(texts.WHICH_ITEM if state.shown else texts.NOTHING_SHOWN,))
-    state = dataclasses.replace(state, chosen=tuple(dict.fromkeys([*state.chosen, item.id])), pending="satisfaction")
+    state = dataclasses.replace(state, chosen=tuple(dict.fromkeys([*state.chosen, item.id])), pending="satisfaction",
+                                focus=item.id)
     text = texts.CHOSEN.format(title=item.title, price=product_price(item),
                                url=item.url or "our shop")
     return state, Reply("chosen", lines=(text,), question=texts.ASK_SATISFIED, buttons=_YES_NO,
@@ -993,6 +1033,7 @@ def _on_out_of_scope(state: State, move: Move, shop: Shop) -> tuple[State, Reply
 
 
 _HANDLERS = {
+    "ask": _on_ask,
     "state": _on_state,
     "dont_mind": _on_dont_mind,
     "reject_all": _on_reject_all,

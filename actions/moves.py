@@ -18,13 +18,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from actions.conversation import Move, State
-from actions.parsing import parse_budget, parse_ordinals, resolve_item_reference, without_budget, without_measures
+from actions.parsing import (
+    parse_budget,
+    parse_ordinals,
+    question_positions,
+    resolve_item_reference,
+    without_budget,
+    without_measures,
+    without_references,
+)
 from retrieval.audience import audience_of, stated_audience
 from retrieval.catalog import Product
 from retrieval.contract import ATTRIBUTES, AUDIENCE
 from retrieval.vocabulary import CatalogVocabulary
 
-__all__ = ["entity_values", "move_from", "negated_values", "referenced_items", "sentiment_of"]
+__all__ = ["asked_items", "entity_values", "move_from", "negated_values", "referenced_items", "sentiment_of"]
 
 Message = Mapping[str, Any]
 
@@ -77,13 +85,16 @@ _WORDS_BACK_UP = ("colour", "material")
 _UNTAGGED_INTENTS = ("inform", "request_recommendation", "nlu_fallback", "")
 #: Words that make a message a description of what is wanted (its text enriches the query).
 _DESCRIBING_INTENTS = ("request_recommendation", "inform", "reject_all", "browse")
+#: "The grey one", "the oak ones": a card named by its own words.
+_ONE = re.compile(r"\bones?\b", re.IGNORECASE)
 #: Words pointing at an item on screen ("i like the first", "is it leather?").
 _POINTS_AT = re.compile(r"\b(it|its|this|that|these|those|them|they|one|ones|first|second|third|last|"
                         r"1st|2nd|3rd|#\d)\b|👍|👎", re.IGNORECASE)
 _PUNCTUATION = string.punctuation + "¿¡…"
 #: Intents that are about the items on screen.
 _ABOUT_THE_LIST = ("critique_cheaper", "critique_pricier", "critique_bigger", "critique_smaller", "critique_different",
-                   "like", "dislike", "feedback", "more_like", "compare", "ask_why", "choose_item", "show_more")
+                   "like", "dislike", "feedback", "more_like", "compare", "ask_why", "choose_item", "show_more",
+                   "ask_item")
 
 
 #: Words that say nothing of what is wanted, for telling "under 50 please" from "a kite".
@@ -197,6 +208,26 @@ def referenced_items(message: Message, shown: Sequence[Product], catalog: Mappin
     if not found and len(shown) == 1:
         found = [shown[0].id]
     return found[:limit]
+
+
+def asked_items(message: Message, shown: Sequence[Product], catalog: Mapping[str, Product] | Any) -> tuple[str, ...]:
+    """The shown items a question is about: a button's id, ordinals, a name, or title words of "the grey one".
+
+    Unlike :func:`referenced_items`, a question's own numbers are not positions ("does it have two pockets"),
+    and nothing found means "it": the item last talked about, which the conversation knows.
+    """
+    found = [i for i in entity_values(message, "item_id") if catalog.get(i) is not None]
+    text = _text(message)
+    positions = [p for o in entity_values(message, "ordinal") for p in parse_ordinals(o)[:1]] \
+        or question_positions(text)
+    found += [shown[p].id for p in positions if -len(shown) <= p < len(shown)]
+    pairs = [(p.id, p.title) for p in shown]
+    mentions = entity_values(message, "item") + ([text] if not found and _ONE.search(text) else [])
+    for mention in mentions:  # "the Juno sofa", "the grey one"
+        resolved = resolve_item_reference(mention, pairs)
+        if resolved is not None:
+            found.append(resolved)
+    return tuple(dict.fromkeys(found))
 
 
 def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) -> dict[str, Any]:
@@ -367,7 +398,7 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
     if isinstance(read, Move):
         return read
     intent, constraints = read
-    return _move_of(message, intent, state, items, constraints, options)
+    return _move_of(message, intent, state, items, constraints, options, asked_items(message, shown, catalog))
 
 
 def _read_again(message: Message, intent: str, state: State, vocabulary: CatalogVocabulary) -> dict[str, Any]:
@@ -407,7 +438,7 @@ def _read_in_context(message: Message, intent: str, state: State, vocabulary: Ca
 
 
 def _move_of(message: Message, intent: str, state: State, items: tuple[str, ...], constraints: dict[str, Any],
-             options: tuple[str, ...]) -> Move:
+             options: tuple[str, ...], asked_items: tuple[str, ...] = ()) -> Move:
     """The move an intent makes, read in context (:func:`_read_in_context`), with the items and constraints it names."""
     text = _text(message)
     yes_no_pending = state.pending is not None and (state.pending in ("consent", "satisfaction")
@@ -435,6 +466,9 @@ def _move_of(message: Message, intent: str, state: State, items: tuple[str, ...]
         return Move("surprise", text=text.strip())
     if intent in _SIMPLE:
         return Move(_SIMPLE[intent], items=items)  # type: ignore[arg-type]
+    if intent == "ask_item":  # a question about an item is answered; it never changes the need
+        return Move("ask", items=asked_items, text=without_references(text).strip(),
+                    wishes=dict(constraints.get("wishes") or {}))
     if intent in ("request_recommendation", "inform"):
         return _statement(intent, text, state, constraints)
     return Move("unclear", options=options, text=text.strip() if intent == "nlu_fallback" else "")

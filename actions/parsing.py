@@ -281,6 +281,33 @@ def parse_ordinal(text: str) -> int | None:
     return positions[0] if positions else None
 
 
+#: How a question points at a card: ordinals ("the 2nd one", "number 3", "#1", "the middle one") — the closed
+#: set of :data:`_ORDINAL_WORDS` without the cardinals, which are a question's own numbers ("two pockets").
+_REFERENCE = re.compile(
+    r"(?:\b(?:the\s+)?(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|middle|left|right)\b"
+    r"|\b(?:number|no\.)\s*[1-9]\b|#\s*[1-9]\b)(?:\s+ones?\b)?", re.IGNORECASE)
+
+
+def question_positions(text: str) -> list[int]:
+    """0-based positions a question's ordinals point at ("is the 2nd one waterproof" → [1]); no cardinals.
+
+    >>> question_positions("does the 2nd one have two pockets")
+    [1]
+    >>> question_positions("is #3 in stock, and number 1?")
+    [2, 0]
+    """
+    return [p for m in _REFERENCE.finditer(text) for p in parse_ordinals(m.group(0).replace("#", " "))[:1]]
+
+
+def without_references(text: str) -> str:
+    """A question without the words that point at a card, so only what is asked is left.
+
+    >>> without_references("is the first one waterproof?")
+    'is waterproof?'
+    """
+    return " ".join(_REFERENCE.sub(" ", text).split())
+
+
 _TITLE_WORD = re.compile(r"[a-z0-9]+")
 _STOP = {"the", "a", "an", "in", "with", "and", "of", "one", "that", "this", "is", "it", "i", "like", "for"}
 

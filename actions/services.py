@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from actions.off_topic import OffTopic
+from retrieval.answers import ItemAnswers
 from retrieval.catalog import Catalog
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
@@ -46,6 +47,8 @@ class Services:
         experiment: the running experiment (``SHOPKEEPER_EXPERIMENT``), or ``None``.
         off_topic: the NLU's known off-topic talk, or ``None`` where the encoder cannot tell
             near from far (the hashing one of the tests).
+        answers: answers questions about items (their field examples embedded once), or ``None``:
+            each shop makes its own.
     """
 
     recommender: Recommender
@@ -54,6 +57,7 @@ class Services:
     conversations: ConversationStore | None = None
     experiment: Experiment | None = None
     off_topic: OffTopic | None = None
+    answers: ItemAnswers | None = None
 
     def personalised(self, sender_id: str) -> bool:
         """Whether the running experiment lets this customer's ranking be personalised."""
@@ -124,4 +128,5 @@ def _default_services() -> Services:
         experiment=experiment,
         off_topic=(OffTopic.from_nlu(nlu_files, encoder)
                    if getattr(encoder, "related_similarity", None) is not None else None),
+        answers=ItemAnswers(encoder),
     )

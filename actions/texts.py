@@ -92,6 +92,12 @@ COMPARE_INTRO = "{first} vs {second}:"
 COMPARE_SAME = "Both are {value} in {attribute}."
 NEED_TWO = "Which two should I compare? Say, for example, \"compare 1 and 2\"."
 
+#: Answers to a question about an item (retrieval/answers.py finds the fact; these say it).
+ANSWER_FIELD = "The {title}: {fact}."
+ANSWER_FIELD_SETTLES = "{says} — {fact} (the {title})."
+ANSWER_SENTENCE = "The description of the {title} says: “{sentence}”"
+ANSWER_SENTENCE_SETTLES = "{says} — the description of the {title} says: “{sentence}”"
+ANSWER_UNKNOWN = "The description of the {title} doesn't say, I'm afraid."
 CHOSEN = "Great choice! The {title} is {price}. You can order it here: {url}"
 ASK_SATISFIED = "Did that solve what you were looking for?"
 SATISFIED = "Wonderful — enjoy it! Anything else?"

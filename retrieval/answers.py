@@ -1,0 +1,329 @@
+"""Answers to a shopper's question about one product, from its own fields and description.
+
+No language model writes the answer: every answer is a fact of the item, said as the catalog says it.
+The item's facts are sentences, one per field the catalog gives (price, colour, material, brand,
+rating, size, stock, whom it is for, a mapping's extra columns such as warranty or shipping) and one
+per sentence of its description. The question and the facts are embedded with the same MiniLM that
+ranks the catalog, and the closest fact answers:
+
+* a field's fact is found through the questions shoppers ask about that field (:data:`FIELD_QUESTIONS`,
+  a nearest-neighbour classifier over examples: "how much is it" is closer to "what does it cost"
+  than to "It costs $49" itself);
+* a description sentence is found by its own similarity to the question, the words they share
+  breaking near-ties (bm25s' tokenizer, stemmed, stop words out);
+* when no fact comes close enough, the answer is that the description doesn't say.
+
+Yes or no is said only when the facts settle it: a wished value the item has or lacks ("is it
+leather?" against its material), or a sentence that repeats the question's own word, with a negation
+before it for "no". Otherwise the supporting sentence is quoted and the shopper reads it.
+
+>>> from retrieval.catalog import Product
+>>> from retrieval.encoder import HashingEncoder
+>>> jacket = Product("J1", "Fellside Rain Jacket", 89.0, "USD", "Jackets", colour="sand", material="polyester",
+...                  description="A light shell for wet walks. The seams are taped, so it is fully waterproof.")
+>>> answers = ItemAnswers(HashingEncoder(64), min_field=0.9, min_sentence=0.2)  # a toy encoder: toy thresholds
+>>> answers.answer(jacket, "is it waterproof?").says
+'yes'
+>>> found = answers.answer(jacket, "is it red?", wished={"colour": "red"})
+>>> found.says, found.fact.text
+('no', 'Its colour is sand')
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import bm25s
+import numpy as np
+import pysbd
+import Stemmer
+
+from retrieval.catalog import Product
+from retrieval.encoder import Encoder
+from retrieval.explain import product_price
+
+__all__ = ["FIELD_QUESTIONS", "Answer", "Fact", "ItemAnswers", "facts_of", "sentences"]
+
+#: How shoppers ask about each field: the examples a question is matched against.
+FIELD_QUESTIONS: Mapping[str, tuple[str, ...]] = {
+    "price": ("how much is it", "what does it cost", "what's the price", "price of this one", "how expensive is it",
+              "is it cheap", "how much for that"),
+    "colour": ("what colour is it", "what color is this", "which colour", "what shade is it", "is it dark or light"),
+    "material": ("what is it made of", "what material is it", "what fabric", "is it real leather or fake",
+                 "what's the material"),
+    "brand": ("who makes it", "what brand is it", "which brand", "who is the manufacturer", "is it a good make"),
+    "rating": ("is it well rated", "what do people rate it", "how many stars", "what are the reviews like",
+               "do customers like it", "what's the rating"),
+    "size": ("how big is it", "what size is it", "what are the dimensions", "how tall is it", "how wide is it",
+             "will it fit in a small room", "how long is it"),
+    "stock": ("is it in stock", "is it available", "do you have it now", "can I buy it today", "how many are left",
+              "is it sold out"),
+    "style": ("what style is it", "is it modern or classic", "what kind of look does it have", "what's the pattern"),
+    "use": ("what is it for", "what's it good for", "who is it meant for", "what's it ideal for"),
+    "audience": ("is it made for men or for women", "is it for kids", "is it unisex", "who is it for"),
+    "category": ("what kind of product is it", "what type of thing is this", "what category is it"),
+    "warranty": ("does it have a warranty", "what's the warranty", "is there a guarantee", "how long is it covered"),
+    "shipping": ("how long does delivery take", "when will it arrive", "how fast is shipping", "do you ship it"),
+    "weight": ("how heavy is it", "what does it weigh", "how much does it weigh", "is it light"),
+    "model_number": ("what's the model number", "which model is it", "what is the part number"),
+    "availability": ("is it available", "is it in stock"),
+    "returns": ("can I return it", "what's the return policy", "can I send it back"),
+}
+#: Extra columns under other names that answer a field's questions.
+_FIELD_ALIASES: Mapping[str, str] = {"shipping_weight": "weight", "gender": "audience", "return_policy": "returns"}
+#: Words that open a yes/no question (a closed set of English auxiliaries).
+_YES_NO_OPENERS = frozenset((
+    "is", "are", "was", "does", "do", "did", "can", "could", "will", "would", "has", "have", "should", "may", "am",
+    "isnt", "arent", "doesnt", "dont", "cant", "wont"))
+#: Words that open a question asking for something other than yes or no (a closed set).
+_WH_WORDS = frozenset(("what", "whats", "which", "who", "whose", "whom", "how", "where", "when", "why"))
+#: Negation words: a sentence saying "not" before the question's word says no (a closed set).
+_NEGATIONS = frozenset(("not", "no", "non", "never", "without", "cannot", "cant", "isnt", "doesnt", "dont", "wont",
+                        "nor"))
+#: Breaks pysbd does not know: " | " joins (Amazon's descriptions), line breaks and bullets.
+_SENTENCE_BREAK = re.compile(r"\s+\|\s+|\n+|\s+•\s*")
+#: Items whose description sentences stay embedded for the next question (the lists on screen, and more).
+ITEMS_KEPT = 256
+#: A sentence this long is offered clause by clause too.
+LONG_SENTENCE = 20
+#: Words in each window of a long clause.
+WINDOW = 12
+#: Clauses of a long sentence: after a comma, semicolon or colon.
+_CLAUSE = re.compile(r"(?<=[,;:])\s+")
+#: A sentence glued to the next without a space ("TSA lockOne handle"): a lower-case word running into a capital.
+_GLUED = re.compile(r"(?:(?<=[a-z]{2})|(?<=[%)]))(?=[A-Z][a-z])")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing the catalog says about an item: a field's value in a sentence, or a sentence of its description."""
+
+    text: str
+    field: str | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question about one item.
+
+    Attributes:
+        kind: ``field`` (a field's value), ``sentence`` (a sentence of the description) or ``unknown``.
+        says: ``"yes"`` or ``"no"`` when the facts settle a yes/no question, else ``None``.
+        fact: the supporting fact (``None`` for ``unknown``).
+        score: how close the fact was to the question.
+    """
+
+    kind: Literal["field", "sentence", "unknown"]
+    says: Literal["yes", "no"] | None = None
+    fact: Fact | None = None
+    score: float = 0.0
+
+
+@functools.lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def sentences(description: str) -> list[str]:
+    """The sentences of a description, long ones also as their clauses.
+
+    pysbd finds the boundaries (abbreviations and lower-case text included); " | " joins and line breaks
+    are boundaries too; a description glued without spaces ("lockOne handle") is split where a lower-case
+    word runs into a capital; a sentence of more than :data:`LONG_SENTENCE` words is also offered clause by
+    clause (and a long clause as overlapping windows of words), so the part that answers is not drowned
+    by the rest.
+
+    >>> sentences("Soft cotton. Machine wash cold | Made in India")
+    ['Soft cotton.', 'Machine wash cold', 'Made in India']
+    >>> sentences("Black trolley bag, secured with a TSA lockOne handle on the topWarranty: 5 years")
+    ['Black trolley bag, secured with a TSA lock', 'One handle on the top', 'Warranty: 5 years']
+    """
+    parts = [s.strip() for p in _SENTENCE_BREAK.split(description or "") if p.strip()
+             for s in _segmenter().segment(p) if s.strip()]
+    glued = sum(len(_GLUED.findall(p)) for p in parts)
+    if glued >= max(2, len(parts)):  # a description written without spaces between its sentences
+        parts = [g.strip() for p in parts for g in _GLUED.split(p) if g.strip()]
+    found = []
+    for part in parts:
+        found.append(part)
+        if len(part.split()) > LONG_SENTENCE:
+            clauses = [c.strip() for c in _CLAUSE.split(part) if len(c.split()) >= 3]
+            found += [w for c in clauses for w in ([c] if len(c.split()) <= LONG_SENTENCE else _windows(c))]
+    return list(dict.fromkeys(p for p in found if len(p) > 2))
+
+
+def _windows(text: str) -> list[str]:
+    """A long run of words without a comma, as overlapping windows of :data:`WINDOW` words."""
+    words = text.split()
+    step = WINDOW // 2
+    return [" ".join(words[i:i + WINDOW]) for i in range(0, max(1, len(words) - step), step)]
+
+
+def _field_sentence(name: str, value: str) -> str:
+    said = {"price": "It costs {v}", "colour": "Its colour is {v}", "material": "It's made of {v}",
+            "brand": "It's by {v}", "size": "Its size is {v}", "style": "Its style is {v}",
+            "use": "It's for {v}", "audience": "It's for {v}", "category": "It's one of our {v}"}
+    return said.get(name, f"{name.replace('_', ' ').capitalize()}: {{v}}").format(v=value)
+
+
+def facts_of(product: Product) -> list[Fact]:
+    """Every fact of an item: its fields as sentences (price first), then its description's sentences."""
+    found = [Fact(_field_sentence("price", product_price(product)), "price", product_price(product))]
+    for name in ("colour", "material", "brand", "size", "style", "use", "audience", "category"):
+        value = product.attribute(name) if name != "category" else product.category
+        if value:
+            found.append(Fact(_field_sentence(name, value), name, value))
+    if product.rating is not None:
+        count = f" by {product.rating_count} customers" if product.rating_count else ""
+        rating = f"{product.rating:.1f} out of 5"
+        found.append(Fact(f"It's rated {rating}{count}", "rating", rating))
+    if product.stock is not None:
+        stock = f"{product.stock} in stock" if product.stock > 0 else "out of stock"
+        found.append(Fact(f"We have {stock}" if product.stock > 0 else "It's out of stock", "stock", stock))
+    for key, value in (product.extra or {}).items():
+        name = _FIELD_ALIASES.get(key, key)
+        if value and str(value).strip() and (name in FIELD_QUESTIONS or key in FIELD_QUESTIONS):
+            found.append(Fact(_field_sentence(key, str(value).strip()), name, str(value).strip()))
+    found += [Fact(s) for s in sentences(product.description)]
+    return found
+
+
+class ItemAnswers:
+    """Answers questions about items with one sentence encoder.
+
+    Args:
+        encoder: the catalog's encoder (unit-length vectors).
+        min_field: the least similarity between a question and a field's examples for that field to answer.
+        min_sentence: the least similarity between a question and a description sentence sharing one of its
+            words for that sentence to answer.
+        min_unshared: the same for a sentence that shares none of the question's words ("waterproof" against
+            "water-repellent coating"): the meaning alone must be closer.
+        shared_weight: what sharing all of the question's own words adds to a sentence's similarity.
+    """
+
+    def __init__(self, encoder: Encoder, *, min_field: float = 0.55, min_sentence: float = 0.42,
+                 min_unshared: float = 0.5, shared_weight: float = 0.1) -> None:
+        self.encoder = encoder
+        self.min_field = min_field
+        self.min_sentence = min_sentence
+        self.min_unshared = min_unshared
+        self.shared_weight = shared_weight
+        self._stemmer = Stemmer.Stemmer("english")
+        self._items: OrderedDict[tuple[str, str, str], tuple[list[Fact], np.ndarray, list[set[str]], set[str]]] = \
+            OrderedDict()
+        self._lock = threading.Lock()
+
+    @functools.cached_property
+    def _examples(self) -> tuple[list[str], np.ndarray]:
+        names = [name for name, examples in FIELD_QUESTIONS.items() for _ in examples]
+        vectors = self.encoder.encode([e for examples in FIELD_QUESTIONS.values() for e in examples])
+        return names, np.asarray(vectors, dtype=np.float32)
+
+    def _field_scores(self, question: np.ndarray) -> dict[str, float]:
+        names, vectors = self._examples
+        scores: dict[str, float] = {}
+        for name, score in zip(names, vectors @ question, strict=True):
+            scores[name] = max(scores.get(name, -1.0), float(score))
+        return scores
+
+    def _words(self, *texts: str) -> list[set[str]]:
+        """Each text's words, stemmed, stop words out (bm25s' tokenizer, as the lexical index reads)."""
+        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False,
+                                return_ids=False)
+        return [set(t) for t in tokens]
+
+    def answer(self, product: Product, question: str, *, wished: Mapping[str, str] | None = None) -> Answer:
+        """The answer to ``question`` about ``product``.
+
+        Args:
+            product: the item asked about.
+            question: the shopper's words.
+            wished: attribute values the question names ("is it leather?" → ``{"material": "leather"}``).
+        """
+        facts = facts_of(product)
+        by_field = {f.field: f for f in facts if f.field}
+        for name, value in (wished or {}).items():
+            fact = by_field.get(name)
+            if fact is not None and fact.value:  # "is it leather?" settled by the item's own material
+                has = value.lower() in fact.value.lower() or fact.value.lower() in value.lower()
+                return Answer("field", "yes" if has else "no", fact, 1.0)
+        described, described_vectors, described_words, own = self._described(product)
+        # The item's own name says nothing about what is asked: "does the table come with chairs" is about chairs
+        content = self._words(question)[0] - own - self._openers
+        bare = " ".join(w for w in question.split() if not self._words(w)[0] & own) or question
+        vectors = np.asarray(self.encoder.encode([question, bare]), dtype=np.float32)
+        field_scores = {n: max(a, b) for (n, a), b in zip(self._field_scores(vectors[0]).items(),
+                                                           self._field_scores(vectors[1]).values(), strict=True)}
+        best_field = max(by_field, key=lambda n: field_scores.get(str(n), -1.0), default=None)
+        field_score = field_scores.get(str(best_field), -1.0) if best_field else -1.0
+        shared = [content & words for words in described_words]
+        scores = [float(s) + self.shared_weight * len(w) / max(1, len(content))
+                  for s, w in zip(described_vectors @ vectors[1], shared, strict=True)]
+        fits = [i for i, score in enumerate(scores)
+                if score >= (self.min_sentence if shared[i] else self.min_unshared)]
+        best = max(fits, key=lambda i: scores[i], default=-1)
+        sentence_score = scores[best] if best >= 0 else -1.0
+        if best_field is not None and field_score >= self.min_field and field_score >= sentence_score:
+            fact = by_field[best_field]
+            return Answer("field", self._settled_by_field(question, product, fact), fact, field_score)
+        if best >= 0:
+            fact = described[best]
+            return Answer("sentence", self._polarity(question, content, shared[best], fact.text), fact,
+                          sentence_score)
+        return Answer("unknown", None, None, max(field_score, max(scores, default=-1.0)))
+
+    def _described(self, product: Product) -> tuple[list[Fact], np.ndarray, list[set[str]], set[str]]:
+        """An item's description sentences, their vectors and words, and its name's words, kept for next time."""
+        key = (product.id, product.description, product.title)
+        with self._lock:
+            found = self._items.get(key)
+        if found is None:
+            described = [f for f in facts_of(product) if not f.field]
+            vectors = np.asarray(self.encoder.encode([f.text for f in described]), dtype=np.float32) if described \
+                else np.zeros((0, self.encoder.dimension), dtype=np.float32)
+            words = self._words(f"{product.title} {product.category}", *(f.text for f in described))
+            found = (described, vectors, words[1:], words[0])
+        with self._lock:
+            self._items[key] = found
+            self._items.move_to_end(key)
+            while len(self._items) > ITEMS_KEPT:
+                self._items.popitem(last=False)
+        return found
+
+    @functools.cached_property
+    def _openers(self) -> set[str]:
+        return {self._stemmer.stemWord(w) for w in _YES_NO_OPENERS}
+
+    @staticmethod
+    def _yes_no(question: str) -> bool:
+        """Whether a question asks yes or no: opened by an auxiliary, or marked "?" and opened by no wh-word."""
+        words = [w.replace("'", "") for w in _WORD.findall(question.lower().replace("’", "'"))]
+        return bool(words) and (words[0] in _YES_NO_OPENERS or ("?" in question and words[0] not in _WH_WORDS))
+
+    def _settled_by_field(self, question: str, product: Product, fact: Fact) -> Literal["yes", "no"] | None:
+        """"Is it in stock?" is settled by the stock; other fields answer with their value alone."""
+        if fact.field not in ("stock", "availability") or not self._yes_no(question):
+            return None
+        available = product.in_stock if fact.field == "stock" else "out of stock" not in str(fact.value).lower()
+        return "yes" if available else "no"
+
+    def _polarity(self, question: str, content: set[str], shared: set[str],
+                  sentence: str) -> Literal["yes", "no"] | None:
+        """Yes or no for a yes/no question when the sentence repeats most of its own words; ``None`` otherwise."""
+        if not self._yes_no(question) or not shared or 2 * len(shared) < len(content):
+            return None
+        said = _WORD.findall(sentence.lower().replace("’", "'"))
+        for position, word in enumerate(said):
+            if self._stemmer.stemWord(word) in shared:
+                before = said[max(0, position - 4):position]
+                if {w.replace("'", "") for w in before} & _NEGATIONS or any(w.endswith("n't") for w in before):
+                    return "no"
+        return "yes"

@@ -1,0 +1,163 @@
+"""Questions about an item on screen: read as questions, answered from the item's own facts.
+
+A question never becomes a rejection, a critique or a new list, and leaves the need as it was. The
+answer states a field's catalog value, quotes the description sentence that answers, or says the
+description doesn't say; yes or no only when the facts settle it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cache
+
+import pytest
+
+from actions import texts
+from actions.catalog_shop import CatalogShop
+from actions.conversation import Move, Need, State, apply
+from actions.moves import move_from
+from retrieval.answers import ItemAnswers, facts_of, sentences
+from retrieval.catalog import Product
+from retrieval.settings import RetrievalSettings
+from tests.actions_support import make_services
+from tests.test_moves import entity, message
+
+SERVICES = make_services()
+SHOP = CatalogShop(SERVICES.recommender, SERVICES.vocabulary)
+CATALOG = SERVICES.recommender.catalog
+JACKETS = tuple(p.id for p in CATALOG if p.category == "Jackets")[:3]
+LISTED = State(need=Need(scope=("Jackets",), scope_words="jacket", budget_max=400.0), lists=(JACKETS,),
+               seen=JACKETS, reasons=("a", "b", "c"))
+
+
+def product(item_id: str) -> Product:
+    found = CATALOG.get(item_id)
+    assert found is not None
+    return found
+
+
+def ask(state: State, text: str, items: tuple[str, ...] = (), **wishes: str) -> tuple[State, list[str]]:
+    after, reply = apply(state, Move("ask", items=items, text=text, wishes=wishes), SHOP)
+    assert reply.kind == "answer" and not reply.cards, reply
+    assert (after.need, after.lists, after.rejected, after.liked) == \
+        (state.need, state.lists, state.rejected, state.liked), "a question changed the conversation"
+    return after, list(reply.lines)
+
+
+def test_a_question_about_a_card_is_answered_about_that_card_and_changes_nothing() -> None:
+    second = product(JACKETS[1])
+    after, lines = ask(LISTED, "how much is it", items=(second.id,))
+    assert len(lines) == 1 and second.title in lines[0]
+    assert after.focus == second.id
+
+
+def test_it_is_the_item_last_asked_about() -> None:
+    state, _ = ask(LISTED, "what is it made of", items=(JACKETS[2],))
+    _, lines = ask(state, "is it warm")
+    assert len(lines) == 1 and product(JACKETS[2]).title in lines[0]
+
+
+def test_it_with_several_cards_and_nothing_asked_before_answers_for_each_card() -> None:
+    _, lines = ask(LISTED, "is it waterproof")
+    assert [product(i).title in line for i, line in zip(JACKETS, lines, strict=True)] == [True] * 3
+
+
+def test_it_after_a_choice_is_the_chosen_item() -> None:
+    chosen = replace(LISTED, chosen=(JACKETS[1],), focus=JACKETS[1], pending="satisfaction")
+    after, lines = ask(chosen, "does it have a hood")
+    assert len(lines) == 1 and product(JACKETS[1]).title in lines[0]
+    assert after.pending == "satisfaction"
+
+
+def test_a_named_value_the_item_has_or_lacks_is_a_yes_or_a_no() -> None:
+    item = product(JACKETS[0])
+    assert item.colour
+    _, (yes,) = ask(LISTED, "is it that colour", items=(item.id,), colour=item.colour)
+    other = next(p.colour for p in CATALOG if p.colour and p.colour != item.colour)
+    _, (no,) = ask(LISTED, "is it that colour", items=(item.id,), colour=other)
+    assert yes.startswith(texts.YES) and no.startswith(texts.NO) and item.colour in no
+
+
+def test_a_question_with_nothing_shown_gets_help_not_a_list() -> None:
+    after, reply = apply(State(), Move("ask", text="is it waterproof"), SHOP)
+    assert reply.kind == "help" and not reply.cards and after == State()
+
+
+def test_a_question_survives_the_slot_round_trip() -> None:
+    state, _ = ask(LISTED, "how much is it", items=(JACKETS[0],))
+    assert State.from_dict(state.to_dict()).focus == JACKETS[0]
+
+
+# -- reading a question -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "entities", "position"), [
+    ("is the 2nd one waterproof?", [entity("ordinal", "2nd")], 1),
+    ("is the 2nd one waterproof?", [], 1),           # the ordinal untagged: the words point
+    ("number 3 in stock?", [], 2),
+    ("does it have two pockets", [], None),         # a question's own number is no card
+    ("is it for 2 people", [], None),
+])
+def test_a_question_points_at_a_card_by_ordinal_only(text: str, entities: list[dict[str, str]],
+                                                     position: int | None) -> None:
+    move = move_from(message(text, "ask_item", *entities), LISTED, SERVICES.vocabulary, CATALOG)
+    assert move.kind == "ask"
+    assert move.items == (() if position is None else (JACKETS[position],))
+    assert "2nd" not in move.text and "number 3" not in move.text
+
+
+def test_a_question_with_nothing_on_screen_that_points_at_nothing_is_a_request() -> None:
+    move = move_from(message("waterproof jackets?", "ask_item"), State(), SERVICES.vocabulary, CATALOG)
+    assert move.kind != "ask"
+
+
+# -- the answers, with the catalog's own encoder -----------------------------------------------------------------
+
+@cache
+def answers() -> ItemAnswers:
+    return ItemAnswers(RetrievalSettings.from_env({}).make_encoder())
+
+
+JACKET = Product(
+    "J1", "Fellside Rain Jacket", 89.0, "USD", "Jackets", brand="Fellside", colour="sand", material="polyester",
+    size="M", stock=0, description="A light shell for wet walks in the hills. The seams are taped, so it is fully "
+    "waterproof. Not suitable for machine washing; sponge clean only. Packs into its own chest pocket.",
+    extra={"warranty": "2 year warranty"})
+
+
+@pytest.mark.parametrize(("question", "field"), [
+    ("how much is it", "price"), ("who makes it", "brand"), ("what colour is it", "colour"),
+    ("is it in stock", "stock"), ("what's the warranty", "warranty"), ("what is it made of", "material"),
+])
+def test_a_field_question_is_answered_with_the_field(question: str, field: str) -> None:
+    found = answers().answer(JACKET, question)
+    assert found.kind == "field" and found.fact is not None and found.fact.field == field
+
+
+@pytest.mark.parametrize(("question", "words", "says"), [
+    ("is it waterproof?", "fully waterproof", "yes"),
+    ("can i put it in the washing machine", "machine washing", "no"),   # "Not suitable for machine washing"
+    ("does it pack down small", "own chest pocket", None),              # "Packs…": one of its three words
+    ("what kind of walks is it for", "wet walks", None),                # no yes/no question: the sentence alone
+])
+def test_a_description_question_quotes_the_sentence_that_answers(question: str, words: str,
+                                                                 says: str | None) -> None:
+    found = answers().answer(JACKET, question)
+    assert found.kind == "sentence" and found.fact is not None and words in found.fact.text
+    assert found.says == says
+
+
+def test_what_the_item_does_not_say_is_unknown() -> None:
+    assert answers().answer(JACKET, "does it come with a remote control?").kind == "unknown"
+
+
+def test_glued_descriptions_are_split_into_sentences() -> None:
+    glued = "Blue solid shirt, has a spread collarLong sleeves, button placketMachine wash"
+    assert sentences(glued) == ["Blue solid shirt, has a spread collar", "Long sleeves, button placket",
+                                "Machine wash"]
+    assert sentences("Made by PlayStation. Works with Xbox.") == ["Made by PlayStation.", "Works with Xbox."]
+
+
+def test_every_field_the_catalog_gives_is_a_fact() -> None:
+    fields = {f.field for f in facts_of(JACKET)}
+    assert {"price", "brand", "colour", "material", "size", "stock", "warranty", "category"} <= fields
+    assert any(f.field is None and "taped" in f.text for f in facts_of(JACKET))

@@ -121,6 +121,25 @@ def size_number(size: str | None) -> float | None:
     return max(numbers) if numbers else None
 
 
+#: Ratings a "best rated" item's average is shrunk with, towards the catalog's mean.
+RATING_PRIOR = 5
+#: Closest items put in order when a superlative names no kind ("the cheapest thing for hiking").
+ORDERED_POOL = 30
+
+
+def order_reason(order: str, product: Product, rank: int, kind: str, *, ours: bool) -> str:
+    """Why an item is where it is in an ordered list ("our cheapest desk, at $119.50").
+
+    "Our" only when ``ours``: no item of the kind at all comes before it; otherwise it is the first of what
+    fits the customer's limits.
+    """
+    price = format_price(product.price, product.currency)
+    rating = f"rated {product.rating:.1f}/5 by {product.rating_count}" if product.rating is not None else "not rated"
+    said = texts.ORDER_REASONS[order]
+    template = said[1] if rank > 1 else said[0] if ours else said[2]
+    return template.format(kind=kind or "items", price=price, rating=rating, count=product.rating_count)
+
+
 class CatalogShop:
     """A :class:`~actions.conversation.Shop` over one catalog, for one customer.
 
@@ -475,6 +494,8 @@ class CatalogShop:
         customer's words search every kind within the stated limits, the guessed kinds first unless another
         kind matches clearly better (``RankingWeights.scope_prior``). A kind the customer named filters.
         """
+        if need.order is not None:
+            return self._in_order(need, exclude, k)
         soft = need.scope_soft and bool(need.scope) and bool(need.text)
         limits = dataclasses.replace(need, scope=()) if soft else need
         needs = dataclasses.replace(self._needs(need), category=None) if soft else self._needs(need)  # the words alone
@@ -484,6 +505,43 @@ class CatalogShop:
             prior=need.scope if soft else (),
         )
         return result.items
+
+    def _in_order(self, need: Need, exclude: Sequence[str], k: int) -> list[Scored]:
+        """The first ``k`` items of the need in the order a superlative asked for ("your cheapest desk").
+
+        Every item passing the hard constraints is ranked when a kind is known; with only words, the items
+        closest to them (a search's candidates) are. "Best rated" is the rating shrunk towards the catalog's
+        mean by :data:`RATING_PRIOR` ratings, so one 5-star rating does not beat 4.8 from two hundred.
+        """
+        mask = self._mask(need, exclude)
+        if not need.scope and need.text and mask.any():
+            closest = self.recommender.recommend(self._needs(need), self.preferences((), ()), k=ORDERED_POOL,
+                                                 filters=self.filters(need, exclude), relax=False).items
+            pool = [s.product for s in closest]
+        else:
+            pool = [self.catalog[int(i)] for i in np.flatnonzero(mask)]
+        rated = [p.rating for p in self.catalog if p.rating is not None]
+        mean = float(np.mean(rated)) if rated else 0.0
+
+        def key(p: Product) -> tuple[float, float]:
+            if need.order == "cheapest":
+                return p.price, 0.0
+            if need.order == "priciest":
+                return -p.price, 0.0
+            shrunk = ((p.rating or 0.0) * p.rating_count + mean * RATING_PRIOR) / (p.rating_count + RATING_PRIOR) \
+                if p.rating is not None else 0.0
+            if need.order == "most_reviewed":
+                return -float(p.rating_count), -shrunk
+            return -shrunk, -float(p.rating_count)
+
+        kind = need.scope_words or (need.scope[0].lower() if len(need.scope) == 1 else "")
+        ordered = sorted(pool, key=key)[:k]
+        # "our cheapest desk" only when no desk at all comes before it; else the first of what fits
+        everything = self._mask(Need(scope=need.scope), ()) if need.scope else None
+        ours = bool(ordered) and everything is not None and \
+            min((self.catalog[int(i)] for i in np.flatnonzero(everything)), key=key).id == ordered[0].id
+        return [Scored(p, 0.0, rank, order_reason(need.order or "", p, rank, kind, ours=ours), 0.0)
+                for rank, p in enumerate(ordered, start=1)]
 
     def starter(self, need: Need, k: int, exclude: Sequence[str]) -> list[Scored]:
         """The best-rated item of each of the ``k`` biggest categories, within the need's budget and exclusions."""

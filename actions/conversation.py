@@ -49,6 +49,8 @@ MAX_LISTS = 12
 DETAILS = "details"
 #: Questions about a need whose scope is known: which of its kinds, the budget, the attributes.
 _DETAIL_QUESTIONS: tuple[str, ...] = ("kind", "budget", *ATTRIBUTES)
+#: The orders a superlative may ask for (:attr:`Need.order`).
+ORDERS = ("cheapest", "priciest", "best_rated", "most_reviewed")
 #: "Cheaper" looks this far below the reference price first.
 PRICE_STEP = 0.9
 
@@ -77,6 +79,8 @@ class Need:
         settled: questions answered or waived ("I don't mind") — never asked again.
         scope_soft: the scope is the search's guess from the customer's words, not a kind they named:
             it favours its kinds in the lists without hiding a closer match of another kind.
+        order: a superlative asked for ("the cheapest", "best rated"): the list is the need's items in
+            that order (``cheapest``, ``priciest``, ``best_rated``, ``most_reviewed``), not by closeness.
     """
 
     scope: tuple[str, ...] = ()
@@ -92,6 +96,7 @@ class Need:
     size: tuple[str, str] | None = None
     settled: tuple[str, ...] = ()
     scope_soft: bool = False
+    order: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -184,6 +189,7 @@ class State:
                 size=(str(size[0]), str(size[1])) if size else None,
                 settled=tuple(str(s) for s in raw_need.get("settled") or ()),
                 scope_soft=bool(raw_need.get("scope_soft")),
+                order=str(raw_need["order"]) if raw_need.get("order") in ORDERS else None,
             )
             return cls(
                 need=need,
@@ -228,6 +234,7 @@ class Move:
         critique: the critique, with ``attribute`` / ``value`` for "another colour" / "in blue".
         options: the likeliest meanings of an unclear message (intent names), for the buttons.
         unmatched: an answer to the pending question that fits none of the catalog's values.
+        order: a superlative the message asks for (:attr:`Need.order`).
     """
 
     kind: MoveKind
@@ -250,12 +257,14 @@ class Move:
     value: str | None = None
     options: tuple[str, ...] = ()
     unmatched: str = ""
+    order: str | None = None
 
     @property
     def states_something(self) -> bool:
         """Whether the move carries any constraint (a reason given with a rejection, say)."""
         return bool(self.scope or self.scope_words or self.budget_min is not None or self.budget_max is not None
-                    or self.no_budget or self.relative_budget or self.wishes or self.exclusions or self.drop)
+                    or self.no_budget or self.relative_budget or self.wishes or self.exclusions or self.drop
+                    or self.order)
 
 
 @dataclass(frozen=True)
@@ -413,6 +422,8 @@ def _merge(need: Need, move: Move, shop: Shop) -> Need:
                        scope_soft=move.scope_soft)
     if move.text and not (narrowed and need.text):  # the words that led to the kinds still describe it
         changes["text"] = move.text
+    if move.order:
+        changes["order"] = move.order
     if move.no_budget:
         changes.update(budget_min=None, budget_max=None, price_cap=None, price_floor=None)
     elif move.budget_min is not None or move.budget_max is not None:
@@ -544,8 +555,9 @@ def _advance(state: State, shop: Shop, *, intro: str = texts.HERE_ARE_SOME) -> t
         if not need.scope and "category" not in need.settled:
             closest = _closest(state, shop, asked=True) if need.text else None  # "for my morning chai, under 500"
             return closest or _ask(state, "category", shop)
-        # Questions only for a customer who named just a kind of product, and only while they answer them.
-        ask = state.questions > 0 or _only_the_kind(need)
+        # Questions only for a customer who named just a kind of product, and only while they answer them;
+        # "your cheapest desk" asks for a list
+        ask = (state.questions > 0 or _only_the_kind(need)) and need.order is None
         question = shop.next_question(need, state.questions) if ask else None
         if need.scope_soft and question != "kind":
             # kinds guessed from a description: the words are the query, so the list comes first; only a split

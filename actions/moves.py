@@ -19,6 +19,7 @@ from typing import Any
 
 from actions.conversation import Move, State
 from actions.parsing import (
+    order_of,
     parse_budget,
     parse_ordinals,
     question_positions,
@@ -235,6 +236,11 @@ def _constraints(message: Message, state: State, vocabulary: CatalogVocabulary) 
     found: dict[str, Any] = _scope(message, state, vocabulary)
     found.update(_budget(message, state.pending, vocabulary))
     found.update(_wishes_and_exclusions(message, state.pending, vocabulary))
+    order = order_of(_text(message))
+    if order is not None:  # "the cheapest desk": a sort inside the need, not a price band of cheap desks
+        found["order"] = order
+        if order in ("cheapest", "priciest"):
+            found.pop("relative_budget", None)
     drops = _drops(message)
     if drops:
         found["drop"] = drops
@@ -455,6 +461,8 @@ def _move_of(message: Message, intent: str, state: State, items: tuple[str, ...]
         too_expensive = _TOO_EXPENSIVE.search(text) is not None and sentiment_of(message) == "dislike"
         return Move("feedback", items=items[:1], sentiment=sentiment_of(message),
                     critique="cheaper" if too_expensive else None)
+    if constraints.get("order") and intent in (*_CRITIQUES, "show_more", "no_preference", "browse"):
+        return Move("state", **constraints)  # "show me the cheapest ones" after a list: a sort, not "cheaper"
     if intent in _CRITIQUES:
         return _critique(message, intent, items, constraints)
     if intent == "no_preference":

@@ -281,6 +281,29 @@ def parse_ordinal(text: str) -> int | None:
     return positions[0] if positions else None
 
 
+#: Orders a shopper asks for by a superlative (a closed set): the cheapest, the priciest, the best rated,
+#: the most reviewed. Each is a sort inside the need, not a price band.
+_ORDERS = (
+    ("cheapest", re.compile(r"\b(cheapest|least expensive|lowest[- ]pric(ed|e)|most affordable|lowest cost)\b")),
+    ("priciest", re.compile(r"\b(priciest|most expensive|dearest|highest[- ]pric(ed|e)|costliest)\b")),
+    ("best_rated", re.compile(r"\b((best|highest|top)[- ]rated|best[- ]reviewed|highest[- ]rating|top[- ]rated)\b")),
+    ("most_reviewed", re.compile(r"\b(most (reviewed|popular|bought|ratings)|best[- ]?sell(ing|ers?)|"
+                                 r"most people (buy|bought|like))\b")),
+)
+
+
+def order_of(text: str) -> str | None:
+    """The order a superlative asks for: ``cheapest``, ``priciest``, ``best_rated``, ``most_reviewed`` or ``None``.
+
+    >>> order_of("what's your cheapest desk?"), order_of("show me the best rated headphones")
+    ('cheapest', 'best_rated')
+    >>> order_of("something cheap"), order_of("your most popular sofa")
+    (None, 'most_reviewed')
+    """
+    lowered = text.lower()
+    return next((name for name, pattern in _ORDERS if pattern.search(lowered)), None)
+
+
 #: How a question points at a card: ordinals ("the 2nd one", "number 3", "#1", "the middle one") — the closed
 #: set of :data:`_ORDINAL_WORDS` without the cardinals, which are a question's own numbers ("two pockets").
 _REFERENCE = re.compile(

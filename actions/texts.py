@@ -98,6 +98,18 @@ ANSWER_FIELD_SETTLES = "{says} — {fact} (the {title})."
 ANSWER_SENTENCE = "The description of the {title} says: “{sentence}”"
 ANSWER_SENTENCE_SETTLES = "{says} — the description of the {title} says: “{sentence}”"
 ANSWER_UNKNOWN = "The description of the {title} doesn't say, I'm afraid."
+#: Reasons on the cards of an ordered list: the first card's when it is the shop's own first of the kind, the
+#: others', and the first card's when it is the first of what fits the customer's limits.
+ORDER_REASONS = {
+    "cheapest": ("our cheapest {kind}, at {price}", "next cheapest, at {price}",
+                 "the cheapest that fits what you asked, at {price}"),
+    "priciest": ("our most expensive {kind}, at {price}", "next most expensive, at {price}",
+                 "the most expensive that fits what you asked, at {price}"),
+    "best_rated": ("our best-rated {kind}: {rating}", "next best-rated: {rating}",
+                   "the best-rated that fits what you asked: {rating}"),
+    "most_reviewed": ("our most-reviewed {kind}: {count} ratings", "next most-reviewed: {count} ratings",
+                      "the most-reviewed that fits what you asked: {count} ratings"),
+}
 CHOSEN = "Great choice! The {title} is {price}. You can order it here: {url}"
 ASK_SATISFIED = "Did that solve what you were looking for?"
 SATISFIED = "Wonderful — enjoy it! Anything else?"

@@ -31,6 +31,8 @@ when the turn shows no card.
 ``max_price: x``      every card priced at most ``x``; ``min_price: x`` at least ``x``
 ``cheaper_than: r``   every card cheaper than a card shown earlier, ``r = {turn: n, rank: k}``;
 ``pricier_than: r``   dearer than it
+``first_by: o``       ``cheapest`` or ``priciest``: the cards are in that order of price, and no in-stock
+                      item of the first card's category comes before the first card
 ``not_repeated_from`` no card shown in the listed turns (``[n, …]``) comes back this turn
 ``fresh: true``       no card seen earlier in the conversation comes back this turn
 ``never_again_from``  ``n``: no card of turn ``n`` comes back in this turn or any later one
@@ -528,6 +530,23 @@ def _relative_price(value: Any, ctx: _Context, *, cheaper: bool) -> _Outcome:
     return not wrong, f"{word} than {reference_text}: {_cards(wrong)}" if wrong else f"all vs {reference_text}"
 
 
+def _check_first_by(value: Any, ctx: _Context) -> _Outcome:
+    if (missing := _need_cards(ctx)) is not None:
+        return False, missing
+    sign = 1.0 if value == "cheapest" else -1.0
+    prices = [_price(c, ctx) for c in ctx.reply.cards]
+    if any(p is None for p in prices):
+        return False, f"a card has no price: {_cards(ctx.reply.cards)}"
+    keys = [sign * float(p or 0.0) for p in prices]
+    if keys != sorted(keys):
+        return False, f"not in {value} order: {_cards(ctx.reply.cards)}"
+    first = ctx.catalog.get(str(ctx.reply.cards[0].get(CardKey.ID)), {})
+    before = [i for i, p in ctx.catalog.items() if p.get("category") == first.get("category")
+              and (p.get("stock") is None or p["stock"] > 0) and sign * float(p.get("price") or 0.0) < keys[0]]
+    return not before, f"{value} of {first.get('category')} comes later: {before[:3]}" if before \
+        else f"the {value} {first.get('category')} first"
+
+
 def _check_cheaper_than(value: Any, ctx: _Context) -> _Outcome:
     return _relative_price(value, ctx, cheaper=True)
 
@@ -633,6 +652,10 @@ def _true_only(value: Any, turn: int) -> str | None:
     return None if value is True else "must be true"
 
 
+def _order_value(value: Any, turn: int) -> str | None:
+    return None if value in ("cheapest", "priciest") else "must be cheapest or priciest"
+
+
 def _boolean(value: Any, turn: int) -> str | None:
     return None if isinstance(value, bool) else "must be true or false"
 
@@ -725,6 +748,7 @@ CHECKS: dict[str, _Check] = {
     "min_price": _Check(_price_value, _check_min_price, "every card priced ≥ x"),
     "cheaper_than": _Check(_reference, _check_cheaper_than, "every card cheaper than card {turn, rank}"),
     "pricier_than": _Check(_reference, _check_pricier_than, "every card dearer than card {turn, rank}"),
+    "first_by": _Check(_order_value, _check_first_by, "cards in that price order, the kind's first first"),
     "not_repeated_from": _Check(_turn_list, _check_not_repeated_from, "no card of those turns again"),
     "fresh": _Check(_true_only, _check_fresh, "no card seen earlier in the conversation"),
     "never_again_from": _Check(_never_again_turn, None, "no card of turn n in this or any later turn"),

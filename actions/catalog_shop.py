@@ -233,7 +233,8 @@ class CatalogShop:
     def answer(self, product: Product, question: str, wished: Mapping[str, str]) -> Answer:
         """The answer to a question about one item, from its own fields and description."""
         if self._answers is None:
-            self._answers = ItemAnswers(self.recommender.retriever.encoder)
+            retriever = self.recommender.retriever
+            self._answers = ItemAnswers(retriever.encoder, stored=retriever.sentences)
         return self._answers.answer(product, question, wished=wished)
 
     def count(self, need: Need, exclude: Sequence[str]) -> int:

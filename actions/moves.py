@@ -83,7 +83,7 @@ _MONEY_CUE = re.compile(r"[$₹€£]|\b(under|below|over|max|budget|less than|u
 #: Attributes whose catalog values are read from the words when the NLU tagged none.
 _WORDS_BACK_UP = ("colour", "material")
 #: Intents whose message may state a wish without the NLU tagging it.
-_UNTAGGED_INTENTS = ("inform", "request_recommendation", "nlu_fallback", "")
+_UNTAGGED_INTENTS = ("inform", "request_recommendation", "nlu_fallback", "", "ask_item")
 #: Words that make a message a description of what is wanted (its text enriches the query).
 _DESCRIBING_INTENTS = ("request_recommendation", "inform", "reject_all", "browse")
 #: "The grey one", "the oak ones": a card named by its own words.
@@ -211,13 +211,20 @@ def referenced_items(message: Message, shown: Sequence[Product], catalog: Mappin
     return found[:limit]
 
 
+def asked_about(message: Message) -> str | None:
+    """The item a message was typed about with a card's "Ask about this" (the widget sends its id), or ``None``."""
+    metadata = message.get("metadata")
+    item = metadata.get("ask_about") if isinstance(metadata, Mapping) else None
+    return item if isinstance(item, str) and item else None
+
+
 def asked_items(message: Message, shown: Sequence[Product], catalog: Mapping[str, Product] | Any) -> tuple[str, ...]:
     """The shown items a question is about: a button's id, ordinals, a name, or title words of "the grey one".
 
     Unlike :func:`referenced_items`, a question's own numbers are not positions ("does it have two pockets"),
     and nothing found means "it": the item last talked about, which the conversation knows.
     """
-    found = [i for i in entity_values(message, "item_id") if catalog.get(i) is not None]
+    found = [i for i in [*entity_values(message, "item_id"), asked_about(message) or ""] if catalog.get(i) is not None]
     text = _text(message)
     positions = [p for o in entity_values(message, "ordinal") for p in parse_ordinals(o)[:1]] \
         or question_positions(text)
@@ -341,8 +348,8 @@ def _wishes_and_exclusions(message: Message, pending: str | None, vocabulary: Ca
         values = [v for v in entity_values(message, name) if v.lower() not in ruled_out]
         if pending == name and not values and not ruled_out and not _DONT_MIND.search(text):
             values = [text]
-        elif not values and not ruled_out and name in _WORDS_BACK_UP and _intent(message) in _UNTAGGED_INTENTS \
-                and not _NEGATION_CUE.search(text):
+        elif not values and not ruled_out and _intent(message) in _UNTAGGED_INTENTS and not _NEGATION_CUE.search(text) \
+                and (name in _WORDS_BACK_UP or (name == "brand" and _intent(message) == "ask_item")):  # "by apple?"
             values = [text]  # "in gold if u have it": the catalog's own colour, untagged by the NLU
             backed_up.add(name)
         for value in values:
@@ -398,8 +405,11 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
     options = tuple(str(r.get("name")) for r in message.get("intent_ranking") or [] if r.get("name"))
     if text.strip() and not text.strip(_PUNCTUATION + " "):
         return Move("unclear", options=options)  # "???", "...": confusion, no request to show the starter list for
-    if intent == "out_of_scope":
+    if intent == "out_of_scope" and not asked_about(message):
         return Move("out_of_scope", text=text.strip())
+    if asked_about(message) and intent not in (*_CRITIQUES, "like", "dislike", "choose_item", "more_like", "compare"):
+        intent = "ask_item"  # typed after "Ask about this" on a card: a question about that card, whatever it says
+        return _move_of(message, intent, state, items, constraints, options, asked_items(message, shown, catalog))
     read = _read_in_context(message, intent, state, vocabulary, constraints, options)
     if isinstance(read, Move):
         return read

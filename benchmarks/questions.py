@@ -18,8 +18,10 @@ rejections and the lists as they were, speaks of the asked item, and holds what 
 field's catalog value, the quoted words of the supporting sentence, "Yes"/"No" leading a settled yes/no,
 "doesn't say" for what neither the fields nor the description say.
 
-Latency: each answer turn is timed in process beside a recommendation turn ("show me more") on the same
-list, so the two are comparable on this machine.
+Latency: each answer turn is timed in process beside a recommendation turn (a search for words not
+searched before: the item's category and title), so the two are comparable on this machine. Text is
+embedded as the action server embeds it (ONNX Runtime, its serving threads); an item's description
+sentences come from the sentence index built with the catalog's index (retrieval/sentences.py).
 """
 
 from __future__ import annotations
@@ -159,8 +161,8 @@ def run_suite(replay: ReplayShop, parses: Mapping[str, Any], cases: Sequence[Cas
         start = time.perf_counter()
         after, reply = replay.turn(state, parses[case.ask])
         outcome.answer_ms.append((time.perf_counter() - start) * 1000)
-        start = time.perf_counter()
-        apply(state, Move("show_more"), replay.shop)
+        start = time.perf_counter()  # a recommendation turn beside it: a search for words not searched before
+        apply(State(), Move("browse", text=f"{product.category} like the {product.title}"), replay.shop)
         outcome.recommend_ms.append((time.perf_counter() - start) * 1000)
         problems = failures(case, product, state, after, reply)
         outcome.total[case.kind] += 1
@@ -204,11 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ["catalog", "set", *KINDS, "all", "read as a list, critique or rejection",
                      "answer turn p50 / p95 ms", "recommendation turn p50 / p95 ms"])
     listings: list[Table] = []
+    settings = RetrievalSettings.from_env({})
+    settings.limit_serving_threads()  # as the action server embeds: ONNX Runtime, its serving threads
     for name in names:
         run = available[name]
         catalog = load_catalog(run.catalog, strict=False).catalog
         index_dir = Path(run.env.get("SHOPKEEPER_INDEX_DIR", REPO / "build" / "index"))
-        replay = ReplayShop(Retriever.load(catalog, RetrievalSettings.from_env({}).make_encoder(), index_dir))
+        replay = ReplayShop(Retriever.load(catalog, settings.make_query_encoder(), index_dir))
         for which in (s for s in sets if name in suites[s]):
             cases = suites[which][name]
             log(f"{name} ({which}): {len(cases)} questions")

@@ -41,14 +41,14 @@ from typing import Literal
 
 import bm25s
 import numpy as np
-import pysbd
 import Stemmer
 
 from retrieval.catalog import Product
 from retrieval.encoder import Encoder
 from retrieval.explain import product_price
+from retrieval.sentences import SentenceIndex, sentences
 
-__all__ = ["FIELD_QUESTIONS", "Answer", "Fact", "ItemAnswers", "facts_of", "sentences"]
+__all__ = ["FIELD_QUESTIONS", "Answer", "Fact", "ItemAnswers", "facts_of"]
 
 #: How shoppers ask about each field: the examples a question is matched against.
 FIELD_QUESTIONS: Mapping[str, tuple[str, ...]] = {
@@ -57,7 +57,8 @@ FIELD_QUESTIONS: Mapping[str, tuple[str, ...]] = {
     "colour": ("what colour is it", "what color is this", "which colour", "what shade is it", "is it dark or light"),
     "material": ("what is it made of", "what material is it", "what fabric", "is it real leather or fake",
                  "what's the material"),
-    "brand": ("who makes it", "what brand is it", "which brand", "who is the manufacturer", "is it a good make"),
+    "brand": ("who makes it", "who made it", "what brand is it", "which brand", "who is the manufacturer",
+              "is it a good make"),
     "rating": ("is it well rated", "what do people rate it", "how many stars", "what are the reviews like",
                "do customers like it", "what's the rating"),
     "size": ("how big is it", "what size is it", "what are the dimensions", "how tall is it", "how wide is it",
@@ -86,19 +87,15 @@ _WH_WORDS = frozenset(("what", "whats", "which", "who", "whose", "whom", "how", 
 #: Negation words: a sentence saying "not" before the question's word says no (a closed set).
 _NEGATIONS = frozenset(("not", "no", "non", "never", "without", "cannot", "cant", "isnt", "doesnt", "dont", "wont",
                         "nor"))
-#: Breaks pysbd does not know: " | " joins (Amazon's descriptions), line breaks and bullets.
-_SENTENCE_BREAK = re.compile(r"\s+\|\s+|\n+|\s+•\s*")
 #: Items whose description sentences stay embedded for the next question (the lists on screen, and more).
 ITEMS_KEPT = 256
-#: A sentence this long is offered clause by clause too.
-LONG_SENTENCE = 20
-#: Words in each window of a long clause.
-WINDOW = 12
-#: Clauses of a long sentence: after a comma, semicolon or colon.
-_CLAUSE = re.compile(r"(?<=[,;:])\s+")
-#: A sentence glued to the next without a space ("TSA lockOne handle"): a lower-case word running into a capital.
-_GLUED = re.compile(r"(?:(?<=[a-z]{2})|(?<=[%)]))(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def _shared(asked: set[str], said: set[str]) -> set[str]:
+    """The asked stems the sentence has, alike or one the other's start ("fold" and "foldabl"), 4 letters up."""
+    return {a for a in asked if a in said or (len(a) >= 4 and any(
+        len(w) >= 4 and (w.startswith(a) or a.startswith(w)) for w in said))}
 
 
 @dataclass(frozen=True)
@@ -127,46 +124,6 @@ class Answer:
     score: float = 0.0
 
 
-@functools.lru_cache(maxsize=1)
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False)
-
-
-def sentences(description: str) -> list[str]:
-    """The sentences of a description, long ones also as their clauses.
-
-    pysbd finds the boundaries (abbreviations and lower-case text included); " | " joins and line breaks
-    are boundaries too; a description glued without spaces ("lockOne handle") is split where a lower-case
-    word runs into a capital; a sentence of more than :data:`LONG_SENTENCE` words is also offered clause by
-    clause (and a long clause as overlapping windows of words), so the part that answers is not drowned
-    by the rest.
-
-    >>> sentences("Soft cotton. Machine wash cold | Made in India")
-    ['Soft cotton.', 'Machine wash cold', 'Made in India']
-    >>> sentences("Black trolley bag, secured with a TSA lockOne handle on the topWarranty: 5 years")
-    ['Black trolley bag, secured with a TSA lock', 'One handle on the top', 'Warranty: 5 years']
-    """
-    parts = [s.strip() for p in _SENTENCE_BREAK.split(description or "") if p.strip()
-             for s in _segmenter().segment(p) if s.strip()]
-    glued = sum(len(_GLUED.findall(p)) for p in parts)
-    if glued >= max(2, len(parts)):  # a description written without spaces between its sentences
-        parts = [g.strip() for p in parts for g in _GLUED.split(p) if g.strip()]
-    found = []
-    for part in parts:
-        found.append(part)
-        if len(part.split()) > LONG_SENTENCE:
-            clauses = [c.strip() for c in _CLAUSE.split(part) if len(c.split()) >= 3]
-            found += [w for c in clauses for w in ([c] if len(c.split()) <= LONG_SENTENCE else _windows(c))]
-    return list(dict.fromkeys(p for p in found if len(p) > 2))
-
-
-def _windows(text: str) -> list[str]:
-    """A long run of words without a comma, as overlapping windows of :data:`WINDOW` words."""
-    words = text.split()
-    step = WINDOW // 2
-    return [" ".join(words[i:i + WINDOW]) for i in range(0, max(1, len(words) - step), step)]
-
-
 def _field_sentence(name: str, value: str) -> str:
     said = {"price": "It costs {v}", "colour": "Its colour is {v}", "material": "It's made of {v}",
             "brand": "It's by {v}", "size": "Its size is {v}", "style": "Its style is {v}",
@@ -185,9 +142,12 @@ def facts_of(product: Product) -> list[Fact]:
         count = f" by {product.rating_count} customers" if product.rating_count else ""
         rating = f"{product.rating:.1f} out of 5"
         found.append(Fact(f"It's rated {rating}{count}", "rating", rating))
+    availability = str((product.extra or {}).get("availability") or "").strip()
     if product.stock is not None:
         stock = f"{product.stock} in stock" if product.stock > 0 else "out of stock"
-        found.append(Fact(f"We have {stock}" if product.stock > 0 else "It's out of stock", "stock", stock))
+        said = f"We have {stock}" if product.stock > 0 else "It's out of stock"
+        found.append(Fact(f"{said} ({availability})" if availability else said, "stock",
+                          f"{stock} ({availability})" if availability else stock))
     for key, value in (product.extra or {}).items():
         name = _FIELD_ALIASES.get(key, key)
         if value and str(value).strip() and (name in FIELD_QUESTIONS or key in FIELD_QUESTIONS):
@@ -207,11 +167,14 @@ class ItemAnswers:
         min_unshared: the same for a sentence that shares none of the question's words ("waterproof" against
             "water-repellent coating"): the meaning alone must be closer.
         shared_weight: what sharing all of the question's own words adds to a sentence's similarity.
+        stored: the catalog's description sentences embedded when its index was built; without it (or for
+            an item it does not hold) an item's sentences are embedded at its first question.
     """
 
     def __init__(self, encoder: Encoder, *, min_field: float = 0.55, min_sentence: float = 0.42,
-                 min_unshared: float = 0.5, shared_weight: float = 0.1) -> None:
+                 min_unshared: float = 0.5, shared_weight: float = 0.1, stored: SentenceIndex | None = None) -> None:
         self.encoder = encoder
+        self.stored = stored
         self.min_field = min_field
         self.min_sentence = min_sentence
         self.min_unshared = min_unshared
@@ -258,13 +221,14 @@ class ItemAnswers:
         described, described_vectors, described_words, own = self._described(product)
         # The item's own name says nothing about what is asked: "does the table come with chairs" is about chairs
         content = self._words(question)[0] - own - self._openers
-        bare = " ".join(w for w in question.split() if not self._words(w)[0] & own) or question
+        words = question.split()
+        bare = " ".join(w for w, stems in zip(words, self._words(*words), strict=True) if not stems & own) or question
         vectors = np.asarray(self.encoder.encode([question, bare]), dtype=np.float32)
         field_scores = {n: max(a, b) for (n, a), b in zip(self._field_scores(vectors[0]).items(),
                                                            self._field_scores(vectors[1]).values(), strict=True)}
         best_field = max(by_field, key=lambda n: field_scores.get(str(n), -1.0), default=None)
         field_score = field_scores.get(str(best_field), -1.0) if best_field else -1.0
-        shared = [content & words for words in described_words]
+        shared = [_shared(content, words) for words in described_words]
         scores = [float(s) + self.shared_weight * len(w) / max(1, len(content))
                   for s, w in zip(described_vectors @ vectors[1], shared, strict=True)]
         fits = [i for i, score in enumerate(scores)
@@ -273,7 +237,7 @@ class ItemAnswers:
         sentence_score = scores[best] if best >= 0 else -1.0
         if best_field is not None and field_score >= self.min_field and field_score >= sentence_score:
             fact = by_field[best_field]
-            return Answer("field", self._settled_by_field(question, product, fact), fact, field_score)
+            return Answer("field", self._settled_by_field(question, content, product, fact), fact, field_score)
         if best >= 0:
             fact = described[best]
             return Answer("sentence", self._polarity(question, content, shared[best], fact.text), fact,
@@ -287,8 +251,13 @@ class ItemAnswers:
             found = self._items.get(key)
         if found is None:
             described = [f for f in facts_of(product) if not f.field]
-            vectors = np.asarray(self.encoder.encode([f.text for f in described]), dtype=np.float32) if described \
-                else np.zeros((0, self.encoder.dimension), dtype=np.float32)
+            kept = self.stored.of(product.id) if self.stored is not None else None
+            if kept is not None and kept[0] == [f.text for f in described]:
+                vectors = kept[1]
+            elif described:
+                vectors = np.asarray(self.encoder.encode([f.text for f in described]), dtype=np.float32)
+            else:
+                vectors = np.zeros((0, self.encoder.dimension), dtype=np.float32)
             words = self._words(f"{product.title} {product.category}", *(f.text for f in described))
             found = (described, vectors, words[1:], words[0])
         with self._lock:
@@ -297,6 +266,11 @@ class ItemAnswers:
             while len(self._items) > ITEMS_KEPT:
                 self._items.popitem(last=False)
         return found
+
+    @functools.cached_property
+    def _field_words(self) -> dict[str, set[str]]:
+        """The words of each field's example questions: they name the field, not its value."""
+        return {name: set().union(*self._words(*examples)) for name, examples in FIELD_QUESTIONS.items()}
 
     @functools.cached_property
     def _openers(self) -> set[str]:
@@ -308,22 +282,32 @@ class ItemAnswers:
         words = [w.replace("'", "") for w in _WORD.findall(question.lower().replace("’", "'"))]
         return bool(words) and (words[0] in _YES_NO_OPENERS or ("?" in question and words[0] not in _WH_WORDS))
 
-    def _settled_by_field(self, question: str, product: Product, fact: Fact) -> Literal["yes", "no"] | None:
-        """"Is it in stock?" is settled by the stock; other fields answer with their value alone."""
-        if fact.field not in ("stock", "availability") or not self._yes_no(question):
+    def _settled_by_field(self, question: str, content: set[str], product: Product,
+                          fact: Fact) -> Literal["yes", "no"] | None:
+        """"Is it in stock?" is settled by the stock, "a lifetime warranty?" by a value that says so; else ``None``."""
+        if not self._yes_no(question):
             return None
-        available = product.in_stock if fact.field == "stock" else "out of stock" not in str(fact.value).lower()
-        return "yes" if available else "no"
+        if fact.field in ("stock", "availability"):
+            available = product.in_stock if fact.field == "stock" else "out of stock" not in str(fact.value).lower()
+            return "yes" if available else "no"
+        named = content - self._field_words.get(str(fact.field), set())  # "made" in "made by apple?" names the field
+        return "yes" if named and _shared(named, self._words(str(fact.value))[0]) == named else None
 
     def _polarity(self, question: str, content: set[str], shared: set[str],
                   sentence: str) -> Literal["yes", "no"] | None:
-        """Yes or no for a yes/no question when the sentence repeats most of its own words; ``None`` otherwise."""
+        """Yes or no for a yes/no question when the sentence repeats most of its own words; ``None`` otherwise.
+
+        A negator just before a repeated word says no, unless the question has it too ("is it non stick").
+        """
         if not self._yes_no(question) or not shared or 2 * len(shared) < len(content):
             return None
+        asked = {w.replace("'", "") for w in _WORD.findall(question.lower().replace("’", "'"))}
+        negators = _NEGATIONS - asked
         said = _WORD.findall(sentence.lower().replace("’", "'"))
         for position, word in enumerate(said):
-            if self._stemmer.stemWord(word) in shared:
+            if _shared({self._stemmer.stemWord(word)}, shared):
                 before = said[max(0, position - 4):position]
-                if {w.replace("'", "") for w in before} & _NEGATIONS or any(w.endswith("n't") for w in before):
+                if {w.replace("'", "") for w in before} & negators or \
+                        ("not" in negators and any(w.endswith("n't") for w in before)):
                     return "no"
         return "yes"

@@ -35,6 +35,7 @@ from retrieval.filters import Filters, FilterTable
 from retrieval.index import VectorIndex
 from retrieval.lexical import LexicalIndex, fuse
 from retrieval.ranking import mmr
+from retrieval.sentences import SENTENCES_DIR, SentenceIndex, ensure_sentence_index
 
 __all__ = ["LEXICAL_DIR", "LEXICAL_WEIGHT", "BuildResult", "Candidates", "Match", "Retriever",
            "build_catalog_index"]
@@ -90,6 +91,8 @@ def build_catalog_index(
                 index_dir, expected_model=encoder.name, expected_fingerprint=fingerprint
             )
             _ensure_lexical(catalog, Path(index_dir) / LEXICAL_DIR)
+            ensure_sentence_index(catalog, encoder, Path(index_dir) / SENTENCES_DIR, cache=cache,
+                                  show_progress=show_progress)
             return BuildResult(index, True, 0, 0, time.perf_counter() - started)
         except (IndexNotBuiltError, IndexMismatchError):
             pass  # nothing saved yet, or saved for another catalog/model: build below
@@ -105,6 +108,8 @@ def build_catalog_index(
     )
     index.save(index_dir)
     LexicalIndex.build(catalog).save(Path(index_dir) / LEXICAL_DIR)
+    # the descriptions' sentences, for questions about an item (retrieval/answers.py)
+    ensure_sentence_index(catalog, encoder, Path(index_dir) / SENTENCES_DIR, cache=cache, show_progress=show_progress)
     return BuildResult(index, False, reused, computed, time.perf_counter() - started)
 
 
@@ -172,6 +177,8 @@ class Retriever:
         self._query_cache: OrderedDict[str, Vectors] = OrderedDict()
         self._query_cache_size = query_cache_size
         self._query_cache_lock = threading.Lock()  # actions search from worker threads
+        #: the descriptions' sentences embedded at build time (:mod:`retrieval.sentences`), when saved
+        self.sentences: SentenceIndex | None = None
 
     @classmethod
     def load(cls, catalog: Catalog, encoder: Encoder, index_dir: str | Path) -> Retriever:
@@ -183,7 +190,13 @@ class Retriever:
         fingerprint = catalog.fingerprint()
         index = VectorIndex.load(index_dir, expected_model=encoder.name, expected_fingerprint=fingerprint)
         lexical = LexicalIndex.load(Path(index_dir) / LEXICAL_DIR, expected_fingerprint=fingerprint)
-        return cls(catalog, index, encoder, lexical=lexical)
+        loaded = cls(catalog, index, encoder, lexical=lexical)
+        try:  # optional: without it, an item's sentences are embedded at its first question
+            loaded.sentences = SentenceIndex.load(Path(index_dir) / SENTENCES_DIR, expected_model=encoder.name,
+                                                  expected_fingerprint=fingerprint)
+        except (IndexNotBuiltError, IndexMismatchError):
+            loaded.sentences = None
+        return loaded
 
     @classmethod
     def build(cls, catalog: Catalog, encoder: Encoder, *, kind: str = "auto") -> Retriever:

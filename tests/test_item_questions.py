@@ -7,8 +7,10 @@ description doesn't say; yes or no only when the facts settle it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +18,11 @@ from actions import texts
 from actions.catalog_shop import CatalogShop
 from actions.conversation import Move, Need, State, apply
 from actions.moves import move_from
-from retrieval.answers import ItemAnswers, facts_of, sentences
-from retrieval.catalog import Product
+from retrieval.answers import ItemAnswers, facts_of
+from retrieval.catalog import Catalog, Product
+from retrieval.encoder import HashingEncoder, Vectors
+from retrieval.errors import IndexMismatchError
+from retrieval.sentences import SentenceIndex, ensure_sentence_index, sentences
 from retrieval.settings import RetrievalSettings
 from tests.actions_support import make_services
 from tests.test_moves import entity, message
@@ -105,6 +110,14 @@ def test_a_question_points_at_a_card_by_ordinal_only(text: str, entities: list[d
     assert "2nd" not in move.text and "number 3" not in move.text
 
 
+def test_a_message_typed_after_ask_about_this_is_a_question_about_that_card() -> None:
+    typed = {**message("cheap?", "request_recommendation"), "metadata": {"ask_about": JACKETS[2]}}
+    move = move_from(typed, LISTED, SERVICES.vocabulary, CATALOG)
+    assert move.kind == "ask" and move.items == (JACKETS[2],)
+    critique = {**message("cheaper than this", "critique_cheaper"), "metadata": {"ask_about": JACKETS[2]}}
+    assert move_from(critique, LISTED, SERVICES.vocabulary, CATALOG).kind == "critique"
+
+
 def test_a_question_with_nothing_on_screen_that_points_at_nothing_is_a_request() -> None:
     move = move_from(message("waterproof jackets?", "ask_item"), State(), SERVICES.vocabulary, CATALOG)
     assert move.kind != "ask"
@@ -161,3 +174,34 @@ def test_every_field_the_catalog_gives_is_a_fact() -> None:
     fields = {f.field for f in facts_of(JACKET)}
     assert {"price", "brand", "colour", "material", "size", "stock", "warranty", "category"} <= fields
     assert any(f.field is None and "taped" in f.text for f in facts_of(JACKET))
+
+
+class CountingEncoder(HashingEncoder):
+    """The hashing encoder, counting the texts it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__(64)
+        self.embedded: list[str] = []
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        self.embedded += list(texts)
+        return super().encode(texts, show_progress=show_progress)
+
+
+def test_the_sentence_index_is_saved_refused_when_stale_and_spares_embedding_at_question_time(tmp_path: Path) -> None:
+    catalog = Catalog([JACKET, replace(JACKET, id="J2", description="Warm. Very warm.")])
+    encoder = CountingEncoder()
+    built = ensure_sentence_index(catalog, encoder, tmp_path)
+    assert built.manifest.sentences == len(sentences(JACKET.description)) + 2
+    loaded = SentenceIndex.load(tmp_path, expected_model=encoder.name, expected_fingerprint=catalog.fingerprint())
+    kept = loaded.of("J1")
+    assert kept is not None and kept[0] == sentences(JACKET.description) and kept[1].shape[0] == len(kept[0])
+    with pytest.raises(IndexMismatchError):
+        SentenceIndex.load(tmp_path, expected_model=encoder.name, expected_fingerprint="another catalog")
+    encoder.embedded.clear()
+    answers = ItemAnswers(encoder, stored=loaded)
+    answers.answer(JACKET, "is it waterproof")
+    assert not set(sentences(JACKET.description)) & set(encoder.embedded), "stored sentences were embedded again"
+    changed = replace(JACKET, description="Now with a hood.")
+    answers.answer(changed, "does it have a hood")
+    assert "Now with a hood." in encoder.embedded, "a description the index does not hold is embedded"

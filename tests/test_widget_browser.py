@@ -142,6 +142,27 @@ def test_chat_to_cards_like_one_reload_and_see_the_history(site: tuple[str, Stac
     page.close()
 
 
+def test_ask_about_this_sends_a_question_about_that_card(site: tuple[str, Stack], browser: Any) -> None:
+    url, _ = site
+    page = open_shop(browser, url)
+    chat_until_cards(page, "a rain jacket for walking the dog")
+    second = page.locator(".skw-card").nth(1)
+    title = second.locator(".skw-card-title").inner_text()
+    cards_before = page.locator(".skw-card").count()
+    second.locator(".skw-ask").click()
+    assert page.locator(".skw-about").is_visible() and title in page.locator(".skw-about").inner_text()
+    assert page.evaluate("document.activeElement.classList.contains('skw-input')")
+    before = len(bot_texts(page))
+    send(page, "how much?")
+    wait_for_new_bot_message(page, before)
+    answer = bot_texts(page)[-1]
+    assert title.lower() in answer.lower() and any(ch.isdigit() for ch in answer), answer
+    assert page.locator(".skw-card").count() == cards_before, "a question brought a new list"
+    assert page.locator(".skw-about").is_hidden()
+    assert page.locator(".skw-log .skw-user").last.inner_text() == f"how much? ({title})"
+    page.close()
+
+
 def test_markup_in_a_message_is_shown_as_text_live_and_after_reload(site: tuple[str, Stack], browser: Any) -> None:
     url, _ = site
     page = open_shop(browser, url)

@@ -37,6 +37,7 @@
     queue: [],            // messages waiting for the connection
     syncing: false,
     arrivedDuringSync: [],
+    askingAbout: null,    // the card "Ask about this" was pressed on: the next message asks about it
     restChain: Promise.resolve()
   };
 
@@ -68,11 +69,18 @@
   for (var d = 0; d < 3; d++) typing.appendChild(el("span", "skw-dot"));
   var status = el("p", "skw-status"); status.setAttribute("role", "status"); status.hidden = true;
   var form = el("form", "skw-form");
+  // "Ask about this" on a card: the next message is a question about that item (sent with its id).
+  var about = el("p", "skw-about"); about.hidden = true;
+  var aboutText = el("span", "skw-about-text");
+  var aboutClear = el("button", "skw-about-clear", "×"); aboutClear.type = "button";
+  aboutClear.setAttribute("aria-label", "Stop asking about this item");
+  about.appendChild(aboutText); about.appendChild(aboutClear);
   var input = el("input", "skw-input"); input.type = "text"; input.placeholder = "Type a message…";
   input.setAttribute("aria-label", "Message to " + title); input.autocomplete = "off"; input.maxLength = 2000;
   var send = el("button", "skw-send", "Send"); send.type = "submit";
   form.appendChild(input); form.appendChild(send);
-  body.appendChild(log); body.appendChild(typing); body.appendChild(status); body.appendChild(form);
+  body.appendChild(log); body.appendChild(typing); body.appendChild(status); body.appendChild(about);
+  body.appendChild(form);
   root.appendChild(head); root.appendChild(body);
   document.body.appendChild(root);
 
@@ -158,11 +166,29 @@
         say("/more_like" + JSON.stringify({ item_id: item.id }), "More like " + item.title);
       });
       actions.appendChild(more);
+      var ask = el("button", "skw-ask", "Ask about this"); ask.type = "button";
+      ask.setAttribute("aria-label", "Ask about " + item.title);
+      ask.addEventListener("click", function () { askAbout(item); });
+      actions.appendChild(ask);
       card.appendChild(actions);
       row.appendChild(card);
     });
     log.appendChild(row); scroll();
   }
+
+  function askAbout(item) {
+    state.askingAbout = item;
+    aboutText.textContent = "Asking about: " + item.title;
+    about.hidden = false;
+    input.placeholder = "Ask about the " + item.title + "…";
+    input.focus();
+  }
+  function stopAsking() {
+    state.askingAbout = null;
+    about.hidden = true;
+    input.placeholder = "Type a message…";
+  }
+  aboutClear.addEventListener("click", function () { stopAsking(); input.focus(); });
 
   function buttons(list) {
     var row = el("div", "skw-buttons"); row.setAttribute("role", "group");
@@ -272,17 +298,23 @@
   }
 
   // ---- transports ------------------------------------------------------------
+  function metadataOf(item) {
+    var metadata = { display: item.shown };
+    if (item.askAbout) metadata.ask_about = item.askAbout;
+    return metadata;
+  }
+
   function deliver(item) {
     if (state.transport === "socketio") {
       state.socket.emit("user_uttered", {
-        message: item.text, session_id: state.session.sender_id, metadata: { display: item.shown }
+        message: item.text, session_id: state.session.sender_id, metadata: metadataOf(item)
       });
       return;
     }
     state.restChain = state.restChain.then(function () {
       return fetch(server + "/webhooks/rest/webhook", {
         method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: state.session.sender_id, message: item.text, metadata: { display: item.shown } })
+        body: JSON.stringify({ sender: state.session.sender_id, message: item.text, metadata: metadataOf(item) })
       }).then(function (r) {
         // A gateway in front of Rasa answers 413 / 429 / 503 with messages of its own ("slow down").
         return r.json().catch(function () { return null; }).then(function (body) {
@@ -303,10 +335,10 @@
     pending.forEach(deliver);
   }
 
-  function say(text, shown) {
+  function say(text, shown, askAbout) {
     bubble("user", shown || text);
     showTyping();
-    state.queue.push({ text: text, shown: shown || text });
+    state.queue.push({ text: text, shown: shown || text, askAbout: askAbout || null });
     flush();
   }
 
@@ -362,7 +394,9 @@
     var text = input.value.trim();
     if (!text) return;
     input.value = "";
-    say(text);
+    var asking = state.askingAbout;
+    stopAsking();
+    say(text, asking ? text + " (" + asking.title + ")" : text, asking ? asking.id : null);
   });
 
   bubble("bot", initial);

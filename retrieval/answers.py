@@ -171,8 +171,8 @@ class ItemAnswers:
             an item it does not hold) an item's sentences are embedded at its first question.
     """
 
-    def __init__(self, encoder: Encoder, *, min_field: float = 0.55, min_sentence: float = 0.42,
-                 min_unshared: float = 0.5, shared_weight: float = 0.1, stored: SentenceIndex | None = None) -> None:
+    def __init__(self, encoder: Encoder, *, min_field: float = 0.45, min_sentence: float = 0.3,
+                 min_unshared: float = 0.45, shared_weight: float = 0.2, stored: SentenceIndex | None = None) -> None:
         self.encoder = encoder
         self.stored = stored
         self.min_field = min_field

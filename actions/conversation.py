@@ -758,7 +758,7 @@ def _on_feedback(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         return state, Reply("help", lines=(texts.NOTHING_SHOWN,), buttons=shop.categories())
     if move.sentiment is None:
         return state, Reply("help", lines=(texts.ASK_SENTIMENT,))
-    item = shop.product(move.items[0]) if move.items else None
+    item = _talked_about(state, move, shop)
     if item is None:
         if move.sentiment == "dislike" and state.shown:
             return _on_reject_all(state, move, shop)
@@ -871,8 +871,23 @@ def _on_show_more(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     return _show(state, shop, intro=texts.HERE_ARE_MORE, exclude=state.seen)
 
 
+def _talked_about(state: State, move: Move, shop: Shop) -> Product | None:
+    """The item a move names, or — naming none — the one last talked about ("more like that", "I'll take it")."""
+    if move.items:
+        return shop.product(move.items[0])
+    focus = _focus(state)
+    return shop.product(focus) if focus else None
+
+
+def _focus(state: State) -> str | None:
+    """What "it" means: the item last asked about, liked or chosen while still in view, else the last chosen."""
+    if state.focus in (*state.shown, *state.chosen, *state.liked):
+        return state.focus
+    return state.chosen[-1] if state.chosen else None
+
+
 def _on_more_like(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
-    seed = shop.product(move.items[0]) if move.items else None
+    seed = _talked_about(state, move, shop)
     if seed is None:
         return state, Reply("help", lines=(texts.WHICH_ITEM if state.shown else texts.NOTHING_SHOWN,))
     return _show(state, shop, intro=texts.MORE_LIKE.format(title=seed.title), exclude=(*state.shown, seed.id),
@@ -912,10 +927,9 @@ def _on_ask(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
 
     "it" is the item last talked about; with none and several cards shown, each card is answered.
     """
-    known = (*state.shown, *state.chosen, *state.liked)
     items = [i for i in move.items if shop.product(i) is not None]
     if not items:
-        focus = state.focus if state.focus in known else (state.chosen[-1] if state.chosen else None)
+        focus = _focus(state)
         items = [focus] if focus else list(state.shown)
     products = [p for i in items if (p := shop.product(i)) is not None]
     if not products:
@@ -940,7 +954,7 @@ def _answer_line(product: Product, answer: Answer) -> str:
 
 
 def _on_choose(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
-    item = shop.product(move.items[0]) if move.items else None
+    item = _talked_about(state, move, shop)
     if item is None:
         return state, Reply("help", lines=(texts.WHICH_ITEM if state.shown else texts.NOTHING_SHOWN,))
     state = dataclasses.replace(state, chosen=tuple(dict.fromkeys([*state.chosen, item.id])), pending="satisfaction",

@@ -433,7 +433,7 @@ def _read_in_context(message: Message, intent: str, state: State, vocabulary: Ca
     """
     text = _text(message)
     if intent == "nlu_fallback" or not intent:
-        intent = _rescue(text, state, constraints)
+        intent = _unsure_question(message, state) or _rescue(text, state, constraints)
         if intent in _DESCRIBING_INTENTS:  # read again as a description: its words say what is wanted
             constraints = _read_again(message, intent, state, vocabulary)
     if intent in _ABOUT_THE_LIST and not state.shown and not state.need.scope and not _POINTS_AT.search(text) \
@@ -526,6 +526,14 @@ def _statement(intent: str, text: str, state: State, constraints: Mapping[str, A
 
 def _without_text(constraints: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in constraints.items() if k != "text"}
+
+
+def _unsure_question(message: Message, state: State) -> str | None:
+    """``ask_item`` when the classifier, unsure, still found a question likeliest and there are items to be about."""
+    if not (state.shown or state.chosen):
+        return None
+    ranked = [r for r in message.get("intent_ranking") or [] if r.get("name") not in ("nlu_fallback", None)]
+    return "ask_item" if ranked and ranked[0].get("name") == "ask_item" else None
 
 
 def _rescue(text: str, state: State, constraints: Mapping[str, Any]) -> str:

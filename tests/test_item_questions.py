@@ -83,6 +83,17 @@ def test_a_named_value_the_item_has_or_lacks_is_a_yes_or_a_no() -> None:
     assert yes.startswith(texts.YES) and no.startswith(texts.NO) and item.colour in no
 
 
+def test_more_like_it_and_take_it_after_a_question_mean_the_item_asked_about() -> None:
+    asked, _ = ask(LISTED, "how much is it", items=(JACKETS[1],))
+    _, more = apply(asked, Move("more_like"), SHOP)
+    assert more.kind == "cards" and product(JACKETS[1]).title in more.intro
+    chosen, reply = apply(asked, Move("choose"), SHOP)
+    assert reply.kind == "chosen" and chosen.chosen == (JACKETS[1],)
+    moved_on = replace(asked, lists=(*asked.lists, tuple(p.id for p in CATALOG if p.category == "Sofas")[:3]))
+    _, which = apply(moved_on, Move("more_like"), SHOP)
+    assert which.kind == "help", "an item no longer in view is not 'it'"
+
+
 def test_a_question_with_nothing_shown_gets_help_not_a_list() -> None:
     after, reply = apply(State(), Move("ask", text="is it waterproof"), SHOP)
     assert reply.kind == "help" and not reply.cards and after == State()

@@ -909,6 +909,11 @@ def _on_why(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
 
 
 def _on_compare(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
+    """Two items side by side on what differs, and what their descriptions say to the "better for" asked.
+
+    Naming fewer than two of three cards ("which one should I get?", "help me decide"): a pick, with a
+    cheaper alternative and an upgrade.
+    """
     if not state.shown:
         return state, Reply("help", lines=(texts.NOTHING_SHOWN,))
     items = list(move.items[:2])
@@ -916,10 +921,46 @@ def _on_compare(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         items = list(state.shown)
     products = [p for i in items if (p := shop.product(i)) is not None]
     if len(products) < 2:
+        shown = [p for i in state.shown if (p := shop.product(i)) is not None]
+        if len(shown) > 2 and not move.items:
+            return state, Reply("comparison", lines=(_decide(state, shown),))
         return state, Reply("help", lines=(texts.NEED_TWO,))
     first, second = products[:2]
     header = texts.COMPARE_INTRO.format(first=first.title, second=second.title)
-    return state, Reply("comparison", lines=("\n".join([header, *compare_lines(first, second)]),))
+    said = [(p, shop.answer(p, move.text, {})) for p in (first, second)] if move.text else []
+    better = [texts.COMPARE_SAYS.format(title=p.title, sentence=a.fact.text) if a.kind == "sentence" and a.fact
+              else texts.COMPARE_SAYS_NOTHING.format(title=p.title) for p, a in said] \
+        if any(a.kind == "sentence" for _, a in said) else []
+    return state, Reply("comparison", lines=("\n".join([header, *compare_lines(first, second), *better]),))
+
+
+def _decide(state: State, shown: Sequence[Product]) -> str:
+    """A pick among the cards (the best match, with its reason), a cheaper and a dearer one, with trade-offs."""
+    pick = shown[0]
+    reason = state.reasons[0] if state.reasons else texts.CLOSE_MATCH
+    lines = [texts.DECIDE_PICK.format(title=pick.title, reason=reason)]
+    cheaper = min((p for p in shown[1:] if p.price < pick.price), key=lambda p: p.price, default=None)
+    dearer = max((p for p in shown[1:] if p.price > pick.price), key=lambda p: p.price, default=None)
+    for other, template in ((cheaper, texts.DECIDE_CHEAPER), (dearer, texts.DECIDE_DEARER)):
+        if other is not None:
+            saving = format_price(round(abs(pick.price - other.price), 2), pick.currency)
+            trade_off = _trade_off(other, pick)
+            lines.append(template.format(title=other.title, amount=saving,
+                                         trade_off=f", {trade_off}" if trade_off else ""))
+    return "\n".join(lines)
+
+
+def _trade_off(other: Product, pick: Product) -> str:
+    """What differs besides the price, in a few words ("rated 4.1 against 4.6; oak, not walnut"), or nothing."""
+    found = []
+    if other.rating is not None and pick.rating is not None and round(other.rating, 1) != round(pick.rating, 1):
+        found.append(texts.RATED_AGAINST.format(rating=f"{other.rating:.1f}", against=f"{pick.rating:.1f}"))
+    for attribute in ("material", "size", "colour"):
+        mine, theirs = pick.attribute(attribute), other.attribute(attribute)
+        if mine and theirs and mine.lower() != theirs.lower():
+            found.append(texts.NOT_THAT.format(value=theirs, against=mine))
+            break
+    return "; ".join(found)
 
 
 def _on_ask(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:

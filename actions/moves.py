@@ -482,6 +482,8 @@ def _move_of(message: Message, intent: str, state: State, items: tuple[str, ...]
     if intent == "surprise_me" and state.pending is None and not state.shown and not state.need.scope:
         # "something spooky for halloween", "craving something sweet and cold": a surprise that says what about
         return Move("surprise", text=text.strip())
+    if intent == "compare":  # "which is better for a small room, 1 or 3?": what for, in its own words
+        return Move("compare", items=items, text=" ".join(re.sub(r"\b\d\b", " ", without_references(text)).split()))
     if intent in _SIMPLE:
         return Move(_SIMPLE[intent], items=items)  # type: ignore[arg-type]
     if intent == "ask_item":  # a question about an item is answered; it never changes the need

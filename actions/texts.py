@@ -90,6 +90,13 @@ NO = "No"
 WHY = "Why the {title}: {reason}."
 COMPARE_INTRO = "{first} vs {second}:"
 COMPARE_SAME = "Both are {value} in {attribute}."
+COMPARE_SAYS = "• what the {title}'s description says to that: “{sentence}”"
+COMPARE_SAYS_NOTHING = "• the {title}'s description says nothing to that"
+DECIDE_PICK = "My pick: the {title} — {reason}."
+DECIDE_CHEAPER = "To spend less: the {title}, {amount} cheaper{trade_off}."
+DECIDE_DEARER = "For more: the {title}, {amount} more{trade_off}."
+RATED_AGAINST = "rated {rating} against {against}"
+NOT_THAT = "{value} rather than {against}"
 NEED_TWO = "Which two should I compare? Say, for example, \"compare 1 and 2\"."
 
 #: Answers to a question about an item (retrieval/answers.py finds the fact; these say it).

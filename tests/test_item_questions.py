@@ -216,3 +216,26 @@ def test_the_sentence_index_is_saved_refused_when_stale_and_spares_embedding_at_
     changed = replace(JACKET, description="Now with a hood.")
     answers.answer(changed, "does it have a hood")
     assert "Now with a hood." in encoder.embedded, "a description the index does not hold is embedded"
+
+
+# -- compare in words, help me decide -----------------------------------------------------------------------------
+
+def test_help_me_decide_picks_one_and_names_a_cheaper_and_a_dearer_one_with_their_trade_offs() -> None:
+    _, reply = apply(LISTED, Move("compare"), SHOP)
+    said = reply.lines[0]
+    pick, *others = [product(i) for i in JACKETS]
+    assert reply.kind == "comparison" and said.startswith(texts.DECIDE_PICK.format(title=pick.title, reason="a"))
+    cheaper = [p for p in others if p.price < pick.price]
+    dearer = [p for p in others if p.price > pick.price]
+    assert (min(cheaper, key=lambda p: p.price).title in said) if cheaper else "spend less" not in said
+    assert (max(dearer, key=lambda p: p.price).title in said) if dearer else "For more" not in said
+
+
+def test_compare_two_answers_the_better_for_from_their_descriptions() -> None:
+    first, second = product(JACKETS[0]), product(JACKETS[1])
+    _, reply = apply(LISTED, Move("compare", items=(first.id, second.id), text="which is better for rain"), SHOP)
+    said = reply.lines[0]
+    assert reply.kind == "comparison" and said.startswith(texts.COMPARE_INTRO.format(first=first.title,
+                                                                                      second=second.title))
+    _, plain = apply(LISTED, Move("compare", items=(first.id, second.id)), SHOP)
+    assert "description" not in plain.lines[0]

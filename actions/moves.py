@@ -348,8 +348,8 @@ def _wishes_and_exclusions(message: Message, pending: str | None, vocabulary: Ca
         values = [v for v in entity_values(message, name) if v.lower() not in ruled_out]
         if pending == name and not values and not ruled_out and not _DONT_MIND.search(text):
             values = [text]
-        elif not values and not ruled_out and _intent(message) in _UNTAGGED_INTENTS and not _NEGATION_CUE.search(text) \
-                and (name in _WORDS_BACK_UP or (name == "brand" and _intent(message) == "ask_item")):  # "by apple?"
+        elif not values and not ruled_out and name in _WORDS_BACK_UP and _intent(message) in _UNTAGGED_INTENTS \
+                and not _NEGATION_CUE.search(text):
             values = [text]  # "in gold if u have it": the catalog's own colour, untagged by the NLU
             backed_up.add(name)
         for value in values:

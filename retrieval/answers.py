@@ -295,7 +295,7 @@ class ItemAnswers:
 
     def _polarity(self, question: str, content: set[str], shared: set[str],
                   sentence: str) -> Literal["yes", "no"] | None:
-        """Yes or no for a yes/no question when the sentence repeats most of its own words; ``None`` otherwise.
+        """Yes or no for a yes/no question when the sentence repeats at least half of its own words.
 
         A negator just before a repeated word says no, unless the question has it too ("is it non stick").
         """

@@ -433,7 +433,9 @@ def _read_in_context(message: Message, intent: str, state: State, vocabulary: Ca
     """
     text = _text(message)
     if intent == "nlu_fallback" or not intent:
-        intent = _unsure_question(message, state) or _rescue(text, state, constraints)
+        intent = _rescue(text, state, constraints)
+        if intent == "nlu_fallback":  # the words decide nothing: the classifier's likeliest, if it is a question
+            intent = _unsure_question(message, state) or intent
         if intent in _DESCRIBING_INTENTS:  # read again as a description: its words say what is wanted
             constraints = _read_again(message, intent, state, vocabulary)
     if intent in _ABOUT_THE_LIST and not state.shown and not state.need.scope and not _POINTS_AT.search(text) \

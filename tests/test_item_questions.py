@@ -129,6 +129,24 @@ def test_a_message_typed_after_ask_about_this_is_a_question_about_that_card() ->
     assert move_from(critique, LISTED, SERVICES.vocabulary, CATALOG).kind == "critique"
 
 
+def unsure(text: str, *ranking: tuple[str, float]) -> dict[str, object]:
+    return {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.4}, "entities": [],
+            "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.4},
+                               *({"name": n, "confidence": c} for n, c in ranking)]}
+
+
+def test_an_unsure_question_is_still_answered_unless_its_words_state_a_need() -> None:
+    move = move_from(unsure("and who makes it", ("ask_item", 0.43), ("inform", 0.41)), LISTED, SERVICES.vocabulary,
+                     CATALOG)
+    assert move.kind == "ask"
+    colour = next(p.colour for p in CATALOG if p.colour)
+    wish = move_from(unsure(f"in {colour} if u have it", ("ask_item", 0.35), ("inform", 0.26)), LISTED,
+                     SERVICES.vocabulary, CATALOG)
+    assert wish.kind == "state" and wish.wishes == {"colour": colour}
+    assert move_from(unsure("and who makes it", ("ask_item", 0.43)), State(), SERVICES.vocabulary,
+                     CATALOG).kind != "ask", "nothing on screen to be about"
+
+
 def test_a_question_with_nothing_on_screen_that_points_at_nothing_is_a_request() -> None:
     move = move_from(message("waterproof jackets?", "ask_item"), State(), SERVICES.vocabulary, CATALOG)
     assert move.kind != "ask"

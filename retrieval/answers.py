@@ -133,6 +133,11 @@ def _field_sentence(name: str, value: str) -> str:
 
 def facts_of(product: Product) -> list[Fact]:
     """Every fact of an item: its fields as sentences (price first), then its description's sentences."""
+    return [*field_facts(product), *(Fact(s) for s in sentences(product.description))]
+
+
+def field_facts(product: Product) -> list[Fact]:
+    """The fields the catalog gives for an item, each as a sentence (price first)."""
     found = [Fact(_field_sentence("price", product_price(product)), "price", product_price(product))]
     for name in ("colour", "material", "brand", "size", "style", "use", "audience", "category"):
         value = product.attribute(name) if name != "category" else product.category
@@ -152,7 +157,6 @@ def facts_of(product: Product) -> list[Fact]:
         name = _FIELD_ALIASES.get(key, key)
         if value and str(value).strip() and (name in FIELD_QUESTIONS or key in FIELD_QUESTIONS):
             found.append(Fact(_field_sentence(key, str(value).strip()), name, str(value).strip()))
-    found += [Fact(s) for s in sentences(product.description)]
     return found
 
 
@@ -211,8 +215,7 @@ class ItemAnswers:
             question: the shopper's words.
             wished: attribute values the question names ("is it leather?" → ``{"material": "leather"}``).
         """
-        facts = facts_of(product)
-        by_field = {f.field: f for f in facts if f.field}
+        by_field = {f.field: f for f in field_facts(product)}
         for name, value in (wished or {}).items():
             fact = by_field.get(name)
             if fact is not None and fact.value:  # "is it leather?" settled by the item's own material
@@ -223,7 +226,9 @@ class ItemAnswers:
         content = self._words(question)[0] - own - self._openers
         words = question.split()
         bare = " ".join(w for w, stems in zip(words, self._words(*words), strict=True) if not stems & own) or question
-        vectors = np.asarray(self.encoder.encode([question, bare]), dtype=np.float32)
+        vectors = np.asarray(self.encoder.encode([question, bare] if bare != question else [question]),
+                             dtype=np.float32)
+        vectors = vectors if len(vectors) == 2 else np.vstack([vectors, vectors])
         field_scores = {n: max(a, b) for (n, a), b in zip(self._field_scores(vectors[0]).items(),
                                                            self._field_scores(vectors[1]).values(), strict=True)}
         best_field = max(by_field, key=lambda n: field_scores.get(str(n), -1.0), default=None)
@@ -250,11 +255,10 @@ class ItemAnswers:
         with self._lock:
             found = self._items.get(key)
         if found is None:
-            described = [f for f in facts_of(product) if not f.field]
             kept = self.stored.of(product.id) if self.stored is not None else None
-            if kept is not None and kept[0] == [f.text for f in described]:
-                vectors = kept[1]
-            elif described:
+            if kept is not None:  # split and embedded with the index, from this very catalog
+                described, vectors = [Fact(text) for text in kept[0]], kept[1]
+            elif described := [Fact(text) for text in sentences(product.description)]:
                 vectors = np.asarray(self.encoder.encode([f.text for f in described]), dtype=np.float32)
             else:
                 vectors = np.zeros((0, self.encoder.dimension), dtype=np.float32)

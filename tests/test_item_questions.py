@@ -231,9 +231,9 @@ def test_the_sentence_index_is_saved_refused_when_stale_and_spares_embedding_at_
     answers = ItemAnswers(encoder, stored=loaded)
     answers.answer(JACKET, "is it waterproof")
     assert not set(sentences(JACKET.description)) & set(encoder.embedded), "stored sentences were embedded again"
-    changed = replace(JACKET, description="Now with a hood.")
-    answers.answer(changed, "does it have a hood")
-    assert "Now with a hood." in encoder.embedded, "a description the index does not hold is embedded"
+    other = replace(JACKET, id="J9", description="Now with a hood.")
+    answers.answer(other, "does it have a hood")
+    assert "Now with a hood." in encoder.embedded, "an item the index does not hold has its description embedded"
 
 
 # -- compare in words, help me decide -----------------------------------------------------------------------------

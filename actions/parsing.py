@@ -131,8 +131,8 @@ def _numbers(text: str) -> list[float]:
         if math.isfinite(value):  # 400 nines are no amount anyone pays
             found.append((match.start(), value))
     for match in re.finditer(_WORD_NUMBER, text):
-        if match.group(0).strip() in ("a", "an", "and", "a and"):
-            continue
+        if match.group(0).strip() in ("a", "an", "and", "a and", "one"):
+            continue  # "one" alone is the pronoun ("the second one"), never a budget of 1
         spoken = _words_to_number(match.group(0))
         if spoken:
             found.append((match.start(), spoken))

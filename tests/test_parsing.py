@@ -72,7 +72,8 @@ def test_money_glued_to_its_currency_is_still_money(text: str, maximum: float) -
     assert parse_budget(text) == Budget(maximum=maximum)
 
 
-@pytest.mark.parametrize("text", ["a lot", "under", "something for my home office", "", "0", "soon"])
+@pytest.mark.parametrize("text", ["a lot", "under", "something for my home office", "", "0", "soon",
+                                  "the second one", "2nd one needs suction cups to stick?"])
 def test_unusable_budgets_are_none(text: str) -> None:
     assert parse_budget(text) is None
 

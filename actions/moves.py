@@ -447,6 +447,10 @@ def _read_in_context(message: Message, intent: str, state: State, vocabulary: Ca
         constraints = _read_again(message, intent, state, vocabulary)
         if not any(k != "text" for k in constraints):
             return Move("unclear", text=text.strip(), options=options)
+    if intent == "ask_item" and not (state.shown or state.chosen):
+        # a question with no item to be about ("on second thoughts a clothing" read as one): what its words state
+        intent = "inform" if state.pending else "request_recommendation"
+        constraints = _read_again(message, intent, state, vocabulary)
     if intent in ("affirm", "show_more", "no_preference", "browse") and state.need.scope:
         named, how = vocabulary.match_how("category", text)
         if named and how == "name" and named not in state.need.scope:  # "cool. now grocery stuff": a new need

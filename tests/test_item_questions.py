@@ -150,6 +150,10 @@ def test_an_unsure_question_is_still_answered_unless_its_words_state_a_need() ->
 def test_a_question_with_nothing_on_screen_that_points_at_nothing_is_a_request() -> None:
     move = move_from(message("waterproof jackets?", "ask_item"), State(), SERVICES.vocabulary, CATALOG)
     assert move.kind != "ask"
+    asked = State(need=Need(scope=("Sofas",)), pending="budget")
+    switched = move_from(message("on second thoughts a lamp", "ask_item", entity("category", "lamp")), asked,
+                         SERVICES.vocabulary, CATALOG)
+    assert switched.kind == "state" and switched.scope == ("Lamps",), "no item to be about: what the words state"
 
 
 # -- the answers, with the catalog's own encoder -----------------------------------------------------------------

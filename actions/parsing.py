@@ -308,7 +308,7 @@ def order_of(text: str) -> str | None:
 #: set of :data:`_ORDINAL_WORDS` without the cardinals, which are a question's own numbers ("two pockets").
 _REFERENCE = re.compile(
     r"(?:\b(?:the\s+)?(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|middle|left|right)\b"
-    r"|\b(?:number|no\.)\s*[1-9]\b|#\s*[1-9]\b)(?:\s+ones?\b)?", re.IGNORECASE)
+    r"|\b(?:number|no\.?)\s*[1-9]\b|#\s*[1-9]\b)(?:\s+ones?\b)?", re.IGNORECASE)
 
 
 def question_positions(text: str) -> list[int]:
@@ -316,8 +316,8 @@ def question_positions(text: str) -> list[int]:
 
     >>> question_positions("does the 2nd one have two pockets")
     [1]
-    >>> question_positions("is #3 in stock, and number 1?")
-    [2, 0]
+    >>> question_positions("is #3 in stock, and number 1?"), question_positions("no 2 price kya hai")
+    ([2, 0], [1])
     """
     return [p for m in _REFERENCE.finditer(text) for p in parse_ordinals(m.group(0).replace("#", " "))[:1]]
 

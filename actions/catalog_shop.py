@@ -234,7 +234,8 @@ class CatalogShop:
         """The answer to a question about one item, from its own fields and description."""
         if self._answers is None:
             retriever = self.recommender.retriever
-            self._answers = ItemAnswers(retriever.encoder, stored=retriever.sentences)
+            self._answers = ItemAnswers(retriever.encoder, stored=retriever.sentences,
+                                        kinds=sorted({p.category for p in self.catalog}))
         return self._answers.answer(product, question, wished=wished)
 
     def count(self, need: Need, exclude: Sequence[str]) -> int:

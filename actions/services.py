@@ -128,5 +128,6 @@ def _default_services() -> Services:
         experiment=experiment,
         off_topic=(OffTopic.from_nlu(nlu_files, encoder)
                    if getattr(encoder, "related_similarity", None) is not None else None),
-        answers=ItemAnswers(encoder, stored=retriever_.sentences),
+        answers=ItemAnswers(encoder, stored=retriever_.sentences,
+                            kinds=sorted({p.category for p in retriever_.catalog})),
     )

@@ -35,7 +35,7 @@ import functools
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,7 +68,8 @@ FIELD_QUESTIONS: Mapping[str, tuple[str, ...]] = {
     "style": ("what style is it", "is it modern or classic", "what kind of look does it have", "what's the pattern"),
     "use": ("what is it for", "what's it good for", "who is it meant for", "what's it ideal for"),
     "audience": ("is it made for men or for women", "is it for kids", "is it unisex", "who is it for"),
-    "category": ("what kind of product is it", "what type of thing is this", "what category is it"),
+    "category": ("what kind of product is it", "what type of thing is this", "what category is it", "is it a toy",
+                 "is this a kind of game", "is it a piece of furniture", "is it clothing"),
     "warranty": ("does it have a warranty", "what's the warranty", "is there a guarantee", "how long is it covered"),
     "shipping": ("how long does delivery take", "when will it arrive", "how fast is shipping", "do you ship it"),
     "weight": ("how heavy is it", "what does it weigh", "how much does it weigh", "is it light"),
@@ -173,11 +174,14 @@ class ItemAnswers:
         shared_weight: what sharing all of the question's own words adds to a sentence's similarity.
         stored: the catalog's description sentences embedded when its index was built; without it (or for
             an item it does not hold) an item's sentences are embedded at its first question.
+        kinds: the catalog's category names: "is it a toy?" is a no for an item of another of them.
     """
 
     def __init__(self, encoder: Encoder, *, min_field: float = 0.45, min_sentence: float = 0.3,
-                 min_unshared: float = 0.45, shared_weight: float = 0.2, stored: SentenceIndex | None = None) -> None:
+                 min_unshared: float = 0.45, shared_weight: float = 0.2, stored: SentenceIndex | None = None,
+                 kinds: Sequence[str] = ()) -> None:
         self.encoder = encoder
+        self.kind_names = tuple(kinds)
         self.stored = stored
         self.min_field = min_field
         self.min_sentence = min_sentence
@@ -223,7 +227,8 @@ class ItemAnswers:
                 return Answer("field", "yes" if has else "no", fact, 1.0)
         described, described_vectors, described_words, own = self._described(product)
         # The item's own name says nothing about what is asked: "does the table come with chairs" is about chairs
-        content = self._words(question)[0] - own - self._openers
+        asked = self._words(question)[0] - self._openers
+        content = asked - own
         words = question.split()
         bare = " ".join(w for w, stems in zip(words, self._words(*words), strict=True) if not stems & own) or question
         vectors = np.asarray(self.encoder.encode([question, bare] if bare != question else [question]),
@@ -242,7 +247,8 @@ class ItemAnswers:
         sentence_score = scores[best] if best >= 0 else -1.0
         if best_field is not None and field_score >= self.min_field and field_score >= sentence_score:
             fact = by_field[best_field]
-            return Answer("field", self._settled_by_field(question, content, product, fact), fact, field_score)
+            named = asked if fact.field == "category" else content  # "is it a plush toy?" names the item's kind
+            return Answer("field", self._settled_by_field(question, named, product, fact), fact, field_score)
         if best >= 0:
             fact = described[best]
             return Answer("sentence", self._polarity(question, content, shared[best], fact.text), fact,
@@ -273,8 +279,17 @@ class ItemAnswers:
 
     @functools.cached_property
     def _field_words(self) -> dict[str, set[str]]:
-        """The words of each field's example questions: they name the field, not its value."""
-        return {name: set().union(*self._words(*examples)) for name, examples in FIELD_QUESTIONS.items()}
+        """The words of each field's wh-questions ("what brand is it"): they name the field, not a value of it.
+
+        A yes/no example names a value ("is it a toy"), so its words are not among them.
+        """
+        return {name: set().union(*self._words(*[e for e in examples if not self._yes_no(e)]))
+                for name, examples in FIELD_QUESTIONS.items()}
+
+    @functools.cached_property
+    def _kinds(self) -> set[str]:
+        """The words of the catalog's category names, stemmed."""
+        return set().union(*self._words(*self.kind_names)) if self.kind_names else set()
 
     @functools.cached_property
     def _openers(self) -> set[str]:
@@ -295,6 +310,11 @@ class ItemAnswers:
             available = product.in_stock if fact.field == "stock" else "out of stock" not in str(fact.value).lower()
             return "yes" if available else "no"
         named = content - self._field_words.get(str(fact.field), set())  # "made" in "made by apple?" names the field
+        if fact.field == "category" and named:  # "is the 2nd one a toy?": its kind, or another kind of ours
+            own = self._words(f"{product.category} {product.title}")[0]
+            if _shared(named, own) == named:
+                return "yes"
+            return "no" if named <= self._kinds else None
         return "yes" if named and _shared(named, self._words(str(fact.value))[0]) == named else None
 
     def _polarity(self, question: str, content: set[str], shared: set[str],

@@ -115,6 +115,8 @@ def _default_services() -> Services:
     if experiment is not None:
         logger.info("experiment %s: %s", experiment.name,
                     ", ".join(f"{v.name} {v.weight:g}" for v in experiment.variants))
+    answers = ItemAnswers(encoder, stored=retriever_.sentences, kinds=sorted({p.category for p in retriever_.catalog}))
+    answers.warm()  # the field examples embedded now, not in a customer's first question
     return Services(
         recommender=Recommender(retriever_),
         profiles=ProfileStore(
@@ -128,6 +130,5 @@ def _default_services() -> Services:
         experiment=experiment,
         off_topic=(OffTopic.from_nlu(nlu_files, encoder)
                    if getattr(encoder, "related_similarity", None) is not None else None),
-        answers=ItemAnswers(encoder, stored=retriever_.sentences,
-                            kinds=sorted({p.category for p in retriever_.catalog})),
+        answers=answers,
     )

@@ -213,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         catalog = load_catalog(run.catalog, strict=False).catalog
         index_dir = Path(run.env.get("SHOPKEEPER_INDEX_DIR", REPO / "build" / "index"))
         replay = ReplayShop(Retriever.load(catalog, settings.make_query_encoder(), index_dir))
+        replay.shop.answer(catalog[0], "warm up", {})  # as the action server does at start: field examples embedded
         for which in (s for s in sets if name in suites[s]):
             cases = suites[which][name]
             log(f"{name} ({which}): {len(cases)} questions")

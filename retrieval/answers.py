@@ -192,6 +192,10 @@ class ItemAnswers:
             OrderedDict()
         self._lock = threading.Lock()
 
+    def warm(self) -> None:
+        """Embed the field examples now (a serving process does it at start, not in a customer's question)."""
+        _ = self._examples
+
     @functools.cached_property
     def _examples(self) -> tuple[list[str], np.ndarray]:
         names = [name for name, examples in FIELD_QUESTIONS.items() for _ in examples]

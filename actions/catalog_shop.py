@@ -19,7 +19,7 @@ from actions import texts
 from actions.conversation import ITEMS_PER_TURN, Need
 from actions.off_topic import OffTopic
 from actions.parsing import without_budget
-from retrieval.answers import Answer, ItemAnswers
+from retrieval.answers import Answer, ItemAnswers, catalog_values
 from retrieval.catalog import Product
 from retrieval.contract import ASKED_ATTRIBUTES, AUDIENCE, NAMED_ATTRIBUTES, affinity_key, taught_attributes
 from retrieval.explain import format_price
@@ -235,7 +235,7 @@ class CatalogShop:
         if self._answers is None:
             retriever = self.recommender.retriever
             self._answers = ItemAnswers(retriever.encoder, stored=retriever.sentences,
-                                        kinds=sorted({p.category for p in self.catalog}))
+                                        values=catalog_values(self.catalog))
         return self._answers.answer(product, question, wished=wished)
 
     def count(self, need: Need, exclude: Sequence[str]) -> int:

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from actions.off_topic import OffTopic
-from retrieval.answers import ItemAnswers
+from retrieval.answers import ItemAnswers, catalog_values
 from retrieval.catalog import Catalog
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
@@ -115,7 +115,7 @@ def _default_services() -> Services:
     if experiment is not None:
         logger.info("experiment %s: %s", experiment.name,
                     ", ".join(f"{v.name} {v.weight:g}" for v in experiment.variants))
-    answers = ItemAnswers(encoder, stored=retriever_.sentences, kinds=sorted({p.category for p in retriever_.catalog}))
+    answers = ItemAnswers(encoder, stored=retriever_.sentences, values=catalog_values(retriever_.catalog))
     answers.warm()  # the field examples embedded now, not in a customer's first question
     return Services(
         recommender=Recommender(retriever_),

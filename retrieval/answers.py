@@ -35,7 +35,7 @@ import functools
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,7 +48,7 @@ from retrieval.encoder import Encoder
 from retrieval.explain import product_price
 from retrieval.sentences import SentenceIndex, sentences
 
-__all__ = ["FIELD_QUESTIONS", "Answer", "Fact", "ItemAnswers", "facts_of"]
+__all__ = ["FIELD_QUESTIONS", "Answer", "Fact", "ItemAnswers", "catalog_values", "facts_of", "field_facts"]
 
 #: How shoppers ask about each field: the examples a question is matched against.
 FIELD_QUESTIONS: Mapping[str, tuple[str, ...]] = {
@@ -91,6 +91,17 @@ _NEGATIONS = frozenset(("not", "no", "non", "never", "without", "cannot", "cant"
 #: Items whose description sentences stay embedded for the next question (the lists on screen, and more).
 ITEMS_KEPT = 256
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def catalog_values(products: Iterable[Product]) -> dict[str, list[str]]:
+    """The values a catalog gives for the fields a yes/no question may name another value of."""
+    found: dict[str, set[str]] = {"category": set(), "brand": set(), "colour": set(), "material": set()}
+    for product in products:
+        for name, values in found.items():
+            value = product.category if name == "category" else product.attribute(name)
+            if value:
+                values.add(value)
+    return {name: sorted(values) for name, values in found.items()}
 
 
 def _shared(asked: set[str], said: set[str]) -> set[str]:
@@ -174,14 +185,15 @@ class ItemAnswers:
         shared_weight: what sharing all of the question's own words adds to a sentence's similarity.
         stored: the catalog's description sentences embedded when its index was built; without it (or for
             an item it does not hold) an item's sentences are embedded at its first question.
-        kinds: the catalog's category names: "is it a toy?" is a no for an item of another of them.
+        values: the catalog's values of its fields (``{"category": […], "brand": […]}``): "is it a toy?" or
+            "made by nike?" is a no for an item with another of them.
     """
 
     def __init__(self, encoder: Encoder, *, min_field: float = 0.45, min_sentence: float = 0.3,
                  min_unshared: float = 0.45, shared_weight: float = 0.2, stored: SentenceIndex | None = None,
-                 kinds: Sequence[str] = ()) -> None:
+                 values: Mapping[str, Sequence[str]] | None = None) -> None:
         self.encoder = encoder
-        self.kind_names = tuple(kinds)
+        self.catalog_values = dict(values or {})
         self.stored = stored
         self.min_field = min_field
         self.min_sentence = min_sentence
@@ -251,8 +263,8 @@ class ItemAnswers:
         sentence_score = scores[best] if best >= 0 else -1.0
         if best_field is not None and field_score >= self.min_field and field_score >= sentence_score:
             fact = by_field[best_field]
-            named = asked if fact.field == "category" else content  # "is it a plush toy?" names the item's kind
-            return Answer("field", self._settled_by_field(question, named, product, fact), fact, field_score)
+            # the question's own words, the item's name included: "is it a plush toy?", "made by fellside?"
+            return Answer("field", self._settled_by_field(question, asked, product, fact), fact, field_score)
         if best >= 0:
             fact = described[best]
             return Answer("sentence", self._polarity(question, content, shared[best], fact.text), fact,
@@ -291,9 +303,9 @@ class ItemAnswers:
                 for name, examples in FIELD_QUESTIONS.items()}
 
     @functools.cached_property
-    def _kinds(self) -> set[str]:
-        """The words of the catalog's category names, stemmed."""
-        return set().union(*self._words(*self.kind_names)) if self.kind_names else set()
+    def _values(self) -> dict[str, set[str]]:
+        """The words of the catalog's values of each field, stemmed."""
+        return {name: set().union(*self._words(*values)) for name, values in self.catalog_values.items() if values}
 
     @functools.cached_property
     def _openers(self) -> set[str]:
@@ -314,12 +326,14 @@ class ItemAnswers:
             available = product.in_stock if fact.field == "stock" else "out of stock" not in str(fact.value).lower()
             return "yes" if available else "no"
         named = content - self._field_words.get(str(fact.field), set())  # "made" in "made by apple?" names the field
-        if fact.field == "category" and named:  # "is the 2nd one a toy?": its kind, or another kind of ours
-            own = self._words(f"{product.category} {product.title}")[0]
-            if _shared(named, own) == named:
-                return "yes"
-            return "no" if named <= self._kinds else None
-        return "yes" if named and _shared(named, self._words(str(fact.value))[0]) == named else None
+        if not named:
+            return None
+        # "is the 2nd one a toy?", "made by nike?": the item's own value, or another value the catalog has
+        own = self._words(f"{product.category} {product.title}" if fact.field == "category" else str(fact.value))[0]
+        if _shared(named, own) == named:
+            return "yes"
+        others = self._values.get(str(fact.field))
+        return "no" if others and named <= others else None
 
     def _polarity(self, question: str, content: set[str], shared: set[str],
                   sentence: str) -> Literal["yes", "no"] | None:

@@ -192,6 +192,15 @@ def test_a_description_question_quotes_the_sentence_that_answers(question: str, 
     assert found.says == says
 
 
+def test_a_yes_no_question_naming_another_value_of_the_catalog_is_a_no() -> None:
+    answers_ = ItemAnswers(RetrievalSettings.from_env({}).make_encoder(),
+                           values={"brand": ["Fellside", "Nike", "Puma"], "category": ["Jackets", "Toys"]})
+    made = answers_.answer(JACKET, "is it made by nike?")
+    assert made.fact is not None and made.fact.field == "brand" and made.says == "no"
+    assert answers_.answer(JACKET, "is it made by fellside?").says == "yes"
+    assert answers_.answer(JACKET, "is it a toy?").says == "no"
+
+
 def test_what_the_item_does_not_say_is_unknown() -> None:
     assert answers().answer(JACKET, "does it come with a remote control?").kind == "unknown"
 

@@ -26,6 +26,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import bm25s
 import numpy as np
@@ -40,6 +41,7 @@ __all__ = ["LEXICAL_FORMAT", "LexicalIndex", "LexicalManifest", "fuse", "lexical
 #: Bumped when the text or tokenisation changes, so saved indexes are rebuilt.
 LEXICAL_FORMAT = 1
 _MANIFEST = "lexical.json"
+_Manifest = TypeVar("_Manifest")
 _DESCRIPTION_WORDS = 60
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -55,6 +57,21 @@ def lexical_text(product: Product) -> str:
     description = " ".join(product.description.split()[:_DESCRIPTION_WORDS])
     return " ".join([product.title, product.title, product.category, product.category, *attributes,
                      *product.tags, description])
+
+
+def read_manifest(path: Path, kind: type[_Manifest]) -> _Manifest:
+    """A saved index's manifest (written last: it marks the index complete), as ``kind``.
+
+    Raises:
+        IndexNotBuiltError: when there is none, so nothing complete was saved.
+        IndexMismatchError: when it cannot be read as ``kind``.
+    """
+    if not path.is_file():
+        raise IndexNotBuiltError(str(path.parent))
+    try:
+        return kind(**json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as exc:
+        raise IndexMismatchError(f"{path}: unreadable manifest: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -118,13 +135,7 @@ class LexicalIndex:
             IndexMismatchError: when the catalog or the format differ.
         """
         directory = Path(directory)
-        path = directory / _MANIFEST
-        if not path.is_file():
-            raise IndexNotBuiltError(str(directory))
-        try:
-            manifest = LexicalManifest(**json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, TypeError) as exc:
-            raise IndexMismatchError(f"{path}: unreadable manifest: {exc}") from exc
+        manifest = read_manifest(directory / _MANIFEST, LexicalManifest)
         problems = []
         if manifest.format_version != LEXICAL_FORMAT:
             problems.append(f"format version {manifest.format_version} (this code reads {LEXICAL_FORMAT})")

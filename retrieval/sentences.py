@@ -25,6 +25,7 @@ from retrieval.cache import EmbeddingCache
 from retrieval.catalog import Catalog
 from retrieval.encoder import Encoder
 from retrieval.errors import IndexMismatchError, IndexNotBuiltError
+from retrieval.lexical import read_manifest
 
 __all__ = ["SENTENCES_DIR", "SPLIT_VERSION", "SentenceIndex", "ensure_sentence_index", "sentences"]
 
@@ -165,13 +166,7 @@ class SentenceIndex:
             IndexMismatchError: when it was built from something else.
         """
         directory = Path(directory)
-        path = directory / _MANIFEST
-        if not path.is_file():
-            raise IndexNotBuiltError(str(directory))
-        try:
-            manifest = SentenceManifest(**json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, TypeError) as exc:
-            raise IndexMismatchError(f"{path}: unreadable manifest: {exc}") from exc
+        manifest = read_manifest(directory / _MANIFEST, SentenceManifest)
         if (manifest.model, manifest.catalog_fingerprint, manifest.split_version) != \
                 (expected_model, expected_fingerprint, SPLIT_VERSION):
             raise IndexMismatchError(f"the sentence index in {str(directory)!r} was built from another catalog, "

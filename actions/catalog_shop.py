@@ -23,6 +23,7 @@ from retrieval.answers import Answer, ItemAnswers, catalog_values
 from retrieval.catalog import Product
 from retrieval.contract import ASKED_ATTRIBUTES, AUDIENCE, NAMED_ATTRIBUTES, affinity_key, taught_attributes
 from retrieval.explain import format_price
+from retrieval.facets import Facet, facet_of
 from retrieval.filters import Filters
 from retrieval.questions import answer_entropy, best_question
 from retrieval.recommender import SOFT_ATTRIBUTES, Needs, Preferences, Recommender, Scored
@@ -198,10 +199,11 @@ class CatalogShop:
         wished = {k: v for k, v in need.wishes.items() if k in HARD_WISHES}
         if wished:  # a wish filters where the catalog describes it; where it seldom does, it ranks (Needs.preferences)
             pool = self._table.mask(Filters(categories=frozenset(need.scope), min_price=low, max_price=high))
-            wished = {k: v for k, v in wished.items() if self._table.known_share(k, pool) >= HARD_WISH_MIN_KNOWN}
+            wished = {k: v for k, v in wished.items()
+                      if k in need.strict or self._table.known_share(k, pool) >= HARD_WISH_MIN_KNOWN}
             pointed = self._best_match(need.text, pool) if wished and need.text else None
             if pointed is not None:  # "tempered glass": the screen guards say no material, so "glass" cannot filter
-                wished = {k: v for k, v in wished.items() if pointed.attribute(k)}
+                wished = {k: v for k, v in wished.items() if k in need.strict or pointed.attribute(k)}
         return Filters(
             categories=frozenset(need.scope),
             min_price=low,
@@ -230,13 +232,24 @@ class CatalogShop:
             mask &= False  # e.g. "pricier" than the dearest item within the stated budget: nothing fits
         return mask
 
-    def answer(self, product: Product, question: str, wished: Mapping[str, str]) -> Answer:
-        """The answer to a question about one item, from its own fields and description."""
+    @property
+    def answers(self) -> ItemAnswers:
+        """Answers questions about items and the catalog (made over the retriever's encoder when none was given)."""
         if self._answers is None:
             retriever = self.recommender.retriever
             self._answers = ItemAnswers(retriever.encoder, stored=retriever.sentences,
                                         values=catalog_values(self.catalog))
-        return self._answers.answer(product, question, wished=wished)
+        return self._answers
+
+    def answer(self, product: Product, question: str, wished: Mapping[str, str]) -> Answer:
+        """The answer to a question about one item, from its own fields and description."""
+        return self.answers.answer(product, question, wished=wished)
+
+    def facet(self, need: Need, question: str, exclude: Sequence[str]) -> Facet:
+        """What the items meeting ``need`` hold for the facet the question asks about (how many, which brands)."""
+        facet = facet_of(self.answers.facets.facet(question), self._candidates(need, exclude))
+        every = self._table.mask(dataclasses.replace(self.filters(need, exclude), in_stock_only=False))
+        return dataclasses.replace(facet, out_of_stock=int(every.sum()) - facet.count)
 
     def count(self, need: Need, exclude: Sequence[str]) -> int:
         """How many items pass every hard constraint, leaving out ``exclude``."""

@@ -33,6 +33,7 @@ from retrieval.answers import Answer
 from retrieval.catalog import Product
 from retrieval.contract import ATTRIBUTES, AUDIENCE
 from retrieval.explain import compare_lines, format_price, product_price
+from retrieval.facets import MAX_NAMED, Facet
 from retrieval.recommender import Scored
 
 __all__ = [
@@ -56,7 +57,7 @@ PRICE_STEP = 0.9
 
 MoveKind = Literal[
     "state", "dont_mind", "reject_all", "feedback", "critique", "show_more", "more_like", "compare", "why",
-    "choose", "start_over", "browse", "surprise", "yes", "no", "unclear", "out_of_scope", "ask",
+    "choose", "start_over", "browse", "surprise", "yes", "no", "unclear", "out_of_scope", "ask", "catalog",
 ]
 Critique = Literal["cheaper", "pricier", "bigger", "smaller", "different"]
 
@@ -81,6 +82,8 @@ class Need:
             it favours its kinds in the lists without hiding a closer match of another kind.
         order: a superlative asked for ("the cheapest", "best rated"): the list is the need's items in
             that order (``cheapest``, ``priciest``, ``best_rated``, ``most_reviewed``), not by closeness.
+        strict: wished attributes asked for by their value ("do you have it in blue?"): they filter wherever
+            the catalog gives the attribute, however seldom it does (other wishes only rank there).
     """
 
     scope: tuple[str, ...] = ()
@@ -97,6 +100,7 @@ class Need:
     settled: tuple[str, ...] = ()
     scope_soft: bool = False
     order: str | None = None
+    strict: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -190,6 +194,7 @@ class State:
                 settled=tuple(str(s) for s in raw_need.get("settled") or ()),
                 scope_soft=bool(raw_need.get("scope_soft")),
                 order=str(raw_need["order"]) if raw_need.get("order") in ORDERS else None,
+                strict=tuple(str(a) for a in raw_need.get("strict") or () if a in ATTRIBUTES),
             )
             return cls(
                 need=need,
@@ -311,6 +316,9 @@ class Shop(Protocol):
 
     def count(self, need: Need, exclude: Sequence[str]) -> int:
         """How many items pass every hard constraint of ``need``, leaving out ``exclude``."""
+
+    def facet(self, need: Need, question: str, exclude: Sequence[str]) -> Facet:
+        """What the items meeting ``need`` hold for the facet the question asks about (how many, which brands)."""
 
     def answer(self, product: Product, question: str, wished: Mapping[str, str]) -> Answer:
         """The answer to a question about one item, from its fields and description (:mod:`retrieval.answers`)."""
@@ -820,8 +828,26 @@ def _critique(state: State, move: Move, shop: Shop, *, lines: Sequence[str] = ()
         note = texts.BIGGER if bigger else texts.SMALLER
     else:
         candidate, note = _different(need, move, reference)
+        if move.value and not move.exclusions:  # "do you have it in blue?": that value, the same design first
+            return _in_another(state, candidate, reference, move.value, shop, lines=(*lines, note), effects=effects)
     state = dataclasses.replace(state, need=candidate)
     return _show(state, shop, intro=texts.REFINED, exclude=exclude, lines=(*lines, note), effects=effects)
+
+
+def _in_another(state: State, need: Need, reference: Product, value: str, shop: Shop, *, lines: Sequence[str],
+                effects: Sequence[Effect]) -> tuple[State, Reply]:
+    """The item's kind in the value asked for, the most like it first; else the closest in that value, said so."""
+    left_out = (*state.rejected, *state.shown)
+    if shop.count(need, left_out) > 0 or not need.scope:
+        return _show(dataclasses.replace(state, need=need), shop, intro=texts.REFINED, exclude=state.shown,
+                     like_item=reference.id, lines=lines, effects=effects)
+    wider = need.without("scope")
+    if not need.wishes or shop.count(wider, left_out) == 0:
+        return _show(dataclasses.replace(state, need=need), shop, exclude=state.shown, lines=lines, effects=effects)
+    kind = need.scope_words or ", ".join(c.lower() for c in need.scope[:2])
+    note = texts.NONE_OF_THE_KIND_IN.format(kind=kind, value=value.lower())
+    return _show(dataclasses.replace(state, need=wider), shop, intro=texts.CLOSEST_IN.format(value=value.lower()),
+                 exclude=state.shown, like_item=reference.id, lines=(note,), effects=effects)
 
 
 def _different(need: Need, move: Move, reference: Product) -> tuple[Need, str]:
@@ -838,7 +864,9 @@ def _different(need: Need, move: Move, reference: Product) -> tuple[Need, str]:
     if move.value:
         wishes = {**need.wishes, attribute: move.value}
         avoid = tuple(a for a in need.avoid if a[0] != attribute)
-        return dataclasses.replace(need, wishes=wishes, avoid=avoid), texts.DIFFERENT_TO.format(value=move.value)
+        strict = tuple(dict.fromkeys([*need.strict, attribute]))
+        return (dataclasses.replace(need, wishes=wishes, avoid=avoid, strict=strict),
+                texts.DIFFERENT_TO.format(value=move.value))
     current = reference.attribute(attribute)
     wishes = {k: v for k, v in need.wishes.items() if k != attribute}
     if not current:
@@ -980,6 +1008,54 @@ def _on_ask(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     return dataclasses.replace(state, focus=focus), Reply("answer", lines=lines)
 
 
+def _on_catalog(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
+    """"How many sofas under 500?", "which brands for headphones?": the need it states, counted or grouped.
+
+    The need the question states becomes the need (as a request's would); a count or a price range comes
+    with the best of those items, the values of a field with a button each.
+    """
+    if move.scope_words and not move.scope:
+        searched = _searched(move, shop, move.scope_words)
+        if searched is None:  # a kind we could not place: "we don't carry", as for a request
+            return _unknown_kind(state, dataclasses.replace(move, text=""), shop)
+        move = searched
+    need = _merge(state.need, dataclasses.replace(move, text=""), shop)
+    state = dataclasses.replace(_with_need(state, need), pending=None)
+    facet = shop.facet(need, move.text, state.rejected)
+    if facet.count == 0:
+        return _nothing_fits(state, shop, state.rejected)
+    line = _facet_line(facet, shop.describe(need), shop.currency)
+    if facet.name in ("count", "price"):
+        return _show(state, shop, intro=texts.FACET_BEST, lines=(line,))
+    buttons = tuple((value, f'/inform{{"{facet.name}": "{value}"}}') for value, _ in facet.values[:MAX_NAMED]
+                    if facet.name in ATTRIBUTES)
+    return state, Reply("answer", lines=(line,), buttons=buttons)
+
+
+def _facet_line(facet: Facet, described: str, currency: str) -> str:
+    """The answer to a question about the catalog, in the catalog's own values."""
+    if facet.name == "count":
+        line = texts.FACET_COUNT.format(count=f"{facet.count:,}", need=described)
+        return line + (" " + texts.FACET_OUT_OF_STOCK.format(count=f"{facet.out_of_stock:,}")
+                       if facet.out_of_stock else "")
+    if facet.name == "price":
+        low, high = (format_price(p or 0.0, currency) for p in (facet.low, facet.high))
+        template = texts.FACET_ONE_PRICE if low == high else texts.FACET_PRICES
+        return template.format(need=described, low=low, high=high, count=f"{facet.count:,}")
+    if not facet.values:
+        return texts.FACET_UNKNOWN.format(field=facet.name, need=described)
+    named = [f"{value} ({count})" for value, count in facet.values[:MAX_NAMED]]
+    more = len(facet.values) - len(named)
+    listed = ", ".join(named[:-1]) + f" and {named[-1]}" if len(named) > 1 and not more else ", ".join(named)
+    if more:
+        listed += texts.FACET_MORE.format(more=more)
+    line = texts.FACET_VALUES[facet.name].format(need=described, count=len(facet.values), values=listed,
+                                                 plural="" if len(facet.values) == 1 else "s")
+    if facet.unknown:
+        line += " " + texts.FACET_NOT_SAID.format(count=facet.unknown, field=facet.name)
+    return line
+
+
 def _answer_line(product: Product, answer: Answer) -> str:
     fact = answer.fact
     says = {"yes": texts.YES, "no": texts.NO}.get(answer.says or "", "")
@@ -1101,6 +1177,7 @@ def _on_out_of_scope(state: State, move: Move, shop: Shop) -> tuple[State, Reply
 
 _HANDLERS = {
     "ask": _on_ask,
+    "catalog": _on_catalog,
     "state": _on_state,
     "dont_mind": _on_dont_mind,
     "reject_all": _on_reject_all,

@@ -83,7 +83,7 @@ _MONEY_CUE = re.compile(r"[$₹€£]|\b(under|below|over|max|budget|less than|u
 #: Attributes whose catalog values are read from the words when the NLU tagged none.
 _WORDS_BACK_UP = ("colour", "material")
 #: Intents whose message may state a wish without the NLU tagging it.
-_UNTAGGED_INTENTS = ("inform", "request_recommendation", "nlu_fallback", "", "ask_item")
+_UNTAGGED_INTENTS = ("inform", "request_recommendation", "nlu_fallback", "", "ask_item", "ask_catalog")
 #: Words that make a message a description of what is wanted (its text enriches the query).
 _DESCRIBING_INTENTS = ("request_recommendation", "inform", "reject_all", "browse")
 #: "The grey one", "the oak ones": a card named by its own words.
@@ -417,6 +417,17 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
     return _move_of(message, intent, state, items, constraints, options, asked_items(message, shown, catalog))
 
 
+def _frame(message: Message) -> str:
+    """The words of a question without what it names ("how many [sofas] do you have [under 500]" → "how many do
+    you have"): what is asked about them, for telling a count from a question about brands or prices."""
+    text = _text(message)
+    spans = sorted((int(e["start"]), int(e["end"])) for e in message.get("entities") or []
+                   if isinstance(e.get("start"), int) and isinstance(e.get("end"), int))
+    for start, end in reversed(spans):
+        text = text[:start] + " " + text[end:]
+    return " ".join(without_budget(text).split()) or _text(message).strip()
+
+
 def _read_again(message: Message, intent: str, state: State, vocabulary: CatalogVocabulary) -> dict[str, Any]:
     """The constraints of the message read as if the NLU had named ``intent``."""
     return _constraints({**message, "intent": {"name": intent}}, state, vocabulary)
@@ -451,6 +462,8 @@ def _read_in_context(message: Message, intent: str, state: State, vocabulary: Ca
         # a question with no item to be about ("on second thoughts a clothing" read as one): what its words state
         intent = "inform" if state.pending else "request_recommendation"
         constraints = _read_again(message, intent, state, vocabulary)
+    if intent == "ask_catalog":  # "how many sofas under 500?": the need it states is read as a request's is
+        constraints = {**_read_again(message, "request_recommendation", state, vocabulary), "text": _frame(message)}
     if intent in ("affirm", "show_more", "no_preference", "browse") and state.need.scope:
         named, how = vocabulary.match_how("category", text)
         if named and how == "name" and named not in state.need.scope:  # "cool. now grocery stuff": a new need
@@ -495,6 +508,10 @@ def _move_of(message: Message, intent: str, state: State, items: tuple[str, ...]
     if intent == "ask_item":  # a question about an item is answered; it never changes the need
         return Move("ask", items=asked_items, text=without_references(text).strip(),
                     wishes=dict(constraints.get("wishes") or {}))
+    if intent == "ask_catalog":
+        if items and state.shown:  # "how many of the first one are left": a question about that card
+            return Move("ask", items=items, text=without_references(text).strip())
+        return Move("catalog", **constraints)
     if intent in ("request_recommendation", "inform"):
         return _statement(intent, text, state, constraints)
     return Move("unclear", options=options, text=text.strip() if intent == "nlu_fallback" else "")

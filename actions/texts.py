@@ -64,6 +64,8 @@ NOT_THESE = "Okay, not those."
 STARTER = "Here are a few popular things to start with:"
 CLOSEST = "I'm not sure which kind of thing you mean, but these come closest:"
 OR_TELL_ME = "Or tell me what you're looking for:"
+NONE_OF_THE_KIND_IN = "We don't have {kind} in {value}, I'm afraid."
+CLOSEST_IN = "The closest things we have in {value}:"
 DIFFERENT_ANY = "Let's look at other {attribute}s."
 DIFFERENT_WORDS = "Let's look for ones that fit “{words}”."
 NOTHING_CHEAPER = "I have nothing cheaper than the {title} in {need}."
@@ -105,6 +107,21 @@ ANSWER_FIELD_SETTLES = "{says} — {fact} (the {title})."
 ANSWER_SENTENCE = "The description of the {title} says: “{sentence}”"
 ANSWER_SENTENCE_SETTLES = "{says} — the description of the {title} says: “{sentence}”"
 ANSWER_UNKNOWN = "The description of the {title} doesn't say, I'm afraid."
+#: Answers to a question about the catalog as a whole (retrieval/facets.py): how many, which values, what prices.
+FACET_COUNT = "We have {count} {need}."
+FACET_PRICES = "Our {need} run from {low} to {high} ({count} of them)."
+FACET_ONE_PRICE = "Our {need} are all {low} ({count} of them)."
+FACET_VALUES = {
+    "brand": "Our {need} come from {count} brand{plural}: {values}.",
+    "colour": "Our {need} come in {count} colour{plural}: {values}.",
+    "material": "Our {need} are made of {count} material{plural}: {values}.",
+    "size": "Our {need} come in {count} size{plural}: {values}.",
+}
+FACET_OUT_OF_STOCK = "({count} more are out of stock.)"
+FACET_MORE = " and {more} more"
+FACET_NOT_SAID = "({count} don't say their {field}.)"
+FACET_UNKNOWN = "The catalog doesn't give the {field} of our {need}, I'm afraid."
+FACET_BEST = "The best of them:"
 #: Reasons on the cards of an ordered list: the first card's when it is the shop's own first of the kind, the
 #: others', and the first card's when it is the first of what fits the customer's limits.
 ORDER_REASONS = {

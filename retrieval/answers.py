@@ -46,6 +46,7 @@ import Stemmer
 from retrieval.catalog import Product
 from retrieval.encoder import Encoder
 from retrieval.explain import product_price
+from retrieval.facets import CatalogFacets
 from retrieval.sentences import SentenceIndex, sentences
 
 __all__ = ["FIELD_QUESTIONS", "Answer", "Fact", "ItemAnswers", "catalog_values", "facts_of", "field_facts"]
@@ -205,8 +206,14 @@ class ItemAnswers:
         self._lock = threading.Lock()
 
     def warm(self) -> None:
-        """Embed the field examples now (a serving process does it at start, not in a customer's question)."""
+        """Embed the field and facet examples now (a serving process does it at start, not in a customer's question)."""
         _ = self._examples
+        self.facets.warm()
+
+    @functools.cached_property
+    def facets(self) -> CatalogFacets:
+        """Finds what a question about the catalog as a whole asks (how many, which brands), with the same encoder."""
+        return CatalogFacets(self.encoder)
 
     @functools.cached_property
     def _examples(self) -> tuple[list[str], np.ndarray]:

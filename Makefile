@@ -140,10 +140,11 @@ bench-sealed: index model foreign-catalogs ## the sealed suites, to report only:
 	@$(PY) -m benchmarks.conversations --suites benchmarks/sealed/conversations --failures 0 \
 		--catalogs flipkart-sample,dummyjson-products,amazon-2020-sample,myntra-products
 
-bench-questions: index model ## questions about a shown item, dev and sealed side by side, per catalog and kind (a few minutes)
+bench-questions: index model ## questions about a shown item and about the catalog, dev and sealed side by side, per catalog and kind (a few minutes)
 	@if [ -d ../shared/catalogs ]; then $(MAKE) --no-print-directory foreign-catalogs; \
 	else echo "../shared/catalogs is absent: the demo catalog only"; fi
 	@$(PY) -m benchmarks.questions --sets dev,sealed --failures 0
+	@$(PY) -m benchmarks.catalog_questions --sets dev,sealed --failures 0
 
 bench-scale: setup ## search + rerank latency and build cost at 10,000 items from the demo and foreign catalogs (about 10 minutes)
 	@$(PY) -m benchmarks.scale

@@ -55,7 +55,7 @@ export SHOPKEEPER_DB_URL  ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST
 export SHOPKEEPER_TRACKER_DB_URL ?= postgresql+psycopg://$(RASA_DB_USER)@$(RASA_DB_HOST):$(RASA_DB_PORT)/$(RASA_DB_NAME)
 endif
 
-.PHONY: help setup index model run run-production migrate purge test lint fuzz audit bench bench-nlu bench-turns bench-load bench-soak bench-sim bench-conversations bench-catalogs bench-sealed bench-questions bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
+.PHONY: help setup index model run run-production migrate purge test lint fuzz audit bench bench-nlu bench-turns bench-load bench-soak bench-sim bench-conversations bench-catalogs bench-sealed bench-questions bench-collaborative bench-scale foreign-catalogs catalog catalog-demo lock lock-rasa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -145,6 +145,9 @@ bench-questions: index model ## questions about a shown item and about the catal
 	else echo "../shared/catalogs is absent: the demo catalog only"; fi
 	@$(PY) -m benchmarks.questions --sets dev,sealed --failures 0
 	@$(PY) -m benchmarks.catalog_questions --sets dev,sealed --failures 0
+
+bench-collaborative: setup ## next-purchase HitRate@10 / NDCG@10 of popularity, co-occurrence, EASE, content and ALS on ../shared's orders (a few minutes)
+	@$(PY) -m benchmarks.collaborative
 
 bench-scale: setup ## search + rerank latency and build cost at 10,000 items from the demo and foreign catalogs (about 10 minutes)
 	@$(PY) -m benchmarks.scale

@@ -23,12 +23,21 @@ and a maintained matrix-factorisation library on a real shop's orders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-__all__ = ["cooccurrence", "ease", "matrix_of", "popularity", "scores"]
+from retrieval.catalog import Catalog
+from retrieval.errors import IndexMismatchError
+from retrieval.lexical import read_manifest
+
+__all__ = ["DEFAULT_L2", "MIN_CUSTOMERS", "CollaborativeManifest", "CollaborativeModel", "cooccurrence", "ease",
+           "matrix_of", "popularity", "scores"]
 
 
 def matrix_of(pairs: Iterable[tuple[int, int]], *, customers: int, items: int) -> sparse.csr_matrix:
@@ -71,3 +80,117 @@ def scores(weights: np.ndarray, history: Iterable[int]) -> np.ndarray:
     if not positions:
         return np.zeros(weights.shape[1], dtype=np.float32)
     return np.asarray(weights[positions].sum(axis=0), dtype=np.float32).ravel()
+
+
+#: The model's file format; a saved model of another version is refused.
+FORMAT_VERSION = 1
+#: EASE's regularisation: chosen on the dev customers of the shared orders (docs/BENCHMARKS.md, Collaborative).
+DEFAULT_L2 = 50.0
+#: Neighbours kept per item (the rest weigh little and would cost memory at 100,000 items).
+NEIGHBOURS = 50
+#: The fewest customers behind a "customers who bought … also bought" or a "popular" said to a shopper.
+MIN_CUSTOMERS = 5
+
+
+@dataclass(frozen=True)
+class CollaborativeManifest:
+    """What a saved collaborative model was built from."""
+
+    format_version: int
+    catalog_fingerprint: str
+    l2: float
+    customers: int
+    interactions: int
+    items_with_data: int
+
+
+class CollaborativeModel:
+    """Each item's nearest items by what customers took together (EASE weights), with the counts behind them.
+
+    Args:
+        ids: the catalog's item ids, in catalog order.
+        neighbours: per item, its neighbours' positions, best first (``-1`` pads).
+        weights: the EASE weight of each neighbour.
+        together: how many customers took both the item and the neighbour.
+        customers: how many customers took each item.
+        manifest: what it was built from.
+    """
+
+    def __init__(self, ids: Sequence[str], neighbours: np.ndarray, weights: np.ndarray, together: np.ndarray,
+                 customers: np.ndarray, manifest: CollaborativeManifest) -> None:
+        self.ids = list(ids)
+        self.positions = {item: n for n, item in enumerate(self.ids)}
+        self.neighbours, self.weights, self.together, self.customers = neighbours, weights, together, customers
+        self.manifest = manifest
+
+    @classmethod
+    def build(cls, catalog: Catalog, taken: Iterable[tuple[str, str]], *, l2: float = DEFAULT_L2,
+              keep: int = NEIGHBOURS) -> CollaborativeModel:
+        """The model of ``(customer, item id)`` pairs; items not in the catalog are left out."""
+        ids = [p.id for p in catalog]
+        positions = {item: n for n, item in enumerate(ids)}
+        people: dict[str, int] = {}
+        pairs = [(people.setdefault(c, len(people)), positions[i]) for c, i in taken if i in positions]
+        matrix = matrix_of(pairs, customers=len(people), items=len(ids))
+        counts = popularity(matrix)
+        used = np.flatnonzero(counts > 0)  # EASE over the items someone took: the rest have no weights
+        sub = matrix[:, used]
+        weights = ease(sub, l2) if len(used) else np.zeros((0, 0), dtype=np.float32)
+        gram = np.asarray((sub.T @ sub).todense(), dtype=np.float32) if len(used) else weights
+        keep = min(keep, max(len(used) - 1, 0))
+        neighbours = np.full((len(ids), keep), -1, dtype=np.int32)
+        kept_weights = np.zeros((len(ids), keep), dtype=np.float32)
+        together = np.zeros((len(ids), keep), dtype=np.int32)
+        for row, position in enumerate(used):
+            order = np.argsort(-weights[row], kind="stable")[:keep]
+            order = order[weights[row][order] > 0]
+            neighbours[position, :len(order)] = used[order]
+            kept_weights[position, :len(order)] = weights[row][order]
+            together[position, :len(order)] = gram[row][order]
+        manifest = CollaborativeManifest(FORMAT_VERSION, catalog.fingerprint(), l2, len(people), len(pairs),
+                                         len(used))
+        return cls(ids, neighbours, kept_weights, together, counts.astype(np.int32), manifest)
+
+    def scores(self, items: Iterable[str]) -> np.ndarray:
+        """Every catalog item's score for a customer who took ``items`` (0 where nothing is known)."""
+        found = np.zeros(len(self.ids), dtype=np.float32)
+        for item in items:
+            position = self.positions.get(item)
+            if position is None:
+                continue
+            mask = self.neighbours[position] >= 0
+            np.add.at(found, self.neighbours[position][mask], self.weights[position][mask])
+        return found
+
+    def bought_with(self, item: str, *, least: int = MIN_CUSTOMERS) -> list[tuple[str, int]]:
+        """Items taken by at least ``least`` of the customers who took ``item``, closest first, with that count."""
+        position = self.positions.get(item)
+        if position is None:
+            return []
+        return [(self.ids[n], int(c)) for n, c in zip(self.neighbours[position], self.together[position], strict=True)
+                if n >= 0 and c >= least]
+
+    def save(self, directory: str | Path) -> None:
+        """Write the model, the manifest last (it marks the model complete)."""
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(folder / "model.npz", neighbours=self.neighbours, weights=self.weights,
+                            together=self.together, customers=self.customers)
+        (folder / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+        (folder / "manifest.json").write_text(json.dumps(dataclasses.asdict(self.manifest), indent=2),
+                                              encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: str | Path, *, expected_fingerprint: str) -> CollaborativeModel:
+        """The saved model, refused (:class:`IndexMismatchError`) for another catalog or format."""
+        folder = Path(directory)
+        manifest = read_manifest(folder / "manifest.json", CollaborativeManifest)
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexMismatchError(f"{folder}: collaborative model format {manifest.format_version}, "
+                                     f"expected {FORMAT_VERSION}: rebuild it")
+        if manifest.catalog_fingerprint != expected_fingerprint:
+            raise IndexMismatchError(f"{folder}: built for another catalog: rebuild it "
+                                     "(shopkeeper interactions build)")
+        arrays = np.load(folder / "model.npz")
+        ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        return cls(ids, arrays["neighbours"], arrays["weights"], arrays["together"], arrays["customers"], manifest)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from benchmarks.collaborative import Case, Row, cases_of, evaluate, hit_and_ndcg
-from retrieval.collaborative import cooccurrence, ease, matrix_of, popularity, scores
+from retrieval.catalog import Catalog, Product
+from retrieval.collaborative import CollaborativeModel, cooccurrence, ease, matrix_of, popularity, scores
+from retrieval.errors import IndexMismatchError
 
 #: Five customers: items 0 and 1 go together, 2 and 3 go together, 4 is bought alone.
 BASKETS = [(0, 1), (0, 1), (0, 1, 4), (2, 3), (2, 3, 4)]
@@ -57,3 +61,37 @@ def test_a_customers_own_items_are_never_recommended() -> None:
     case = Case("c", target=1, history=(0,), held_out=False)
     owned_first = np.array([10.0, 1.0] + [0.0] * 12)  # item 0 scores highest but is the customer's own
     assert evaluate(lambda _: owned_first, [case]) == (1.0, 1.0)
+
+
+def _shop(count: int = 6) -> Catalog:
+    return Catalog([Product(f"p{n}", f"Item {n}", 10.0 + n, "USD", "Things") for n in range(count)])
+
+
+#: Eight customers took p0 and p1 together, six took p2 and p3, three took p4 and p5.
+TAKEN = ([(f"a{n}", i) for n in range(8) for i in ("p0", "p1")] + [(f"b{n}", i) for n in range(6) for i in ("p2", "p3")]
+         + [(f"c{n}", i) for n in range(3) for i in ("p4", "p5")] + [("a0", "unknown-item")])
+
+
+def test_the_model_knows_what_was_taken_together_and_by_how_many() -> None:
+    model = CollaborativeModel.build(_shop(), TAKEN)
+    assert model.manifest.customers == 17 and model.manifest.items_with_data == 6
+    assert model.bought_with("p0") == [("p1", 8)]
+    assert model.bought_with("p4") == []  # three customers are too few to tell a shopper
+    assert model.bought_with("p4", least=3) == [("p5", 3)]
+    scores_of = model.scores(["p2"])
+    assert int(np.argmax(scores_of)) == 3 and scores_of[0] == 0.0
+    assert model.customers.tolist() == [8, 8, 6, 6, 3, 3]
+
+
+def test_a_saved_model_loads_for_its_catalog_and_is_refused_for_another(tmp_path: Path) -> None:
+    shop = _shop()
+    CollaborativeModel.build(shop, TAKEN).save(tmp_path)
+    loaded = CollaborativeModel.load(tmp_path, expected_fingerprint=shop.fingerprint())
+    assert loaded.bought_with("p0") == [("p1", 8)]
+    with pytest.raises(IndexMismatchError):
+        CollaborativeModel.load(tmp_path, expected_fingerprint=_shop(7).fingerprint())
+
+
+def test_a_shop_without_interactions_builds_an_empty_model() -> None:
+    model = CollaborativeModel.build(_shop(), [])
+    assert model.bought_with("p0") == [] and not model.scores(["p0"]).any()

@@ -38,6 +38,7 @@ from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms
 from shopkeeper_cli.console import add_console_parser
 from shopkeeper_cli.database import add_experiments_parser, add_privacy_parser
+from shopkeeper_cli.interactions import add_interactions_parser
 from store.errors import StoreError, StoreUnavailableError
 
 __all__ = ["main"]
@@ -330,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_console_parser(commands)
     add_experiments_parser(commands)
     add_privacy_parser(commands)
+    add_interactions_parser(commands)
     return parser
 
 

@@ -84,6 +84,8 @@ class InteractionKind(enum.StrEnum):
     CHOICE = "choice"
     SATISFACTION = "satisfaction"
     HANDOFF = "handoff"
+    #: A purchase from the shop's own order history (``shopkeeper interactions import``), or reported later.
+    PURCHASE = "purchase"
 
 
 class Customer(Base):

@@ -65,6 +65,15 @@ class Pseudonymiser:
         first, last = self.period(since), self.period(until or datetime.now(UTC))
         return [self._of(sender_id, period) for period in range(first, last + 1)]
 
+    def stable(self, identifier: str) -> str:
+        """A pseudonym that does not rotate, for a shop's own customer ids in an imported order history.
+
+        Their purchases must stay linked to each other for "customers who bought this also bought" to be
+        learned; the key still keeps them from being linked to the shop's ids or to a chat's sender ids.
+        """
+        key = hmac.new(self._key, b"pseudonym-stable", hashlib.sha256).digest()
+        return "s-" + hmac.new(key, identifier.encode(), hashlib.sha256).hexdigest()[:32]
+
     def lookback(self, days: int) -> datetime:
         """The start of the window ``days`` long ending now (for :meth:`pseudonyms_since`)."""
         return datetime.now(UTC) - timedelta(days=days)

@@ -21,6 +21,7 @@ from actions.off_topic import OffTopic
 from actions.parsing import without_budget
 from retrieval.answers import Answer, ItemAnswers, catalog_values
 from retrieval.catalog import Product
+from retrieval.collaborative import CollaborativeModel
 from retrieval.contract import ASKED_ATTRIBUTES, AUDIENCE, NAMED_ATTRIBUTES, affinity_key, taught_attributes
 from retrieval.explain import format_price
 from retrieval.facets import Facet, facet_of
@@ -152,12 +153,16 @@ class CatalogShop:
             (personalisation switched on, and the experiment's variant allows it).
         off_topic: the NLU's known off-topic talk, or ``None``.
         answers: answers questions about items; ``None`` makes one over the retriever's encoder.
+        collaborative: what customers take together (``shopkeeper interactions build``), or ``None``
+            for a shop with no interaction data.
     """
 
     def __init__(self, recommender: Recommender, vocabulary: CatalogVocabulary,
                  snapshot: ProfileSnapshot | None = None, *, personalised: bool = True,
-                 off_topic: OffTopic | None = None, answers: ItemAnswers | None = None) -> None:
+                 off_topic: OffTopic | None = None, answers: ItemAnswers | None = None,
+                 collaborative: CollaborativeModel | None = None) -> None:
         self.recommender = recommender
+        self.collaborative = collaborative
         self._answers = answers
         self._off_topic = off_topic
         self.vocabulary = vocabulary
@@ -244,6 +249,21 @@ class CatalogShop:
     def answer(self, product: Product, question: str, wished: Mapping[str, str]) -> Answer:
         """The answer to a question about one item, from its own fields and description."""
         return self.answers.answer(product, question, wished=wished)
+
+    def bought_with(self, item_id: str, need: Need, exclude: Sequence[str], *, k: int) -> list[Scored]:
+        """Items other customers took with ``item_id`` (at least five of them), in stock and within the need's budget.
+
+        Other kinds come first (a complement, not another of the same); each card says how many took both.
+        """
+        reference = self.product(item_id)
+        if self.collaborative is None or reference is None:
+            return []
+        allowed = self._mask(need, exclude)
+        found = [(other, count) for other, count in self.collaborative.bought_with(item_id)
+                 if other in self.catalog and allowed[self.catalog.position(other)]]
+        found.sort(key=lambda pair: self.catalog[self.catalog.position(pair[0])].category == reference.category)
+        return [Scored(product, float(count), rank, texts.BOUGHT_WITH.format(count=count, title=reference.title), 0.0)
+                for rank, (other, count) in enumerate(found[:k], 1) if (product := self.product(other)) is not None]
 
     def facet(self, need: Need, question: str, exclude: Sequence[str]) -> Facet:
         """What the items meeting ``need`` hold for the facet the question asks about (how many, which brands)."""

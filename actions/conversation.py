@@ -58,6 +58,7 @@ PRICE_STEP = 0.9
 MoveKind = Literal[
     "state", "dont_mind", "reject_all", "feedback", "critique", "show_more", "more_like", "compare", "why",
     "choose", "start_over", "browse", "surprise", "yes", "no", "unclear", "out_of_scope", "ask", "catalog",
+    "complements",
 ]
 Critique = Literal["cheaper", "pricier", "bigger", "smaller", "different"]
 
@@ -316,6 +317,9 @@ class Shop(Protocol):
 
     def count(self, need: Need, exclude: Sequence[str]) -> int:
         """How many items pass every hard constraint of ``need``, leaving out ``exclude``."""
+
+    def bought_with(self, item_id: str, need: Need, exclude: Sequence[str], *, k: int) -> list[Scored]:
+        """Items other customers took with ``item_id`` (at least five of them), within the need's budget."""
 
     def facet(self, need: Need, question: str, exclude: Sequence[str]) -> Facet:
         """What the items meeting ``need`` hold for the facet the question asks about (how many, which brands)."""
@@ -1008,6 +1012,23 @@ def _on_ask(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     return dataclasses.replace(state, focus=focus), Reply("answer", lines=lines)
 
 
+def _on_complements(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
+    """"What goes with it?": what other customers took with the item, from their purchases, likes and choices."""
+    reference = _talked_about(state, move, shop) or (shop.product(state.shown[0]) if len(state.shown) == 1 else None)
+    if reference is None:
+        return state, Reply("help", lines=(texts.WHICH_ITEM if state.shown else texts.NOTHING_SHOWN,))
+    budget = Need(budget_min=move.budget_min, budget_max=move.budget_max) if (
+        move.budget_min is not None or move.budget_max is not None) else Need(
+        budget_min=state.need.budget_min, budget_max=state.need.budget_max) if not state.need.scope or \
+        reference.category in state.need.scope else Need()
+    cards = shop.bought_with(reference.id, budget, [*state.rejected, reference.id], k=ITEMS_PER_TURN)
+    focus = dataclasses.replace(state, focus=reference.id)
+    if not cards:
+        return focus, Reply("answer", lines=(texts.NO_COMPLEMENTS.format(title=reference.title),))
+    listed = dataclasses.replace(_listed(focus, cards), focus=reference.id)
+    return listed, Reply("cards", intro=texts.COMPLEMENTS.format(title=reference.title), cards=tuple(cards))
+
+
 def _on_catalog(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     """"How many sofas under 500?", "which brands for headphones?": the need it states, counted or grouped.
 
@@ -1178,6 +1199,7 @@ def _on_out_of_scope(state: State, move: Move, shop: Shop) -> tuple[State, Reply
 _HANDLERS = {
     "ask": _on_ask,
     "catalog": _on_catalog,
+    "complements": _on_complements,
     "state": _on_state,
     "dont_mind": _on_dont_mind,
     "reject_all": _on_reject_all,

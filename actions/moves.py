@@ -95,7 +95,7 @@ _PUNCTUATION = string.punctuation + "¿¡…"
 #: Intents that are about the items on screen.
 _ABOUT_THE_LIST = ("critique_cheaper", "critique_pricier", "critique_bigger", "critique_smaller", "critique_different",
                    "like", "dislike", "feedback", "more_like", "compare", "ask_why", "choose_item", "show_more",
-                   "ask_item")
+                   "ask_item", "ask_complements")
 
 
 #: Words that say nothing of what is wanted, for telling "under 50 please" from "a kite".
@@ -418,8 +418,10 @@ def move_from(message: Message, state: State, vocabulary: CatalogVocabulary,
 
 
 def _frame(message: Message) -> str:
-    """The words of a question without what it names ("how many [sofas] do you have [under 500]" → "how many do
-    you have"): what is asked about them, for telling a count from a question about brands or prices."""
+    """The words of a question without what it names: what is asked about them.
+
+    "How many [sofas] do you have [under 500]" is "how many do you have": a count, not a question of prices.
+    """
     text = _text(message)
     spans = sorted((int(e["start"]), int(e["end"])) for e in message.get("entities") or []
                    if isinstance(e.get("start"), int) and isinstance(e.get("end"), int))
@@ -508,6 +510,9 @@ def _move_of(message: Message, intent: str, state: State, items: tuple[str, ...]
     if intent == "ask_item":  # a question about an item is answered; it never changes the need
         return Move("ask", items=asked_items, text=without_references(text).strip(),
                     wishes=dict(constraints.get("wishes") or {}))
+    if intent == "ask_complements":  # "what goes with it?": within a budget it states, if it does
+        return Move("complements", items=items, **{k: v for k, v in constraints.items()
+                                                   if k in ("budget_min", "budget_max")})
     if intent == "ask_catalog":
         if items and state.shown:  # "how many of the first one are left": a question about that card
             return Move("ask", items=items, text=without_references(text).strip())

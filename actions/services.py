@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from actions.off_topic import OffTopic
 from retrieval.answers import ItemAnswers, catalog_values
 from retrieval.catalog import Catalog
+from retrieval.collaborative import CollaborativeModel, collaborative_dir
+from retrieval.errors import IndexMismatchError, IndexNotBuiltError
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
 from retrieval.recommender import Recommender
@@ -49,6 +51,8 @@ class Services:
             near from far (the hashing one of the tests).
         answers: answers questions about items (their field examples embedded once), or ``None``:
             each shop makes its own.
+        collaborative: what customers take together, from ``shopkeeper interactions build``, or ``None``
+            when none was built for this catalog (the shop works without it).
     """
 
     recommender: Recommender
@@ -58,6 +62,7 @@ class Services:
     experiment: Experiment | None = None
     off_topic: OffTopic | None = None
     answers: ItemAnswers | None = None
+    collaborative: CollaborativeModel | None = None
 
     def personalised(self, sender_id: str) -> bool:
         """Whether the running experiment lets this customer's ranking be personalised."""
@@ -93,6 +98,20 @@ def _retriever() -> Retriever:
     logger.info("loaded %d products, a %s index and its lexical index from %s", len(catalog),
                 loaded.index.manifest.kind, config.index_dir)
     return loaded
+
+
+def _collaborative(catalog: Catalog) -> CollaborativeModel | None:
+    """The catalog's collaborative model, or ``None`` (none built, or built for another catalog: said in the log)."""
+    folder = collaborative_dir(RetrievalSettings.from_env().index_dir)
+    try:
+        model = CollaborativeModel.load(folder, expected_fingerprint=catalog.fingerprint())
+    except IndexNotBuiltError:
+        return None
+    except IndexMismatchError as exc:
+        logger.warning("collaborative model not used: %s", exc)
+        return None
+    logger.info("loaded the collaborative model of %d customers from %s", model.manifest.customers, folder)
+    return model
 
 
 def default_services() -> Services:
@@ -131,4 +150,5 @@ def _default_services() -> Services:
         off_topic=(OffTopic.from_nlu(nlu_files, encoder)
                    if getattr(encoder, "related_similarity", None) is not None else None),
         answers=answers,
+        collaborative=_collaborative(retriever_.catalog),
     )

@@ -49,7 +49,7 @@ class ActionShop(ShopAction):
         state = State.from_dict(tracker.get_slot(SlotName.SHOP_STATE))
         shop = CatalogShop(services.recommender, services.vocabulary, snapshot,
                            personalised=services.personalised(sender), off_topic=services.off_topic,
-                           answers=services.answers)
+                           answers=services.answers, collaborative=services.collaborative)
         move = move_from(tracker.latest_message or {}, state, services.vocabulary, services.recommender.catalog)
         askable = snapshot.consent is None and not snapshot.consent_asked
         new_state, reply = apply(state, move, shop, consent_askable=askable)

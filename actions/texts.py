@@ -122,6 +122,10 @@ FACET_MORE = " and {more} more"
 FACET_NOT_SAID = "({count} don't say their {field}.)"
 FACET_UNKNOWN = "The catalog doesn't give the {field} of our {need}, I'm afraid."
 FACET_BEST = "The best of them:"
+#: What other customers take with an item (retrieval/collaborative.py).
+COMPLEMENTS = "Customers who bought the {title} also bought:"
+NO_COMPLEMENTS = "I don't know yet what customers buy with the {title}: too few have bought it here."
+BOUGHT_WITH = "{count} customers who bought the {title} also bought this"
 #: Reasons on the cards of an ordered list: the first card's when it is the shop's own first of the kind, the
 #: others', and the first card's when it is the first of what fits the customer's limits.
 ORDER_REASONS = {

@@ -36,8 +36,8 @@ from retrieval.catalog import Catalog
 from retrieval.errors import IndexMismatchError
 from retrieval.lexical import read_manifest
 
-__all__ = ["DEFAULT_L2", "MIN_CUSTOMERS", "CollaborativeManifest", "CollaborativeModel", "cooccurrence", "ease",
-           "matrix_of", "popularity", "scores"]
+__all__ = ["DEFAULT_L2", "MIN_CUSTOMERS", "CollaborativeManifest", "CollaborativeModel", "collaborative_dir",
+           "cooccurrence", "ease", "matrix_of", "popularity", "scores"]
 
 
 def matrix_of(pairs: Iterable[tuple[int, int]], *, customers: int, items: int) -> sparse.csr_matrix:
@@ -90,6 +90,11 @@ DEFAULT_L2 = 50.0
 NEIGHBOURS = 50
 #: The fewest customers behind a "customers who bought … also bought" or a "popular" said to a shopper.
 MIN_CUSTOMERS = 5
+
+
+def collaborative_dir(index_dir: str | Path) -> Path:
+    """Where a catalog's collaborative model lives: beside its index."""
+    return Path(index_dir) / "collaborative"
 
 
 @dataclass(frozen=True)

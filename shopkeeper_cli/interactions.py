@@ -15,19 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from retrieval.collaborative import DEFAULT_L2, CollaborativeModel
+from retrieval.collaborative import DEFAULT_L2, CollaborativeModel, collaborative_dir
 from retrieval.interactions import load_interaction_mapping, read_interactions
-from retrieval.settings import RetrievalSettings
 from store.db import StoreSettings, create_schema, make_engine
 from store.pseudonyms import Pseudonymiser
 from store.purchases import import_purchases, taken_pairs
 
-__all__ = ["add_interactions_parser", "collaborative_dir"]
-
-
-def collaborative_dir(settings: RetrievalSettings) -> Path:
-    """Where the collaborative model of the active catalog lives: beside its index."""
-    return Path(settings.index_dir) / "collaborative"
+__all__ = ["add_interactions_parser"]
 
 
 def _store(args: argparse.Namespace) -> tuple[Any, Pseudonymiser]:
@@ -64,7 +58,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     engine, _ = _store(args)
     started = time.perf_counter()
     model = CollaborativeModel.build(catalog, taken_pairs(engine), l2=args.l2)
-    out = args.out or collaborative_dir(settings)
+    out = args.out or collaborative_dir(settings.index_dir)
     model.save(out)
     manifest = model.manifest
     print(f"Built the collaborative model of {manifest.interactions:,} interactions of {manifest.customers:,} "

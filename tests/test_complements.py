@@ -1,0 +1,77 @@
+""""What goes with it?": what other customers took with an item, from their purchases, likes and choices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actions import texts
+from actions.catalog_shop import CatalogShop
+from actions.conversation import Move, Need, State, apply
+from actions.moves import move_from
+from actions.services import _collaborative
+from retrieval.catalog import Catalog
+from retrieval.collaborative import CollaborativeModel, collaborative_dir
+from tests.actions_support import make_services
+from tests.test_moves import entity, message
+
+SERVICES = make_services()
+CATALOG = SERVICES.recommender.catalog
+SOFA = next(p for p in CATALOG if p.category == "Sofas")
+RUG, LAMP = (next(p for p in CATALOG if p.category == kind) for kind in ("Rugs", "Lamps"))
+OTHER_SOFA = next(p for p in CATALOG if p.category == "Sofas" and p.id != SOFA.id)
+#: Seven customers took the sofa with the rug, five with the lamp as well, three with another sofa.
+TAKEN = ([(f"a{n}", i) for n in range(7) for i in (SOFA.id, RUG.id)] + [(f"a{n}", LAMP.id) for n in range(5)]
+         + [(f"b{n}", i) for n in range(3) for i in (SOFA.id, OTHER_SOFA.id)])
+MODEL = CollaborativeModel.build(CATALOG, TAKEN)
+SHOP = CatalogShop(SERVICES.recommender, SERVICES.vocabulary, collaborative=MODEL)
+CHOSEN = State(need=Need(scope=("Sofas",), scope_words="sofa"), lists=((SOFA.id,),), seen=(SOFA.id,),
+               chosen=(SOFA.id,), focus=SOFA.id)
+
+
+def test_what_goes_with_it_shows_what_customers_bought_with_it_and_says_how_many() -> None:
+    after, reply = apply(CHOSEN, Move("complements"), SHOP)
+    assert reply.kind == "cards"
+    assert [s.product.id for s in reply.cards] == [RUG.id, LAMP.id]  # three customers are too few for the other sofa
+    assert reply.cards[0].reason == texts.BOUGHT_WITH.format(count=7, title=SOFA.title)
+    assert reply.intro == texts.COMPLEMENTS.format(title=SOFA.title)
+    assert after.focus == SOFA.id and after.shown == (RUG.id, LAMP.id)
+
+
+def test_a_stated_budget_holds_for_the_complements() -> None:
+    cheaper = min(RUG.price, LAMP.price)
+    _, reply = apply(CHOSEN, Move("complements", budget_max=cheaper), SHOP)
+    assert [s.product.price <= cheaper for s in reply.cards] == [True]
+
+
+def test_a_shop_without_interaction_data_says_it_does_not_know_yet() -> None:
+    plain = CatalogShop(SERVICES.recommender, SERVICES.vocabulary)
+    after, reply = apply(CHOSEN, Move("complements"), plain)
+    assert reply.kind == "answer" and not reply.cards
+    assert reply.lines == (texts.NO_COMPLEMENTS.format(title=SOFA.title),)
+    assert after.need == CHOSEN.need and after.lists == CHOSEN.lists
+
+
+def test_with_nothing_to_be_about_it_asks_which_item() -> None:
+    _, reply = apply(State(), Move("complements"), SHOP)
+    assert reply.kind == "help" and reply.lines == (texts.NOTHING_SHOWN,)
+
+
+def test_the_question_names_its_card_and_budget() -> None:
+    shown = (RUG.id, SOFA.id, LAMP.id)
+    state = State(need=Need(scope=("Sofas",)), lists=(shown,), seen=shown)
+    move = move_from(message("what goes with the second one under 100", "ask_complements",
+                             entity("ordinal", "second"), entity("budget", "under 100")),
+                     state, SERVICES.vocabulary, CATALOG)
+    assert move.kind == "complements" and move.items == (SOFA.id,) and move.budget_max == 100
+
+
+def test_the_action_server_loads_the_catalogs_model_and_refuses_another(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPKEEPER_INDEX_DIR", str(tmp_path))
+    assert _collaborative(CATALOG) is None  # none built: the shop works as without interaction data
+    MODEL.save(collaborative_dir(tmp_path))
+    loaded = _collaborative(CATALOG)
+    assert loaded is not None and loaded.bought_with(SOFA.id) == MODEL.bought_with(SOFA.id)
+    assert _collaborative(Catalog(list(CATALOG)[:-1])) is None  # built for another catalog: not used

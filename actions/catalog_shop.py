@@ -518,7 +518,30 @@ class CatalogShop:
             for key, score in snapshot.affinities.items():
                 affinities[key] = affinities.get(key, 0.0) + score
         norm = float(np.linalg.norm(vector))
-        return Preferences(vector=(vector / norm).astype(np.float32) if norm > 0 else None, affinities=affinities)
+        return Preferences(vector=(vector / norm).astype(np.float32) if norm > 0 else None, affinities=affinities,
+                           together=self._taken_together(liked))
+
+    def _taken_together(self, liked: Sequence[str], keep: int = 50) -> dict[str, tuple[float, str]]:
+        """What other customers took with this one's likes, strongest first.
+
+        Each with its strength (0–1) and, where at least five customers are behind it, the reason that says so.
+        """
+        model = self.collaborative
+        if model is None or not liked:
+            return {}
+        scores = model.scores(liked)
+        best = float(scores.max()) if len(scores) else 0.0
+        if best <= 0:
+            return {}
+        reasons: dict[str, str] = {}
+        for item in liked:
+            product = self.catalog.get(item)
+            title = product.title if product is not None else item
+            for other, count in model.bought_with(item):
+                reasons.setdefault(other, texts.BOUGHT_WITH.format(count=count, title=title))
+        top = np.argsort(-scores, kind="stable")[:keep]
+        return {model.ids[p]: (float(scores[p]) / best, reasons.get(model.ids[p], ""))
+                for p in top if scores[p] > 0 and model.ids[p] not in liked}
 
     def recommend(self, need: Need, exclude: Sequence[str], *, k: int = ITEMS_PER_TURN,
                   like_item: str | None = None, liked: Sequence[str] = (),

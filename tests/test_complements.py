@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from actions import texts
@@ -75,3 +76,33 @@ def test_the_action_server_loads_the_catalogs_model_and_refuses_another(tmp_path
     loaded = _collaborative(CATALOG)
     assert loaded is not None and loaded.bought_with(SOFA.id) == MODEL.bought_with(SOFA.id)
     assert _collaborative(Catalog(list(CATALOG)[:-1])) is None  # built for another catalog: not used
+
+
+def test_within_a_need_what_customers_took_with_a_liked_item_ranks_first_and_says_why() -> None:
+    need = Need(scope=("Rugs",), scope_words="rug")
+    plain = CatalogShop(SERVICES.recommender, SERVICES.vocabulary).recommend(need, (), k=3, liked=(SOFA.id,))
+    together = SHOP.recommend(need, (), k=3, liked=(SOFA.id,))
+    assert together[0].product.id == RUG.id
+    assert together[0].reason.startswith(texts.BOUGHT_WITH.format(count=7, title=SOFA.title))
+    assert all("also bought" not in s.reason for s in together[1:])  # said only where it is true
+    assert all("also bought" not in s.reason for s in plain)  # without the model, nothing of the kind is said
+
+
+def test_the_co_taken_item_joins_the_candidates_the_words_did_not_find() -> None:
+    recommender = SERVICES.recommender
+    retriever = recommender.retriever
+    query = retriever.embed_query("sofa")
+    mask = np.ones(len(CATALOG), dtype=bool)
+    found = retriever.candidates(query, "sofa", mask, 3)
+    assert RUG.id not in [CATALOG[p].id for p in found.positions]
+    joined = recommender._with_taken_together(found, SHOP.preferences((SOFA.id,), ()), mask, query)
+    assert CATALOG.position(RUG.id) in joined.positions and len(joined.fused) == len(joined.positions)
+    assert float(joined.fused[joined.positions.index(CATALOG.position(RUG.id))]) == float(found.fused.min())
+    mask[CATALOG.position(RUG.id)] = False  # the filters still hold for what joins
+    assert CATALOG.position(RUG.id) not in recommender._with_taken_together(
+        found, SHOP.preferences((SOFA.id,), ()), mask, query).positions
+
+
+def test_personalisation_off_leaves_out_what_others_took() -> None:
+    off = CatalogShop(SERVICES.recommender, SERVICES.vocabulary, personalised=False, collaborative=MODEL)
+    assert off.preferences((SOFA.id,), ()).together == {}

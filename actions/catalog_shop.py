@@ -623,7 +623,8 @@ class CatalogShop:
         limits = Need(scope=need.scope, budget_min=need.budget_min, budget_max=need.budget_max,
                       exclusions=need.exclusions)
         result = self.recommender.surprise(self._needs(limits), self.preferences((), ()), k=k,
-                                           exclude_ids=list(exclude), seed=seed, relax=False)
+                                           exclude_ids=list(exclude), seed=seed, relax=False,
+                                           filters=self.filters(limits, exclude))
         return result.items
 
     # -- questions -----------------------------------------------------------------------------------

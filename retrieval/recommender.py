@@ -296,6 +296,7 @@ class Recommender:
         seed: int = 0,
         pool: int = 4000,
         relax: bool = True,
+        filters: Filters | None = None,
     ) -> Recommendation:
         """Deliberately explore: well-rated items unlike what the profile already knows.
 
@@ -312,12 +313,14 @@ class Recommender:
             seed: for the small random jitter that keeps repeated surprises different.
             pool: at most this many candidates are scored (a random sample of larger sets).
             relax: relax a constraint when fewer than ``k`` items pass; ``False`` returns what passes.
+            filters: the hard constraints, when the caller built them itself (the conversation model does:
+                every kind of the scope, the families an exclusion names); ``needs`` then only explains.
         """
         preferences = preferences or Preferences()
         limits = dataclasses.replace(needs, preferences={}, text="")
         table = self.retriever.filter_table
         relaxed: list[str] = []
-        mask = table.mask(limits.filters(exclude_ids))
+        mask = table.mask(filters if filters is not None else limits.filters(exclude_ids))
         if relax and int(mask.sum()) < k:
             limits, _, mask, relaxed = self._relax(limits, exclude_ids, k)
         positions = np.flatnonzero(mask)

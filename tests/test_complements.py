@@ -106,3 +106,17 @@ def test_the_co_taken_item_joins_the_candidates_the_words_did_not_find() -> None
 def test_personalisation_off_leaves_out_what_others_took() -> None:
     off = CatalogShop(SERVICES.recommender, SERVICES.vocabulary, personalised=False, collaborative=MODEL)
     assert off.preferences((SOFA.id,), ()).together == {}
+
+
+def test_surprise_keeps_to_every_kind_of_the_scope_and_to_the_families_ruled_out() -> None:
+    """Issue: a sofas + armchairs scope surprised with coffee tables; "no wooden" coffee tables with an oak one."""
+    shop = CatalogShop(SERVICES.recommender, SERVICES.vocabulary)
+    two_kinds = Need(scope=("Sofas", "Armchairs"))
+    for seed in range(5):
+        assert {s.product.category for s in shop.surprise(two_kinds, (), k=3, seed=seed)} <= {"Sofas", "Armchairs"}
+    wooden = SERVICES.vocabulary.family_of("wooden")
+    assert wooden is not None
+    no_wood = Need(scope=("Coffee Tables",), exclusions=("wooden",))
+    for seed in range(5):
+        cards = shop.surprise(no_wood, (), k=3, seed=seed)
+        assert cards and all((s.product.attribute(wooden[0]) or "") not in wooden[1] for s in cards)

@@ -6,6 +6,7 @@ Every answer carries the security headers of :mod:`web.security`.
 from __future__ import annotations
 
 import functools
+import hmac
 import html
 import logging
 from collections.abc import Callable
@@ -15,13 +16,17 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp
 
 from retrieval.settings import PROJECT_ROOT
 from store.db import create_schema, make_engine
+from store.errors import StoreError
 from store.export import NothingStoredError, export_customer
+from store.models import InteractionKind
+from store.profiles import ProfileStore
 from store.pseudonyms import Pseudonymiser
 from web.chat import ChatSessions, chat_history
 from web.console import console_router
@@ -88,6 +93,44 @@ def _add_chat_routes(app: FastAPI, settings: WebSettings) -> None:
             raise HTTPException(status_code=503, detail="the conversation history is unavailable right now") from None
 
     _add_export_route(app, settings, own_conversation, store_engine, tracker_engine)
+    _add_purchase_route(app, settings, store_engine)
+
+
+class PurchaseReport(BaseModel):
+    """A shop's report that a chat customer bought items (``POST /api/purchases``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sender_id: str = Field(min_length=1, max_length=255)
+    item_ids: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(min_length=1, max_length=100)
+
+
+def _add_purchase_route(app: FastAPI, settings: WebSettings, store_engine: Callable[[], Engine]) -> None:
+    """``/api/purchases``: the shop says a chat customer bought something, for the collaborative model."""
+
+    @app.post("/api/purchases")
+    def report_purchase(report: PurchaseReport,
+                        authorization: Annotated[str | None, Header()] = None) -> dict[str, int]:
+        """Store a purchase per item, under the customer with consent, else under the sender's pseudonym.
+
+        Needs ``Authorization: Bearer <SHOPKEEPER_PURCHASES_KEY>``; 404 while no key is set.
+        """
+        if not settings.purchases_key:
+            raise HTTPException(status_code=404, detail="purchase reports are off: set SHOPKEEPER_PURCHASES_KEY")
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), settings.purchases_key.encode()):
+            raise HTTPException(status_code=401, detail="the purchases key is missing or wrong")
+        privacy = settings.privacy
+        profiles = ProfileStore(store_engine(), retention_days=privacy.retention_days,
+                                pseudonyms=Pseudonymiser(privacy.pseudonym_key,
+                                                         rotation_days=privacy.pseudonym_rotation_days))
+        try:
+            profiles.record_many(report.sender_id, [(InteractionKind.PURCHASE, item, None) for item in report.item_ids],
+                                 detail={"source": "shop report"})
+        except StoreError as error:
+            logger.error("purchase report not stored: %s", error)
+            raise HTTPException(status_code=503, detail="the purchase cannot be stored right now") from None
+        return {"stored": len(report.item_ids)}
 
 
 def _add_export_route(app: FastAPI, settings: WebSettings, own_conversation: Callable[[str, str | None], None],

@@ -49,6 +49,9 @@ class WebSettings:
     privacy: StoreSettings = field(default_factory=StoreSettings)
     shop_name: str = DEMO_SHOP_NAME
     shop_tagline: str = DEMO_SHOP_TAGLINE
+    #: ``SHOPKEEPER_PURCHASES_KEY``: the bearer key a shop reports its chat customers' purchases with
+    #: (``POST /api/purchases``); empty leaves the endpoint off.
+    purchases_key: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebSettings:
@@ -70,7 +73,20 @@ class WebSettings:
             privacy=StoreSettings.from_env(env),
             shop_name=env.get("SHOPKEEPER_SHOP_NAME", "").strip() or DEMO_SHOP_NAME,
             shop_tagline=env.get("SHOPKEEPER_SHOP_TAGLINE", "").strip() or DEMO_SHOP_TAGLINE,
+            purchases_key=_purchases_key(env),
         )
+
+
+def _purchases_key(env: Mapping[str, str]) -> str:
+    """``SHOPKEEPER_PURCHASES_KEY``, empty when unset.
+
+    Raises:
+        ValueError: when it is set but shorter than 16 characters (guessable).
+    """
+    key = env.get("SHOPKEEPER_PURCHASES_KEY", "").strip()
+    if key and len(key) < 16:
+        raise ValueError("SHOPKEEPER_PURCHASES_KEY must be at least 16 characters")
+    return key
 
 
 def _secret_key(env: Mapping[str, str]) -> bytes:

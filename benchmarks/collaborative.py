@@ -35,7 +35,7 @@ import numpy as np
 from scipy import sparse
 
 from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log
-from retrieval.collaborative import cooccurrence, ease, matrix_of, popularity, scores
+from retrieval.collaborative import DEFAULT_L2, cooccurrence, ease, matrix_of, popularity, scores
 from retrieval.paths import PROJECT_ROOT as REPO
 
 DATA = REPO.parent / "shared" / "interactions" / "online-retail"
@@ -213,18 +213,98 @@ def models(matrix: sparse.csr_matrix, rows: Mapping[str, int], dev: Sequence[Cas
     return scorers
 
 
+def complements_table(data: Path, rows: Sequence[Row], items: Mapping[str, int]) -> Table:
+    """"What goes with it?" as the conversation answers it, for every held-out customer's target order.
+
+    The model is built as ``shopkeeper interactions build`` builds it, from every customer's history in the
+    basket (never a target); the reference is another item of the target's order; the answer is the
+    conversation's three complement cards (``CatalogShop.bought_with``: at least five customers behind each,
+    other kinds first). Reported: how often there is an answer, and how often it holds the target.
+    """
+    from actions.catalog_shop import CatalogShop
+    from actions.conversation import Need
+    from retrieval.collaborative import CollaborativeModel
+    from retrieval.encoder import HashingEncoder
+    from retrieval.loaders import load_catalog
+    from retrieval.mapping import load_mapping
+    from retrieval.recommender import Recommender
+    from retrieval.search import Retriever
+    from retrieval.vocabulary import CatalogVocabulary
+
+    catalog = load_catalog(data / "catalog.csv", load_mapping(REPO / "data/catalog/mappings/online-retail.toml"),
+                           strict=False).catalog
+    cases = cases_of(rows, items, "in the basket")
+    ids = list(items)
+    model = CollaborativeModel.build(catalog, [(c.customer, ids[i]) for c in cases for i in c.history])
+    shop = CatalogShop(Recommender(Retriever.build(catalog, HashingEncoder(64))), CatalogVocabulary(catalog),
+                       collaborative=model)
+    orders: dict[str, dict[str, set[str]]] = {}
+    for row in rows:
+        orders.setdefault(row.customer, {}).setdefault(row.order, set()).add(row.item)
+    answered = hits = asked = 0
+    for case in (c for c in cases if c.held_out):
+        target = ids[case.target]
+        mates = sorted(i for its in orders[case.customer].values() if target in its for i in its
+                       if i != target and items[i] in case.history)
+        if not mates:
+            continue
+        asked += 1
+        cards = shop.bought_with(mates[0], Need(), [mates[0]], k=3)
+        answered += bool(cards)
+        hits += any(s.product.id == target for s in cards)
+    table = Table("\"what goes with it?\" in the conversation, held-out customers (reference: another item of the "
+                  "target's order)", ["answers asked", "with cards (≥ 5 customers behind each)", "holding the target"])
+    table.add(f"{asked:,}", f"{answered:,} ({answered / max(asked, 1):.2f})", f"{hits:,} ({hits / max(asked, 1):.2f})")
+    return table
+
+
+def write_top10(rows: Sequence[Row], items: Mapping[str, int], histories: Path, out: Path) -> int:
+    """Each customer of ``histories`` (the log's format) ranked by EASE learned from the whole shared log.
+
+    Writes ``customer_id,rank,item_id`` (their own items left out), so the ranker can be scored on customers
+    it never saw; returns how many customers were ranked.
+    """
+    ids = list(items)
+    people: dict[str, int] = {}
+    matrix = matrix_of([(people.setdefault(r.customer, len(people)), items[r.item]) for r in rows],
+                       customers=len(people), items=len(items))
+    weights = ease(matrix, DEFAULT_L2)
+    theirs: dict[str, list[int]] = {}
+    for row in read_rows(histories):
+        if row.item in items:
+            theirs.setdefault(row.customer, []).append(items[row.item])
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["customer_id", "rank", "item_id"])
+        for customer, owned in theirs.items():
+            values = scores(weights, set(owned)).astype(np.float64)
+            values[list(set(owned))] = -np.inf
+            ranked = [p for p in np.argsort(-values, kind="stable")[:K] if np.isfinite(values[p])]
+            for rank, position in enumerate(ranked, 1):
+                writer.writerow([customer, rank, ids[position]])
+    return len(theirs)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA, help="a folder with catalog.csv and interactions.csv")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the report as markdown here")
+    parser.add_argument("--histories", type=Path, help="other customers' histories (the log's format) to rank")
+    parser.add_argument("--top10", type=Path, help="with --histories: write customer_id,rank,item_id here")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if bool(args.histories) != bool(args.top10):
+        sys.exit("--histories and --top10 go together")
     if not (args.data / "interactions.csv").exists():
         sys.exit(f"{args.data} holds no interactions.csv (clone with ../shared beside the repository)")
     with (args.data / "catalog.csv").open(encoding="utf-8", newline="") as handle:
         catalog = [(r["id"], r["title"]) for r in csv.DictReader(handle)]
     items = {item: n for n, (item, _) in enumerate(catalog)}
     rows = [r for r in read_rows(args.data / "interactions.csv") if r.item in items]
+    if args.histories:
+        ranked = write_top10(rows, items, args.histories, args.top10)
+        print(f"ranked {ranked:,} customers of {args.histories} → {args.top10}")
+        return 0
     report = Report()
     report.line(f"Command: `{' '.join(['.venv/bin/python -m benchmarks.collaborative', *(argv or sys.argv[1:])])}`")
     report.line(f"Machine: {cpu_model()}, {os.cpu_count()} cores; {code_version()}")
@@ -249,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             table.add(protocol, name, *cells)
             log(f"{protocol}: {name} {cells}")
     report.table(table)
+    log("what goes with it?")
+    report.table(complements_table(args.data, rows, items))
     report.write(args.markdown)
     return 0
 

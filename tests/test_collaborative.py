@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.collaborative import Case, Row, cases_of, evaluate, hit_and_ndcg
+from benchmarks.collaborative import Case, Row, cases_of, evaluate, hit_and_ndcg, write_top10
 from retrieval.catalog import Catalog, Product
 from retrieval.collaborative import CollaborativeModel, cooccurrence, ease, matrix_of, popularity, scores
 from retrieval.errors import IndexMismatchError
@@ -95,3 +95,15 @@ def test_a_saved_model_loads_for_its_catalog_and_is_refused_for_another(tmp_path
 def test_a_shop_without_interactions_builds_an_empty_model() -> None:
     model = CollaborativeModel.build(_shop(), [])
     assert model.bought_with("p0") == [] and not model.scores(["p0"]).any()
+
+
+def test_other_customers_histories_are_ranked_without_their_own_items(tmp_path: Path) -> None:
+    rows = [Row(f"k{n}", item, f"o{n}", "2011-01-01 10:00") for n in range(6) for item in ("a", "b")]
+    histories = tmp_path / "histories.csv"
+    histories.write_text("customer_id,item_id,order_id,timestamp,quantity\nnew,a,o9,2011-02-01 10:00,1\n",
+                         encoding="utf-8")
+    out = tmp_path / "top10.csv"
+    assert write_top10(rows, {"a": 0, "b": 1, "c": 2}, histories, out) == 1
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "customer_id,rank,item_id" and lines[1] == "new,1,b"
+    assert all(not line.endswith(",a") for line in lines[1:])  # never what they already have

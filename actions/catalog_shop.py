@@ -21,7 +21,7 @@ from actions.off_topic import OffTopic
 from actions.parsing import without_budget
 from retrieval.answers import Answer, ItemAnswers, catalog_values
 from retrieval.catalog import Product
-from retrieval.collaborative import CollaborativeModel
+from retrieval.collaborative import MIN_CUSTOMERS, CollaborativeModel
 from retrieval.contract import ASKED_ATTRIBUTES, AUDIENCE, NAMED_ATTRIBUTES, affinity_key, taught_attributes
 from retrieval.explain import format_price
 from retrieval.facets import Facet, facet_of
@@ -129,7 +129,7 @@ RATING_PRIOR = 5
 ORDERED_POOL = 30
 
 
-def order_reason(order: str, product: Product, rank: int, kind: str, *, ours: bool) -> str:
+def order_reason(order: str, product: Product, rank: int, kind: str, *, ours: bool, bought: int = 0) -> str:
     """Why an item is where it is in an ordered list ("our cheapest desk, at $119.50").
 
     "Our" only when ``ours``: no item of the kind at all comes before it; otherwise it is the first of what
@@ -139,7 +139,8 @@ def order_reason(order: str, product: Product, rank: int, kind: str, *, ours: bo
     rating = f"rated {product.rating:.1f}/5 by {product.rating_count}" if product.rating is not None else "not rated"
     said = texts.ORDER_REASONS[order]
     template = said[1] if rank > 1 else said[0] if ours else said[2]
-    return template.format(kind=kind or "items", price=price, rating=rating, count=product.rating_count)
+    return template.format(kind=kind or "items", price=price, rating=rating, count=product.rating_count,
+                           bought=bought)
 
 
 class CatalogShop:
@@ -580,6 +581,7 @@ class CatalogShop:
             pool = [self.catalog[int(i)] for i in np.flatnonzero(mask)]
         rated = [p.rating for p in self.catalog if p.rating is not None]
         mean = float(np.mean(rated)) if rated else 0.0
+        bought = self._bought_by() if need.order == "popular" else {}
 
         def key(p: Product) -> tuple[float, float]:
             if need.order == "cheapest":
@@ -588,7 +590,9 @@ class CatalogShop:
                 return -p.price, 0.0
             shrunk = ((p.rating or 0.0) * p.rating_count + mean * RATING_PRIOR) / (p.rating_count + RATING_PRIOR) \
                 if p.rating is not None else 0.0
-            if need.order == "most_reviewed":
+            if need.order == "popular" and bought:  # how many customers took it, where the interactions say
+                return -float(bought.get(p.id, 0)), -float(p.rating_count)
+            if need.order in ("most_reviewed", "popular"):  # without interactions, ratings stand for popularity
                 return -float(p.rating_count), -shrunk
             return -shrunk, -float(p.rating_count)
 
@@ -598,8 +602,17 @@ class CatalogShop:
         everything = self._mask(Need(scope=need.scope), ()) if need.scope else None
         ours = bool(ordered) and everything is not None and \
             min((self.catalog[int(i)] for i in np.flatnonzero(everything)), key=key).id == ordered[0].id
-        return [Scored(p, 0.0, rank, order_reason(need.order or "", p, rank, kind, ours=ours), 0.0)
-                for rank, p in enumerate(ordered, start=1)]
+        # "bought by N customers" only from real counts of five or more; otherwise the ratings are what is said
+        orders = [need.order if need.order != "popular" or p.id in bought else "most_reviewed" for p in ordered]
+        return [Scored(p, 0.0, rank, order_reason(order or "", p, rank, kind, ours=ours, bought=bought.get(p.id, 0)),
+                       0.0) for rank, (p, order) in enumerate(zip(ordered, orders, strict=True), start=1)]
+
+    def _bought_by(self) -> dict[str, int]:
+        """How many customers took each item, counted only from five on (``MIN_CUSTOMERS``): real counts or none."""
+        model = self.collaborative
+        if model is None:
+            return {}
+        return {item: int(n) for item, n in zip(model.ids, model.customers, strict=True) if n >= MIN_CUSTOMERS}
 
     def starter(self, need: Need, k: int, exclude: Sequence[str]) -> list[Scored]:
         """The best-rated item of each of the ``k`` biggest categories, within the need's budget and exclusions."""

@@ -51,7 +51,7 @@ DETAILS = "details"
 #: Questions about a need whose scope is known: which of its kinds, the budget, the attributes.
 _DETAIL_QUESTIONS: tuple[str, ...] = ("kind", "budget", *ATTRIBUTES)
 #: The orders a superlative may ask for (:attr:`Need.order`).
-ORDERS = ("cheapest", "priciest", "best_rated", "most_reviewed")
+ORDERS = ("cheapest", "priciest", "best_rated", "most_reviewed", "popular")
 #: "Cheaper" looks this far below the reference price first.
 PRICE_STEP = 0.9
 
@@ -82,7 +82,8 @@ class Need:
         scope_soft: the scope is the search's guess from the customer's words, not a kind they named:
             it favours its kinds in the lists without hiding a closer match of another kind.
         order: a superlative asked for ("the cheapest", "best rated"): the list is the need's items in
-            that order (``cheapest``, ``priciest``, ``best_rated``, ``most_reviewed``), not by closeness.
+            that order (``cheapest``, ``priciest``, ``best_rated``, ``most_reviewed``, ``popular``: by how many
+            customers took each where the shop's interactions say, else by ratings), not by closeness.
         strict: wished attributes asked for by their value ("do you have it in blue?"): they filter wherever
             the catalog gives the attribute, however seldom it does (other wishes only rank there).
     """

@@ -287,18 +287,19 @@ _ORDERS = (
     ("cheapest", re.compile(r"\b(cheapest|least expensive|lowest[- ]pric(ed|e)|most affordable|lowest cost)\b")),
     ("priciest", re.compile(r"\b(priciest|most expensive|dearest|highest[- ]pric(ed|e)|costliest)\b")),
     ("best_rated", re.compile(r"\b((best|highest|top)[- ]rated|best[- ]reviewed|highest[- ]rating|top[- ]rated)\b")),
-    ("most_reviewed", re.compile(r"\b(most (reviewed|popular|bought|ratings)|best[- ]?sell(ing|ers?)|"
-                                 r"most people (buy|bought|like))\b")),
+    ("most_reviewed", re.compile(r"\b(most (reviewed|ratings)|most rated)\b")),
+    ("popular", re.compile(r"\b(most (popular|bought)|best[- ]?sell(ing|ers?)|most people (buy|bought|like)|"
+                           r"popular (ones|items|products))\b")),
 )
 
 
 def order_of(text: str) -> str | None:
-    """The order a superlative asks for: ``cheapest``, ``priciest``, ``best_rated``, ``most_reviewed`` or ``None``.
+    """The order a superlative asks for: ``cheapest``, ``priciest``, ``best_rated``, ``most_reviewed``, ``popular``.
 
     >>> order_of("what's your cheapest desk?"), order_of("show me the best rated headphones")
     ('cheapest', 'best_rated')
-    >>> order_of("something cheap"), order_of("your most popular sofa")
-    (None, 'most_reviewed')
+    >>> order_of("something cheap"), order_of("your most popular sofa"), order_of("the most reviewed lamp")
+    (None, 'popular', 'most_reviewed')
     """
     lowered = text.lower()
     return next((name for name, pattern in _ORDERS if pattern.search(lowered)), None)

@@ -137,6 +137,8 @@ ORDER_REASONS = {
                    "the best-rated that fits what you asked: {rating}"),
     "most_reviewed": ("our most-reviewed {kind}: {count} ratings", "next most-reviewed: {count} ratings",
                       "the most-reviewed that fits what you asked: {count} ratings"),
+    "popular": ("our most popular {kind}: bought by {bought} customers", "next most popular: bought by {bought}",
+                "the most popular that fits what you asked: bought by {bought} customers"),
 }
 CHOSEN = "Great choice! The {title} is {price}. You can order it here: {url}"
 ASK_SATISFIED = "Did that solve what you were looking for?"

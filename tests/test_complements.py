@@ -120,3 +120,13 @@ def test_surprise_keeps_to_every_kind_of_the_scope_and_to_the_families_ruled_out
     for seed in range(5):
         cards = shop.surprise(no_wood, (), k=3, seed=seed)
         assert cards and all((s.product.attribute(wooden[0]) or "") not in wooden[1] for s in cards)
+
+
+def test_most_popular_is_ordered_by_how_many_customers_took_each_said_only_from_five() -> None:
+    cards = SHOP.recommend(Need(scope=("Sofas",), scope_words="sofa", order="popular"), (), k=3)
+    assert cards[0].product.id == SOFA.id
+    assert cards[0].reason == texts.ORDER_REASONS["popular"][0].format(kind="sofa", bought=10)
+    assert all("bought by" not in s.reason for s in cards[1:])  # three customers or none: not said
+    plain = CatalogShop(SERVICES.recommender, SERVICES.vocabulary).recommend(
+        Need(scope=("Sofas",), order="popular"), (), k=3)
+    assert all("bought by" not in s.reason and "rating" in s.reason for s in plain)  # no interactions: the ratings

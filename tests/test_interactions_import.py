@@ -108,3 +108,18 @@ def test_the_cli_imports_an_export_and_builds_the_model(tmp_path: Path, capsys: 
     assert main(["interactions", "build", "--out", str(out), *common]) == 0
     model = CollaborativeModel.load(out, expected_fingerprint=load_catalog(catalog).catalog.fingerprint())
     assert model.bought_with("A") == [("B", 6)]
+
+
+def test_the_model_keeps_aggregate_counts_and_no_customer(tmp_path: Path) -> None:
+    """Pseudonymous interactions may feed aggregate counts: the saved model names items, never who took them."""
+    engine = make_engine("sqlite://")
+    create_schema(engine)
+    pseudonyms = Pseudonymiser(b"k" * 32)
+    rows = read_interactions(_export(tmp_path, [f"shopper{n},{item},01/02/2024 10:00,1,"
+                                                for n in range(6) for item in ("A", "B")]), MAPPING, ITEMS).kept
+    import_purchases(engine, rows, pseudonyms)
+    catalog = Catalog([Product(i, f"Item {i}", 5.0, "GBP", "Things") for i in sorted(ITEMS)])
+    CollaborativeModel.build(catalog, taken_pairs(engine)).save(tmp_path / "model")
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "model").iterdir())
+    assert b"shopper" not in stored
+    assert not any(pseudonyms.stable(f"shopper{n}").encode() in stored for n in range(6))

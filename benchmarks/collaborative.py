@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import functools
 import os
 import sys
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -258,6 +260,69 @@ def complements_table(data: Path, rows: Sequence[Row], items: Mapping[str, int])
     return table
 
 
+#: RankingWeights.together_alone tried on the dev customers for the project's own ranker.
+TOGETHER_GRID = (0.5, 2.0, 10.0, 50.0)
+
+
+def own_ranker(data: Path, cases: Sequence[Case], items: Mapping[str, int], weights: float
+               ) -> Callable[[Case], np.ndarray]:
+    """The conversation's own ranking (``CatalogShop.recommend``) for a customer whose history is their likes.
+
+    No need stated: the customer's items are the liked items of the conversation, so the list is the
+    search's content ranking with the profile of those items and what other customers took with them
+    (``RankingWeights.together_alone`` = ``weights``: nothing is asked but the likes). The model is learned
+    from these cases' histories, as ``shopkeeper interactions build`` would; the index embeds the titles with
+    the project's encoder.
+    """
+    from actions.catalog_shop import CatalogShop
+    from actions.conversation import Need
+    from retrieval.collaborative import CollaborativeModel
+    from retrieval.recommender import RankingWeights, Recommender
+    from retrieval.vocabulary import CatalogVocabulary
+
+    catalog, retriever = _served(data)
+    ids = list(items)
+    model = CollaborativeModel.build(catalog, [(c.customer, ids[i]) for c in cases for i in c.history])
+    recommender = Recommender(retriever, dataclasses.replace(RankingWeights(), together_alone=weights))
+    shop = CatalogShop(recommender, CatalogVocabulary(catalog), collaborative=model)
+
+    def ranked(case: Case) -> np.ndarray:
+        owned = [ids[i] for i in case.history]
+        cards = shop.recommend(Need(), owned, k=K, liked=owned)
+        values = np.zeros(len(ids), dtype=np.float32)
+        for card in cards:
+            values[items[card.product.id]] = float(K + 1 - card.rank)
+        return values
+
+    return ranked
+
+
+@functools.cache
+def _served(data: Path) -> tuple[Any, Any]:
+    """The shared shop's catalog through its mapping, embedded in memory with the project's encoder."""
+    from retrieval.loaders import load_catalog
+    from retrieval.mapping import load_mapping
+    from retrieval.search import Retriever
+    from retrieval.settings import RetrievalSettings
+
+    catalog = load_catalog(data / "catalog.csv", load_mapping(REPO / "data/catalog/mappings/online-retail.toml"),
+                           strict=False).catalog
+    settings = RetrievalSettings.from_env({})
+    settings.limit_serving_threads()
+    return catalog, Retriever.build(catalog, settings.make_query_encoder())
+
+
+def own_rows(data: Path, cases: Sequence[Case], items: Mapping[str, int], dev: Sequence[Case]
+             ) -> tuple[Callable[[Case], np.ndarray], str]:
+    """The own ranker at the ``together_alone`` weight with the best NDCG@K on the dev customers."""
+    tried = {}
+    for weight in TOGETHER_GRID:
+        tried[weight] = evaluate(own_ranker(data, cases, items, weight), dev)[1]
+        log(f"own ranker, together {weight:g}: dev NDCG@{K} {tried[weight]:.3f}")
+    best = max(tried, key=lambda w: tried[w])
+    return own_ranker(data, cases, items, best), f"own ranker (CatalogShop.recommend, together alone {best:g})"
+
+
 def write_top10(rows: Sequence[Row], items: Mapping[str, int], histories: Path, out: Path) -> int:
     """Each customer of ``histories`` (the log's format) ranked by EASE learned from the whole shared log.
 
@@ -324,6 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         table.notes.append(f"{protocol}: {len(dev):,} dev and {len(held):,} held-out customers; "
                            f"{len(short):,} with a history of one or two items")
         scorers = models(matrix, customer_rows, dev, content)
+        own, name = own_rows(args.data, cases, items, dev)
+        scorers[name] = own
         for name, scorer in scorers.items():
             cells = [f"{h:.3f} / {g:.3f}" for h, g in (evaluate(scorer, part) for part in (dev, held, short))]
             table.add(protocol, name, *cells)

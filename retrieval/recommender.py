@@ -122,6 +122,9 @@ class RankingWeights:
     rating: float = 0.05
     #: An item other customers took with what this customer liked or chose, at full strength (the likeliest).
     together: float = 0.15
+    #: The same when nothing is asked for but the likes (no words, no kind): then what others took is the best
+    #: evidence there is, and it leads (``make bench-collaborative``: the own ranker's weight on the dev customers).
+    together_alone: float = 10.0
     #: MMR's weight on variety among the cards: 0.25 put a watch beside the wall clock the words asked for;
     #: 0.1 keeps near-duplicates apart (dev query suites, P@3: Flipkart 0.876 → 0.885, DummyJSON 0.770 → 0.789).
     diversity: float = 0.1
@@ -397,7 +400,8 @@ class Recommender:
         signals["rating"] = w.rating * _rating_prior(product)
         strength = preferences.together.get(product.id, (0.0, ""))[0]
         if strength > 0:
-            signals["together"] = w.together * strength
+            alone = not (needs.category or needs.text or needs.preferences)
+            signals["together"] = (w.together_alone if alone else w.together) * strength
         return signals
 
     def _with_taken_together(self, found: Candidates, preferences: Preferences, mask: npt.NDArray[np.bool_],

@@ -16,7 +16,6 @@ values question in a fresh conversation, another colour over the item shown as t
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import sys
@@ -30,8 +29,7 @@ from typing import Any
 import yaml
 
 from actions.conversation import Need, Reply, State
-from benchmarks.conversations import available_runs
-from benchmarks.questions import shown_for
+from benchmarks.questions import chosen_runs, failures_table, rate, shown_for, suite_arguments
 from benchmarks.replay import ReplayShop, cached_parses
 from benchmarks.reporting import Report, Table, code_version, cpu_model, load_average, log
 from retrieval.catalog import Catalog, Product
@@ -179,28 +177,11 @@ def run_case(replay: ReplayShop, parses: Mapping[str, Any], case: Case) -> list[
     return _colour_failures(case, product, catalog, reply)
 
 
-def _rate(passed: int, total: int) -> str:
-    return f"{passed}/{total} ({passed / total:.2f})" if total else "—"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--catalogs", default="", help="comma-separated names (default: all with a suite)")
-    parser.add_argument("--sets", default="dev", help="dev, sealed or dev,sealed (sealed: to report only)")
-    parser.add_argument("--failures", type=int, default=30, help="list at most this many failed dev cases per catalog")
-    parser.add_argument("--markdown", type=Path, default=None, help="also write the report as markdown here")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sets = [s for s in args.sets.split(",") if s]
-    if not sets or set(sets) - {"dev", "sealed"}:
-        sys.exit(f"--sets takes dev, sealed or both, not {args.sets!r}")
+    args = suite_arguments(__doc__.split("\n\n")[0], argv)
+    sets = args.sets
     suites = {"dev": suites_of(SUITES), "sealed": suites_of(SEALED_SUITES)}
-    available = available_runs()
-    names = args.catalogs.split(",") if args.catalogs else \
-        [n for n in available if any(n in suites[s] for s in sets)]
-    missing = [n for n in names if n not in available]
-    if missing or not names:
-        sys.exit(f"not prepared: {', '.join(missing) or '(none)'}; prepare with `make foreign-catalogs`")
+    names, available = chosen_runs(args, suites)
     report = Report()
     report.line(f"Command: `{' '.join(['.venv/bin/python -m benchmarks.catalog_questions', *(argv or sys.argv[1:])])}`")
     report.line(f"Machine: {cpu_model()}, {os.cpu_count()} cores; {code_version()}")
@@ -227,13 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if problems:
                     failed.append(f"{case.ask!r} ({case.kind}, read as {parses[case.ask]['intent']['name']}) → "
                                   f"{'; '.join(problems)}")
-            summary.add(name, which, *[_rate(passed[k], total[k]) for k in KINDS],
-                        _rate(sum(passed.values()), sum(total.values())))
+            summary.add(name, which, *[rate(passed[k], total[k]) for k in KINDS],
+                        rate(sum(passed.values()), sum(total.values())))
             if which == "dev" and failed:
-                listing = Table(f"{name} (dev): failed questions ({len(failed)})", ["question → why"])
-                for line in failed[:args.failures]:
-                    listing.add(line)
-                listings.append(listing)
+                listings.append(failures_table(name, failed, args.failures))
     report.table(summary)
     for listing in listings:
         report.table(listing)

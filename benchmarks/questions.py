@@ -175,28 +175,50 @@ def run_suite(replay: ReplayShop, parses: Mapping[str, Any], cases: Sequence[Cas
     return outcome
 
 
-def _rate(passed: int, total: int) -> str:
+def rate(passed: int, total: int) -> str:
+    """"7/10 (0.70)", or a dash for none."""
     return f"{passed}/{total} ({passed / total:.2f})" if total else "—"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def failures_table(name: str, failed: Sequence[str], limit: int) -> Table:
+    """A catalog's failed dev questions, at most ``limit`` of them (sealed ones are never listed)."""
+    listing = Table(f"{name} (dev): failed questions ({len(failed)})", ["question → why"])
+    for line in failed[:limit]:
+        listing.add(line)
+    return listing
+
+
+def suite_arguments(description: str, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options of a benchmark over dev and sealed suites per catalog (this one's and the catalog questions')."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--catalogs", default="", help="comma-separated names (default: all with a suite)")
     parser.add_argument("--sets", default="dev", help="dev, sealed or dev,sealed (sealed: to report only)")
     parser.add_argument("--failures", type=int, default=30, help="list at most this many failed dev cases per catalog")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the report as markdown here")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sets = [s for s in args.sets.split(",") if s]
-    if not sets or set(sets) - {"dev", "sealed"}:
-        sys.exit(f"--sets takes dev, sealed or both, not {args.sets!r}")
-    suites = {"dev": suites_of(QUESTIONS), "sealed": suites_of(SEALED_QUESTIONS)}
+    args.sets = [s for s in args.sets.split(",") if s]
+    if not args.sets or set(args.sets) - {"dev", "sealed"}:
+        sys.exit(f"--sets takes dev, sealed or both, not {','.join(args.sets)!r}")
+    return args
+
+
+def chosen_runs(args: argparse.Namespace, suites: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], dict[str, Any]]:
+    """The catalogs to run (those asked for, else every prepared one with a suite) and every prepared run."""
     available = available_runs()
     names = args.catalogs.split(",") if args.catalogs else \
-        [n for n in available if any(n in suites[s] for s in sets)]
+        [n for n in available if any(n in suites[s] for s in args.sets)]
     missing = [n for n in names if n not in available]
     if missing or not names:
         sys.exit(f"not prepared: {', '.join(missing) or '(none)'}; prepare with `make foreign-catalogs`")
+    return names, available
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = suite_arguments(__doc__.split("\n\n")[0], argv)
+    sets = args.sets
+    suites = {"dev": suites_of(QUESTIONS), "sealed": suites_of(SEALED_QUESTIONS)}
+    names, available = chosen_runs(args, suites)
 
     report = Report()
     report.line(f"Command: `{' '.join(['.venv/bin/python -m benchmarks.questions', *(argv or sys.argv[1:])])}`")
@@ -218,15 +240,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             cases = suites[which][name]
             log(f"{name} ({which}): {len(cases)} questions")
             outcome = run_suite(replay, cached_parses(run.model, [c.ask for c in cases]), cases)
-            summary.add(name, which, *[_rate(outcome.passed[k], outcome.total[k]) for k in KINDS],
-                        _rate(sum(outcome.passed.values()), sum(outcome.total.values())), outcome.misread,
+            summary.add(name, which, *[rate(outcome.passed[k], outcome.total[k]) for k in KINDS],
+                        rate(sum(outcome.passed.values()), sum(outcome.total.values())), outcome.misread,
                         *[f"{percentile(ms, 50):.1f} / {percentile(ms, 95):.1f}"
                           for ms in (outcome.answer_ms, outcome.recommend_ms)])
             if which == "dev" and outcome.failed:
-                listing = Table(f"{name} (dev): failed questions ({len(outcome.failed)})", ["question → why"])
-                for line in outcome.failed[:args.failures]:
-                    listing.add(line)
-                listings.append(listing)
+                listings.append(failures_table(name, outcome.failed, args.failures))
     report.table(summary)
     for listing in listings:
         report.table(listing)

@@ -146,9 +146,9 @@ class CollaborativeModel:
         neighbours = np.full((len(ids), keep), -1, dtype=np.int32)
         kept_weights = np.zeros((len(ids), keep), dtype=np.float32)
         together = np.zeros((len(ids), keep), dtype=np.int32)
-        for row, position in enumerate(used):
-            order = np.argsort(-weights[row], kind="stable")[:keep]
-            order = order[weights[row][order] > 0]
+        for row, position in enumerate(used):  # the strongest either way: a negative weight keeps apart
+            order = np.argsort(-np.abs(weights[row]), kind="stable")[:keep]
+            order = order[weights[row][order] != 0]
             neighbours[position, :len(order)] = used[order]
             kept_weights[position, :len(order)] = weights[row][order]
             together[position, :len(order)] = gram[row][order]
@@ -172,8 +172,10 @@ class CollaborativeModel:
         position = self.positions.get(item)
         if position is None:
             return []
-        return [(self.ids[n], int(c)) for n, c in zip(self.neighbours[position], self.together[position], strict=True)
-                if n >= 0 and c >= least]
+        found = [(self.ids[n], int(c), float(w)) for n, c, w in zip(
+            self.neighbours[position], self.together[position], self.weights[position], strict=True)
+            if n >= 0 and c >= least and w > 0]
+        return [(item, count) for item, count, _ in sorted(found, key=lambda f: -f[2])]
 
     def save(self, directory: str | Path) -> None:
         """Write the model, the manifest last (it marks the model complete)."""

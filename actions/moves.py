@@ -39,13 +39,15 @@ Message = Mapping[str, Any]
 
 #: Any sign of ruling something out; without one, an ``exclude`` role from the NLU is not believed.
 _NEGATION_CUE = re.compile(
-    r"\b(not|no|non|without|except|but|hate|avoid|never|nothing|less|instead|rather|other than|free of|"
+    r"\b(not|no|non|without|except|(?:anything|everything|all|whatever) but|hate|avoid|never|nothing|less|instead|"
+    r"rather|other than|free of|"
     r"no more)\b|n'?t\b|👎",
     re.IGNORECASE,
 )
 #: A negation close before an entity ("not leather", "anything but black", "no glass please").
 _NEGATION = re.compile(
-    r"\b(not|no|non|nothing|without|except|but|hate|avoid|never|don'?t want|dont want|free of)\b[\s\w-]{0,12}$",
+    r"\b(not|no|non|nothing|without|except|(?:anything|everything|all|whatever) but|hate|avoid|never|"
+    r"don'?t want|dont want|free of)\b[\s\w-]{0,12}$",
     re.IGNORECASE,
 )
 #: The confidence a like or dislike needs as the runner-up to give a sentiment to a message of another intent.

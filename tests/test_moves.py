@@ -96,6 +96,11 @@ def entity(name: str, value: str, role: str | None = None, *, text: str = "") ->
      {"critique": "pricier", "items": (LAMPS[2],)}),
     ("like the second but cheaper", "critique_cheaper", [entity("ordinal", "second")], LISTED, "critique",
      {"critique": "cheaper", "items": (LAMPS[1],)}),
+    # "but" alone contrasts: "same lamp but black" wishes black; "anything but black" rules it out
+    ("same lamp but black?", "critique_different", [entity("colour", "black", text="same lamp but black?")], LISTED,
+     "critique", {"value": "black", "exclusions": ()}),
+    ("anything but black", "critique_different", [entity("colour", "black", text="anything but black")], LISTED,
+     "critique", {"exclusions": ("black",)}),
     ("more like the first one", "more_like", [entity("ordinal", "first")], LISTED, "more_like",
      {"items": (LAMPS[0],)}),
     ("in blue maybe", "critique_different", [entity("colour", "blue")], LISTED, "critique",

@@ -85,7 +85,8 @@ _MONEY_CUE = re.compile(r"[$₹€£]|\b(under|below|over|max|budget|less than|u
 #: Attributes whose catalog values are read from the words when the NLU tagged none.
 _WORDS_BACK_UP = ("colour", "material")
 #: Intents whose message may state a wish without the NLU tagging it.
-_UNTAGGED_INTENTS = ("inform", "request_recommendation", "nlu_fallback", "", "ask_item", "ask_catalog")
+_UNTAGGED_INTENTS = ("inform", "request_recommendation", "nlu_fallback", "", "ask_item", "ask_catalog",
+                     "critique_different")
 #: Words that make a message a description of what is wanted (its text enriches the query).
 _DESCRIBING_INTENTS = ("request_recommendation", "inform", "reject_all", "browse")
 #: "The grey one", "the oak ones": a card named by its own words.

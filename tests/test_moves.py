@@ -99,6 +99,8 @@ def entity(name: str, value: str, role: str | None = None, *, text: str = "") ->
     # "but" alone contrasts: "same lamp but black" wishes black; "anything but black" rules it out
     ("same lamp but black?", "critique_different", [entity("colour", "black", text="same lamp but black?")], LISTED,
      "critique", {"value": "black", "exclusions": ()}),
+    ("is the first one available in black?", "critique_different", [entity("ordinal", "first")], LISTED, "critique",
+     {"value": "black", "items": (LAMPS[0],)}),  # the catalog's own colour, untagged by the NLU
     ("anything but black", "critique_different", [entity("colour", "black", text="anything but black")], LISTED,
      "critique", {"exclusions": ("black",)}),
     ("more like the first one", "more_like", [entity("ordinal", "first")], LISTED, "more_like",

@@ -123,7 +123,10 @@ def _values_failures(case: Case, catalog: Catalog, reply: Reply) -> list[str]:
     field = str(case.expect["field"])
     said = " ".join(reply.lines).casefold()
     every = {v for p in catalog if (v := p.attribute(field))}
-    named = {v.casefold() for v in every if re.search(rf"(?<!\w){re.escape(v.casefold())}(?!\w)", said)}
+    # the values offered as buttons are the ones named, exactly; without buttons, the catalog's values the text
+    # holds (a brand called "AND" is not named by "A, B and C")
+    named = {title.casefold() for title, _ in reply.buttons} & {v.casefold() for v in every} if reply.buttons else \
+        {v.casefold() for v in every if re.search(rf"(?<!\w){re.escape(v.casefold())}(?!\w)", said)}
     allowed = _folded(p.attribute(field) for p in matching(catalog, case.expect, also=True, in_stock=False)
                       if p.attribute(field))
     required = _folded(p.attribute(field) for p in matching(catalog, case.expect, also=False, in_stock=True)

@@ -21,7 +21,7 @@ from actions.off_topic import OffTopic
 from actions.parsing import without_budget
 from retrieval.answers import Answer, ItemAnswers, catalog_values
 from retrieval.catalog import Product
-from retrieval.collaborative import MIN_CUSTOMERS, CollaborativeModel
+from retrieval.collaborative import CollaborativeModel
 from retrieval.contract import ASKED_ATTRIBUTES, AUDIENCE, NAMED_ATTRIBUTES, affinity_key, taught_attributes
 from retrieval.explain import format_price
 from retrieval.facets import Facet, facet_of
@@ -609,10 +609,7 @@ class CatalogShop:
 
     def _bought_by(self) -> dict[str, int]:
         """How many customers took each item, counted only from five on (``MIN_CUSTOMERS``): real counts or none."""
-        model = self.collaborative
-        if model is None:
-            return {}
-        return {item: int(n) for item, n in zip(model.ids, model.customers, strict=True) if n >= MIN_CUSTOMERS}
+        return self.collaborative.popular() if self.collaborative is not None else {}
 
     def starter(self, need: Need, k: int, exclude: Sequence[str]) -> list[Scored]:
         """The best-rated item of each of the ``k`` biggest categories, within the need's budget and exclusions."""

@@ -136,8 +136,9 @@ def _default_services() -> Services:
                     ", ".join(f"{v.name} {v.weight:g}" for v in experiment.variants))
     answers = ItemAnswers(encoder, stored=retriever_.sentences, values=catalog_values(retriever_.catalog))
     answers.warm()  # the field examples embedded now, not in a customer's first question
+    collaborative = _collaborative(retriever_.catalog)
     return Services(
-        recommender=Recommender(retriever_),
+        recommender=Recommender(retriever_, popularity=collaborative.popular() if collaborative else None),
         profiles=ProfileStore(
             engine, variant_of=experiment.label_for if experiment else None,
             pseudonyms=Pseudonymiser(store_settings.pseudonym_key,
@@ -150,5 +151,5 @@ def _default_services() -> Services:
         off_topic=(OffTopic.from_nlu(nlu_files, encoder)
                    if getattr(encoder, "related_similarity", None) is not None else None),
         answers=answers,
-        collaborative=_collaborative(retriever_.catalog),
+        collaborative=collaborative,
     )

@@ -25,6 +25,7 @@ import argparse
 import csv
 import dataclasses
 import functools
+import itertools
 import os
 import sys
 import time
@@ -216,12 +217,13 @@ def models(matrix: sparse.csr_matrix, rows: Mapping[str, int], dev: Sequence[Cas
 
 
 def complements_table(data: Path, rows: Sequence[Row], items: Mapping[str, int]) -> Table:
-    """"What goes with it?" as the conversation answers it, for every held-out customer's target order.
+    """"What goes with it?" as the conversation answers it, for every customer's target order.
 
     The model is built as ``shopkeeper interactions build`` builds it, from every customer's history in the
     basket (never a target); the reference is another item of the target's order; the answer is the
     conversation's three complement cards (``CatalogShop.bought_with``: at least five customers behind each,
-    other kinds first). Reported: how often there is an answer, and how often it holds the target.
+    other kinds first). Reported for the dev and the held-out customers: how often there is an answer, how
+    often it holds another item the customer bought in that order, and how often it holds the target.
     """
     from actions.catalog_shop import CatalogShop
     from actions.conversation import Need
@@ -243,36 +245,41 @@ def complements_table(data: Path, rows: Sequence[Row], items: Mapping[str, int])
     orders: dict[str, dict[str, set[str]]] = {}
     for row in rows:
         orders.setdefault(row.customer, {}).setdefault(row.order, set()).add(row.item)
-    answered = hits = asked = 0
-    for case in (c for c in cases if c.held_out):
-        target = ids[case.target]
-        mates = sorted(i for its in orders[case.customer].values() if target in its for i in its
-                       if i != target and items[i] in case.history)
-        if not mates:
-            continue
-        asked += 1
-        cards = shop.bought_with(mates[0], Need(), [mates[0]], k=3)
-        answered += bool(cards)
-        hits += any(s.product.id == target for s in cards)
-    table = Table("\"what goes with it?\" in the conversation, held-out customers (reference: another item of the "
-                  "target's order)", ["answers asked", "with cards (≥ 5 customers behind each)", "holding the target"])
-    table.add(f"{asked:,}", f"{answered:,} ({answered / max(asked, 1):.2f})", f"{hits:,} ({hits / max(asked, 1):.2f})")
+    table = Table("\"what goes with it?\" in the conversation (reference: another item of the target's order)",
+                  ["customers", "answers asked", "with cards (≥ 5 customers behind each)",
+                   "holding an item of the reference's order", "holding the target"])
+    for name, part in (("dev", [c for c in cases if not c.held_out]), ("held out", [c for c in cases if c.held_out])):
+        asked = answered = mates_hit = hits = 0
+        for case in part:
+            target = ids[case.target]
+            order = next(its for its in orders[case.customer].values() if target in its)
+            mates = sorted(i for i in order if i != target and items[i] in case.history)
+            if not mates:
+                continue
+            asked += 1
+            cards = {s.product.id for s in shop.bought_with(mates[0], Need(), [mates[0]], k=3)}
+            answered += bool(cards)
+            mates_hit += bool(cards & (order - {mates[0]}))
+            hits += target in cards
+        table.add(name, f"{asked:,}", *(f"{n:,} ({n / max(asked, 1):.2f})" for n in (answered, mates_hit, hits)))
     return table
 
 
-#: RankingWeights.together_alone tried on the dev customers for the project's own ranker.
-TOGETHER_GRID = (0.5, 2.0, 10.0, 50.0)
+#: RankingWeights.together_alone and .popularity tried on the dev customers for the project's own ranker.
+TOGETHER_GRID = (2.0, 10.0, 50.0)
+POPULARITY_GRID = (0.0, 0.1, 0.5)
 
 
-def own_ranker(data: Path, cases: Sequence[Case], items: Mapping[str, int], weights: float
+def own_ranker(data: Path, cases: Sequence[Case], items: Mapping[str, int], weights: tuple[float, float]
                ) -> Callable[[Case], np.ndarray]:
     """The conversation's own ranking (``CatalogShop.recommend``) for a customer whose history is their likes.
 
     No need stated: the customer's items are the liked items of the conversation, so the list is the
     search's content ranking with the profile of those items and what other customers took with them
-    (``RankingWeights.together_alone`` = ``weights``: nothing is asked but the likes). The model is learned
-    from these cases' histories, as ``shopkeeper interactions build`` would; the index embeds the titles with
-    the project's encoder.
+    (``weights``: ``RankingWeights.together_alone``, since nothing is asked but the likes, and
+    ``RankingWeights.popularity``). The model is learned from these cases' histories, as ``shopkeeper
+    interactions build`` would, and its counts are the popularity the services give the recommender; the
+    index embeds the titles with the project's encoder.
     """
     from actions.catalog_shop import CatalogShop
     from actions.conversation import Need
@@ -283,7 +290,9 @@ def own_ranker(data: Path, cases: Sequence[Case], items: Mapping[str, int], weig
     catalog, retriever = _served(data)
     ids = list(items)
     model = CollaborativeModel.build(catalog, [(c.customer, ids[i]) for c in cases for i in c.history])
-    recommender = Recommender(retriever, dataclasses.replace(RankingWeights(), together_alone=weights))
+    together, popularity = weights
+    recommender = Recommender(retriever, dataclasses.replace(RankingWeights(), together_alone=together,
+                                                             popularity=popularity), popularity=model.popular())
     shop = CatalogShop(recommender, CatalogVocabulary(catalog), collaborative=model)
 
     def ranked(case: Case) -> np.ndarray:
@@ -314,13 +323,14 @@ def _served(data: Path) -> tuple[Any, Any]:
 
 def own_rows(data: Path, cases: Sequence[Case], items: Mapping[str, int], dev: Sequence[Case]
              ) -> tuple[Callable[[Case], np.ndarray], str]:
-    """The own ranker at the ``together_alone`` weight with the best NDCG@K on the dev customers."""
+    """The own ranker at the ``together_alone`` and ``popularity`` weights with the best NDCG@K on the dev customers."""
     tried = {}
-    for weight in TOGETHER_GRID:
-        tried[weight] = evaluate(own_ranker(data, cases, items, weight), dev)[1]
-        log(f"own ranker, together {weight:g}: dev NDCG@{K} {tried[weight]:.3f}")
+    for weights in itertools.product(TOGETHER_GRID, POPULARITY_GRID):
+        tried[weights] = evaluate(own_ranker(data, cases, items, weights), dev)[1]
+        log(f"own ranker, together alone {weights[0]:g}, popularity {weights[1]:g}: dev NDCG@{K} {tried[weights]:.3f}")
     best = max(tried, key=lambda w: tried[w])
-    return own_ranker(data, cases, items, best), f"own ranker (CatalogShop.recommend, together alone {best:g})"
+    return own_ranker(data, cases, items, best), \
+        f"own ranker (CatalogShop.recommend, together alone {best[0]:g}, popularity {best[1]:g})"
 
 
 def write_top10(rows: Sequence[Row], items: Mapping[str, int], histories: Path, out: Path) -> int:

@@ -167,6 +167,10 @@ class CollaborativeModel:
             np.add.at(found, self.neighbours[position][mask], self.weights[position][mask])
         return found
 
+    def popular(self, *, least: int = MIN_CUSTOMERS) -> dict[str, int]:
+        """How many customers took each item, for the items at least ``least`` took: real counts or none."""
+        return {item: int(n) for item, n in zip(self.ids, self.customers, strict=True) if n >= least}
+
     def bought_with(self, item: str, *, least: int = MIN_CUSTOMERS) -> list[tuple[str, int]]:
         """Items taken by at least ``least`` of the customers who took ``item``, closest first, with that count."""
         position = self.positions.get(item)

@@ -15,7 +15,7 @@ and the result says which.
 
 >>> from retrieval.catalog import Catalog, Product
 >>> from retrieval.encoder import HashingEncoder
->>> from retrieval.search import Candidates, Retriever
+>>> from retrieval.search import Retriever
 >>> catalog = Catalog([Product("a", "Grey linen sofa", 700.0, "USD", "Sofas", colour="grey"),
 ...                    Product("b", "Oak desk", 300.0, "USD", "Desks")])
 >>> recommender = Recommender(Retriever.build(catalog, HashingEncoder(64)))
@@ -26,25 +26,20 @@ and the result says which.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import math
-import re
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-import Stemmer
 
 from retrieval.catalog import Catalog, Product
+from retrieval.collaborative import MIN_CUSTOMERS
 from retrieval.contract import ATTRIBUTES, affinity_key
 from retrieval.explain import format_price
 from retrieval.filters import Filters
-from retrieval.kinds import MIN_KIND_NAMES, kinds_from_names
+from retrieval.ranker import Pool, Request, Signal, Source, default_signals, default_sources, rating_prior
 from retrieval.ranking import mmr
-from retrieval.search import Candidates, Retriever
-from retrieval.vocabulary import value_matches
+from retrieval.search import Retriever
 
 __all__ = ["SOFT_ATTRIBUTES", "Needs", "Preferences", "RankingWeights", "Recommendation", "Recommender", "Scored"]
 
@@ -141,6 +136,8 @@ class RankingWeights:
     #: words name: "rings" among all the jewellery, "kurta" among all the clothing, where a category is broader
     #: than the kind asked for. Only kinds that end at least ``MIN_KIND_NAMES`` names of the catalog count.
     named_kind: float = 0.3
+    #: How many customers took an item (five or more; log scale, 1 for the most taken). 0 until measured to help.
+    popularity: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -170,27 +167,32 @@ class Recommendation:
     candidates: int = 0
 
 
-def _rating_prior(product: Product) -> float:
-    """Rating centred on 3.5 and shrunk towards 0 for few ratings, in about −1..1."""
-    if product.rating is None:
-        return 0.0
-    confidence = 1.0 - math.exp(-max(product.rating_count, 1) / 20.0)
-    return (product.rating - 3.5) / 1.5 * confidence
-
-
 class Recommender:
     """Turns needs and preferences into a few explained items.
+
+    The candidates come from :mod:`retrieval.ranker`'s sources and are scored by its signals: both lists may be
+    passed in to compose another ranker; by default every source and signal, weighted by ``weights``.
 
     Args:
         retriever: the catalog's retriever (catalog, index, encoder).
         weights: ranking weights.
-        fetch: candidates fetched from the index before reranking.
+        fetch: candidates fetched from each search source before reranking.
+        popularity: how many customers took each item (five or more), for the popular source and signal.
+        sources: where candidates come from (default: :func:`~retrieval.ranker.default_sources`).
+        signals: what scores them (default: :func:`~retrieval.ranker.default_signals`).
     """
 
-    def __init__(self, retriever: Retriever, weights: RankingWeights | None = None, *, fetch: int = 60) -> None:
+    def __init__(self, retriever: Retriever, weights: RankingWeights | None = None, *, fetch: int = 60,
+                 popularity: Mapping[str, int] | None = None, sources: Sequence[Source] | None = None,
+                 signals: Sequence[Signal] | None = None) -> None:
         self.retriever = retriever
         self.weights = weights or RankingWeights()
         self.fetch = fetch
+        #: how many customers took each item, five or more (``CollaborativeModel.popular``); empty without one
+        self.popularity: Mapping[str, int] = popularity or {}
+        self.sources = list(sources) if sources is not None else default_sources(retriever, self.popularity)
+        self.signals = list(signals) if signals is not None else default_signals(retriever, self.weights,
+                                                                                 self.popularity)
 
     @property
     def catalog(self) -> Catalog:
@@ -235,59 +237,56 @@ class Recommender:
             The items with reasons, and any relaxed constraints.
         """
         preferences = preferences or Preferences()
-        table = self.retriever.filter_table
         relaxed: list[str] = []
-        if filters is None:
-            filters = needs.filters(exclude_ids)
-        mask = table.mask(filters)
+        filters = filters if filters is not None else needs.filters(exclude_ids)
+        mask = self.retriever.filter_table.mask(filters)
         if relax and int(mask.sum()) < k:
-            needs, filters, mask, relaxed = self._relax(needs, exclude_ids, k)
+            filters, relaxed = self._relax(filters, k)
+            mask = self.retriever.filter_table.mask(filters)
         text = needs.query_text()
         query = self.retriever.embed_query(text)
         if like_item is not None and like_item in self.retriever.catalog:
             query = 0.35 * query + 0.65 * self.item_vector(like_item)
             query = (query / max(float(np.linalg.norm(query)), 1e-9)).astype(np.float32)
-        found = self._with_taken_together(self.retriever.candidates(query, text, mask, max(self.fetch, 4 * k)),
-                                          preferences, mask, query)
-        if not found.positions:
+        request = Request(query, text, mask, needs, preferences, tuple(prior), self.retriever.lexical.scores(text))
+        pool = self.pool(request, max(self.fetch, 4 * k))
+        if not len(pool):
             return Recommendation([], relaxed, int(mask.sum()))
-        vectors, semantic = found.vectors, found.semantic
-        products = [self.retriever.catalog[p] for p in found.positions]
-        contributions = [self._signals(p, v, needs, preferences) for p, v in zip(products, vectors, strict=True)]
-        scores = found.fused + np.array([sum(c.values()) for c in contributions])
-        scores = scores + self._scope_lift(products, prior) + self._kind_lift(found.positions, needs.text)
-        order = mmr(scores, vectors, k, diversity=self.weights.diversity)
-        items = [Scored(products[i], float(scores[i]), rank, self._reason(
-            products[i], needs, contributions[i], preferences.together.get(products[i].id, (0.0, ""))[1]),
-            float(semantic[i])) for rank, i in enumerate(order, start=1)]
+        contributions = self.score(request, pool)
+        scores = np.sum(list(contributions.values()), axis=0)
+        order = mmr(scores, pool.vectors, k, diversity=self.weights.diversity)
+        items = []
+        for rank, i in enumerate(order, start=1):
+            product = pool.products[i]
+            said = {code: float(values[i]) for code, values in contributions.items() if values[i]}
+            reason = self._reason(product, needs, said, preferences.together.get(product.id, (0.0, ""))[1],
+                                  self.popularity.get(product.id, 0))
+            items.append(Scored(product, float(scores[i]), rank, reason, float(pool.semantic[i])))
         return Recommendation(items, relaxed, int(mask.sum()))
 
-    @functools.cached_property
-    def _stem(self) -> Callable[[str], str]:
-        """The Snowball English stemmer of the lexical index, one per recommender."""
-        return Stemmer.Stemmer("english").stemWord  # type: ignore[no-any-return]
+    def pool(self, request: Request, fetch: int) -> Pool:
+        """The union of what every source proposes for ``request``, in the order proposed."""
+        positions: list[int] = []
+        sources: list[str] = []
+        seen: set[int] = set()
+        for source in self.sources:
+            for position in source.propose(request, fetch):
+                if position not in seen:
+                    seen.add(position)
+                    positions.append(position)
+                    sources.append(source.name)
+        if not positions:
+            return Pool([], [], np.zeros((0, self.retriever.dimension), dtype=np.float32), np.zeros(0))
+        vectors = self.retriever.index.reconstruct(positions)
+        semantic = (vectors @ np.asarray(request.vector, dtype=np.float32)).astype(np.float64)
+        return Pool(positions, [self.catalog[p] for p in positions], vectors, semantic, sources)
 
-    @functools.cached_property
-    def _item_kinds(self) -> tuple[list[str], frozenset[str]]:
-        """Each item's kind from its name, stemmed, and the stems that are kinds of this catalog."""
-        kinds = [self._stem(k.lower()) for k in kinds_from_names([p.title for p in self.catalog])]
-        return kinds, frozenset(k for k, n in Counter(kinds).items() if n >= MIN_KIND_NAMES)
-
-    def _kind_lift(self, positions: Sequence[int], text: str) -> npt.NDArray[np.float64]:
-        """``named_kind`` for each item whose own kind the words name, else 0."""
-        if not text or not self.weights.named_kind:
-            return np.zeros(len(positions))
-        kinds, known = self._item_kinds
-        wanted = {self._stem(w) for w in re.findall(r"[^\W\d_][\w'-]*", text.lower())} & known
-        if not wanted:
-            return np.zeros(len(positions))
-        return self.weights.named_kind * np.array([kinds[p] in wanted for p in positions], dtype=float)
-
-    def _scope_lift(self, products: Sequence[Product], prior: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Each item's lift from a guessed scope: ``scope_prior / sqrt(n)`` for the n-th likeliest kind, else 0."""
-        rank = {c: i for i, c in reversed(list(enumerate(prior)))}
-        return self.weights.scope_prior * np.array(
-            [(rank[p.category] + 1) ** -0.5 if p.category in rank else 0.0 for p in products])
+    def score(self, request: Request, pool: Pool) -> dict[str, npt.NDArray[np.float64]]:
+        """Every signal's weighted contribution to every item of ``pool``, by reason code."""
+        contributions: dict[str, npt.NDArray[np.float64]] = {}
+        for signal in self.signals:
+            contributions.update(signal.score(request, pool))
+        return contributions
 
     def surprise(
         self,
@@ -323,9 +322,11 @@ class Recommender:
         limits = dataclasses.replace(needs, preferences={}, text="")
         table = self.retriever.filter_table
         relaxed: list[str] = []
-        mask = table.mask(filters if filters is not None else limits.filters(exclude_ids))
+        filters = filters if filters is not None else limits.filters(exclude_ids)
+        mask = table.mask(filters)
         if relax and int(mask.sum()) < k:
-            limits, _, mask, relaxed = self._relax(limits, exclude_ids, k)
+            filters, relaxed = self._relax(filters, k)
+            mask = table.mask(filters)
         positions = np.flatnonzero(mask)
         rng = np.random.default_rng(seed)
         if positions.size > pool:
@@ -364,7 +365,7 @@ class Recommender:
                 for name in SOFT_ATTRIBUTES if (value := p.attribute(name)))
             for p in products
         ])
-        quality = np.array([_rating_prior(p) for p in products])
+        quality = np.array([rating_prior(p) for p in products])
         scores = distance + 0.3 * quality - 0.1 * np.minimum(familiar, 3.0) + rng.uniform(0, 0.05, len(products))
         return scores, distance
 
@@ -382,45 +383,13 @@ class Recommender:
 
     # -- scoring -------------------------------------------------------------------
 
-    def _signals(self, product: Product, vector: Vector, needs: Needs, preferences: Preferences) -> dict[str, float]:
-        w = self.weights
-        signals: dict[str, float] = {}
-        for name, wanted in needs.preferences.items():
-            value = product.attribute(name)
-            if wanted and value and value_matches(wanted, value):
-                signals[f"stated:{name}"] = w.stated
-        if preferences.vector is not None and preferences.vector.shape == vector.shape:
-            signals["profile:vector"] = w.profile_vector * float(vector @ preferences.vector)
-        for name in ("category", *SOFT_ATTRIBUTES):
-            value = product.category if name == "category" else product.attribute(name)
-            if value:
-                affinity = preferences.affinities.get(affinity_key(name, value))
-                if affinity:
-                    signals[f"affinity:{name}"] = w.affinity * affinity
-        signals["rating"] = w.rating * _rating_prior(product)
-        strength = preferences.together.get(product.id, (0.0, ""))[0]
-        if strength > 0:
-            alone = not (needs.category or needs.text or needs.preferences)
-            signals["together"] = (w.together_alone if alone else w.together) * strength
-        return signals
-
-    def _with_taken_together(self, found: Candidates, preferences: Preferences, mask: npt.NDArray[np.bool_],
-                             query: Vector) -> Candidates:
-        """The candidates joined by what other customers took with this one's likes, where the filters allow."""
-        catalog = self.retriever.catalog
-        extra = [position for item in preferences.together if item in catalog
-                 and mask[position := catalog.position(item)] and position not in found.positions]
-        if not extra:
-            return found
-        vectors = self.retriever.index.reconstruct(extra)
-        semantic = vectors @ query
-        floor = float(found.fused.min()) if len(found.fused) else 0.0  # no better than the search's last match
-        return Candidates([*found.positions, *extra], np.concatenate([found.semantic, semantic]),
-                          np.concatenate([found.fused, np.full(len(extra), floor, dtype=found.fused.dtype)]),
-                          np.vstack([found.vectors, vectors]) if len(found.positions) else vectors)
-
     @staticmethod
-    def _reason(product: Product, needs: Needs, signals: Mapping[str, float], together: str = "") -> str:
+    def _reason(product: Product, needs: Needs, signals: Mapping[str, float], together: str = "",
+                customers: int = 0) -> str:
+        """The card's reason, from the codes that raised its score.
+
+        Nothing is said that the item's facts, the customer's words or real counts do not bear out.
+        """
         parts: list[str] = [together] if together and signals.get("together", 0.0) > 0 else []
         for name in SOFT_ATTRIBUTES:
             if f"stated:{name}" in signals:
@@ -434,6 +403,8 @@ class Recommender:
             parts.append(f"you liked {str(liked_value).lower()} before")
         elif signals.get("profile:vector", 0.0) > 0.05:
             parts.append("like items you liked")
+        if customers >= MIN_CUSTOMERS and signals.get("popular", 0.0) > 0 and not (together and "together" in signals):
+            parts.append(f"popular: {customers} customers bought it")
         if product.rating is not None and signals.get("rating", 0.0) > 0.02:
             parts.append(f"rated {product.rating:.1f}/5")
         if not parts:
@@ -442,60 +413,62 @@ class Recommender:
 
     # -- relaxing ------------------------------------------------------------------
 
-    def _relax(
-        self, needs: Needs, exclude_ids: Sequence[str], k: int
-    ) -> tuple[Needs, Filters, npt.NDArray[np.bool_], list[str]]:
-        """Relax the most restrictive constraint so that at least ``k`` items pass.
+    def _relax(self, filters: Filters, k: int) -> tuple[Filters, list[str]]:
+        """Loosen the one constraint of ``filters`` that frees the most items, so that at least ``k`` pass.
 
-        The note says why: nothing fits at all, or everything that fits has been shown
-        or turned down already (then the constraint is not what ran the list dry).
+        The same filters every path applies, loosened field by field (budget, exclusions, then the category),
+        so what the caller ruled in or out otherwise still holds. The note says why: nothing fits at all, or
+        everything that fits has been shown or turned down already (then the constraint is not what ran the
+        list dry).
         """
         table = self.retriever.filter_table
-        options: list[tuple[int, Needs, str]] = []
-        currency = self.retriever.catalog.currency
-        seen_all = bool(exclude_ids) and int(table.mask(needs.filters(())).sum()) > 0
-        if needs.max_price is not None or needs.min_price is not None:
-            unbounded = dataclasses.replace(needs, min_price=None, max_price=None)
-            prices = sorted(
-                p.price for p, keep in zip(self.retriever.catalog, table.mask(unbounded.filters(exclude_ids)),
-                                           strict=True) if keep
-            )
-            if len(prices) >= k:
-                if needs.max_price is not None:
-                    above = [p for p in prices if p >= (needs.min_price or 0.0)]
-                    keep_floor = len(above) >= k
-                    new_max = above[k - 1] if keep_floor else prices[k - 1]
-                    widened = dataclasses.replace(
-                        needs, max_price=new_max, min_price=needs.min_price if keep_floor else None
-                    )
-                    budget, raised = format_price(needs.max_price, currency), format_price(new_max, currency)
-                    note = (
-                        f"you've seen everything I have within {budget}, so I raised the budget to {raised}"
-                        if seen_all else f"nothing fits {budget}, so I raised the budget to {raised}"
-                    )
-                else:
-                    widened = dataclasses.replace(needs, min_price=None)
-                    note = "nothing is above your minimum price, so I dropped it"
-                options.append((int(table.mask(widened.filters(exclude_ids)).sum()), widened, note))
-        if needs.exclusions:
-            widened = dataclasses.replace(needs, exclusions=())
-            avoided = ", ".join(needs.exclusions)
-            options.append((int(table.mask(widened.filters(exclude_ids)).sum()), widened,
-                            f"you've seen everything without {avoided}, so these include it" if seen_all
-                            else f"I couldn't avoid {avoided} entirely"))
-        workable = [o for o in options if o[0] >= k]
-        if not workable and needs.category:
+
+        def count(f: Filters) -> int:
+            return int(table.mask(f).sum())
+
+        seen_all = bool(filters.exclude_ids) and count(dataclasses.replace(filters, exclude_ids=frozenset())) > 0
+        options = [o for o in (self._widened_budget(filters, k, seen_all), self._widened_exclusions(filters, seen_all))
+                   if o is not None]
+        workable = [(count(f), f, note) for f, note in options if count(f) >= k]
+        if not workable and filters.categories:
             # The category is what they came for: leave it only when nothing else helps.
-            widened = dataclasses.replace(needs, category=None)
-            category = needs.category.lower()
-            workable.append((int(table.mask(widened.filters(exclude_ids)).sum()), widened,
+            category = " or ".join(sorted(c.lower() for c in filters.categories))
+            widened = dataclasses.replace(filters, categories=frozenset())
+            workable.append((count(widened), widened,
                              f"you've seen all the {category} that fit, so I looked beyond that category"
                              if seen_all else f"I found too few {category}, so I looked beyond that category"))
-        if workable:
-            # The most restrictive constraint is the one whose relaxing frees the most items; max() keeps
-            # the first of equals, so ties go to the budget.
-            _, chosen, note = max(workable, key=lambda o: o[0])
-            filters = chosen.filters(exclude_ids)
-            return chosen, filters, table.mask(filters), [note]
-        filters = needs.filters(exclude_ids)
-        return needs, filters, table.mask(filters), []
+        if not workable:
+            return filters, []
+        # The most restrictive constraint is the one whose relaxing frees the most items; max() keeps
+        # the first of equals, so ties go to the budget.
+        _, chosen, note = max(workable, key=lambda o: o[0])
+        return chosen, [note]
+
+    def _widened_budget(self, filters: Filters, k: int, seen_all: bool) -> tuple[Filters, str] | None:
+        """The budget raised to the ``k``-th cheapest item that fits otherwise (or the minimum dropped)."""
+        if filters.max_price is None and filters.min_price is None:
+            return None
+        currency = self.retriever.catalog.currency
+        unbounded = self.retriever.filter_table.mask(dataclasses.replace(filters, min_price=None, max_price=None))
+        prices = sorted(p.price for p, keep in zip(self.retriever.catalog, unbounded, strict=True) if keep)
+        if len(prices) < k:
+            return None
+        if filters.max_price is None:
+            return dataclasses.replace(filters, min_price=None), "nothing is above your minimum price, so I dropped it"
+        above = [p for p in prices if p >= (filters.min_price or 0.0)]
+        keep_floor = len(above) >= k
+        new_max = above[k - 1] if keep_floor else prices[k - 1]
+        widened = dataclasses.replace(filters, max_price=new_max, min_price=filters.min_price if keep_floor else None)
+        budget, raised = format_price(filters.max_price, currency), format_price(new_max, currency)
+        return widened, (f"you've seen everything I have within {budget}, so I raised the budget to {raised}"
+                         if seen_all else f"nothing fits {budget}, so I raised the budget to {raised}")
+
+    @staticmethod
+    def _widened_exclusions(filters: Filters, seen_all: bool) -> tuple[Filters, str] | None:
+        """The words ruled out let back in."""
+        if not filters.exclude_terms:
+            return None
+        avoided = ", ".join(filters.exclude_terms)
+        return dataclasses.replace(filters, exclude_terms=()), (
+            f"you've seen everything without {avoided}, so these include it" if seen_all
+            else f"I couldn't avoid {avoided} entirely")

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
@@ -29,6 +30,7 @@ from retrieval.encoder import HashingEncoder
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
 from retrieval.questions import answer_entropy
+from retrieval.ranker import Pool, Request, Stated
 from retrieval.recommender import Needs, Recommender
 from retrieval.search import Retriever
 from retrieval.vocabulary import CatalogVocabulary, read_nlu_synonyms, value_key
@@ -187,9 +189,10 @@ def test_a_wish_for_men_does_not_favour_womens_items(services: Services) -> None
             assert "men" in use.split(", ") or "boys, men" in use, (scored.product.use, scored.reason)
     womens = [p for p in catalog if value_key(p.use or "") == "women" and p.category == "Clothing"]
     assert womens
-    signals = services.recommender._signals(womens[0], services.recommender.item_vector(womens[0].id), needs,
-                                            __import__("retrieval.recommender", fromlist=["Preferences"]).Preferences())
-    assert "stated:use" not in signals
+    position = catalog.position(womens[0].id)
+    pool = Pool([position], [womens[0]], services.recommender.retriever.index.reconstruct([position]), np.zeros(1))
+    stated = Stated(1.0).score(Request(pool.vectors[0], "", np.ones(len(catalog), dtype=bool), needs), pool)
+    assert stated["stated:use"].tolist() == [0.0]
 
 
 def test_recommendations_from_the_flipkart_catalog(services: Services) -> None:

@@ -14,6 +14,7 @@ from actions.moves import move_from
 from actions.services import _collaborative
 from retrieval.catalog import Catalog
 from retrieval.collaborative import CollaborativeModel, collaborative_dir
+from retrieval.ranker import Request
 from tests.actions_support import make_services
 from tests.test_moves import entity, message
 
@@ -90,17 +91,16 @@ def test_within_a_need_what_customers_took_with_a_liked_item_ranks_first_and_say
 
 def test_the_co_taken_item_joins_the_candidates_the_words_did_not_find() -> None:
     recommender = SERVICES.recommender
-    retriever = recommender.retriever
-    query = retriever.embed_query("sofa")
+    query = recommender.retriever.embed_query("sofa")
     mask = np.ones(len(CATALOG), dtype=bool)
-    found = retriever.candidates(query, "sofa", mask, 3)
-    assert RUG.id not in [CATALOG[p].id for p in found.positions]
-    joined = recommender._with_taken_together(found, SHOP.preferences((SOFA.id,), ()), mask, query)
-    assert CATALOG.position(RUG.id) in joined.positions and len(joined.fused) == len(joined.positions)
-    assert float(joined.fused[joined.positions.index(CATALOG.position(RUG.id))]) == float(found.fused.min())
+    words = Request(query, "sofa", mask)
+    assert CATALOG.position(RUG.id) not in recommender.pool(words, 3).positions
+    liked = Request(query, "sofa", mask, preferences=SHOP.preferences((SOFA.id,), ()))
+    joined = recommender.pool(liked, 3)
+    assert joined.sources[joined.positions.index(CATALOG.position(RUG.id))] == "together"
     mask[CATALOG.position(RUG.id)] = False  # the filters still hold for what joins
-    assert CATALOG.position(RUG.id) not in recommender._with_taken_together(
-        found, SHOP.preferences((SOFA.id,), ()), mask, query).positions
+    assert CATALOG.position(RUG.id) not in recommender.pool(
+        Request(query, "sofa", mask, preferences=SHOP.preferences((SOFA.id,), ())), 3).positions
 
 
 def test_personalisation_off_leaves_out_what_others_took() -> None:

@@ -75,10 +75,11 @@ from retrieval.cache import EmbeddingCache
 from retrieval.catalog import Catalog, Product
 from retrieval.encoder import Encoder, HashingEncoder
 from retrieval.index import VectorIndex
-from retrieval.lexical import LexicalIndex, fuse
+from retrieval.lexical import LexicalIndex
 from retrieval.loaders import load_catalog
 from retrieval.mapping import load_mapping
 from retrieval.paths import PROJECT_ROOT as REPO
+from retrieval.ranker import Pool, Request
 from retrieval.ranking import mmr
 from retrieval.recommender import Needs, Preferences, Recommender
 from retrieval.search import MODES, Retriever
@@ -268,8 +269,8 @@ def timed(call: Callable[[], object]) -> float:
 def traced_recommend(recommender: Recommender, needs: Needs, k: int = K) -> tuple[list[str], dict[str, float]]:
     """``recommender.recommend(needs, k=k)`` (no profile, nothing excluded) replayed stage by stage.
 
-    Mirrors :meth:`Recommender.recommend` and :meth:`Retriever.candidates` line for line, with a lap
-    after each stage; the caller checks that the ids agree with the real call.
+    Mirrors :meth:`Recommender.recommend` with a lap after each stage: each candidate source and each
+    signal of the open ranker is a stage of its own; the caller checks that the ids agree with the real call.
 
     Returns:
         The recommended ids, best first, and milliseconds per stage.
@@ -280,39 +281,36 @@ def traced_recommend(recommender: Recommender, needs: Needs, k: int = K) -> tupl
     mask = retriever.filter_table.mask(filters)
     laps.lap("filter mask")
     if int(mask.sum()) < k:
-        needs, filters, mask, _ = recommender._relax(needs, (), k)
+        filters, _ = recommender._relax(filters, k)
+        mask = retriever.filter_table.mask(filters)
         laps.lap("relaxing (fewer than k pass)")
     text = needs.query_text()
     vector = retriever.embed_query(text)
     laps.lap("query vector (from the query cache)")
-    fetch = max(recommender.fetch, 4 * k)
-    positions = [h.position for h in retriever.index.search(vector, fetch, allowed=mask)[0]]
-    laps.lap("FAISS search under the mask")
-    lexical = retriever.lexical.scores(text)
+    request = Request(vector, text, mask, needs, Preferences(), (), retriever.lexical.scores(text))
     laps.lap("BM25 scoring (tokenise + score every item)")
-    matching = np.flatnonzero(mask & (lexical > 0))
-    best = matching[np.argsort(-lexical[matching], kind="stable")[:fetch]]
-    seen = set(positions)
-    positions += [int(p) for p in best if int(p) not in seen]
-    laps.lap("BM25 candidates under the mask")
+    fetch = max(recommender.fetch, 4 * k)
+    positions: list[int] = []
+    for source in recommender.sources:
+        positions += [p for p in source.propose(request, fetch) if p not in positions]
+        laps.lap(f"source: {source.name}")
     if not positions:
         return [], laps.times
     vectors = retriever.index.reconstruct(positions)
     semantic = (vectors @ np.asarray(vector, dtype=np.float32)).astype(np.float64)
+    pool = Pool(positions, [retriever.catalog[p] for p in positions], vectors, semantic)
     laps.lap("candidate vectors + dense similarity")
-    fused = fuse(semantic, lexical[positions], retriever.lexical_weight)
-    laps.lap("fusion")
-    products = [retriever.catalog[p] for p in positions]
-    preferences = Preferences()
-    contributions = [recommender._signals(p, v, needs, preferences) for p, v in zip(products, vectors, strict=True)]
-    scores = fused + np.array([sum(c.values()) for c in contributions])
-    laps.lap("ranking signals (per candidate)")
+    contributions: dict[str, np.ndarray] = {}
+    for signal in recommender.signals:
+        contributions.update(signal.score(request, pool))
+        laps.lap(f"signal: {type(signal).__name__}")
+    scores = np.sum(list(contributions.values()), axis=0)
     order = mmr(scores, vectors, k, diversity=recommender.weights.diversity)
     laps.lap("MMR")
     for i in order:
-        recommender._reason(products[i], needs, contributions[i])
+        recommender._reason(pool.products[i], needs, {c: float(v[i]) for c, v in contributions.items() if v[i]})
     laps.lap("reasons")
-    return [products[i].id for i in order], laps.times
+    return [pool.products[i].id for i in order], laps.times
 
 
 def distribution(values: Sequence[float]) -> list[str]:
@@ -656,7 +654,7 @@ def breakdown_table(recommender: Recommender, queries: list[ShopperQuery], measu
         breakdown.add(stage, len(values), *distribution(values), f"{sum(values) / sum(calls):.0%}")
     breakdown.add("the whole replayed call", len(calls), *distribution(calls), "100%")
     breakdown.notes.append(
-        "traced_recommend() repeats Recommender.recommend and Retriever.candidates with a clock read after each "
+        "traced_recommend() repeats Recommender.recommend with a clock read after each source, signal and other "
         f"stage (no profile, nothing excluded, fetch {recommender.fetch}); it returned the same items as "
         f"recommend for {len(queries) - len(measured.disagree)} of {len(queries)} queries.")
     return breakdown

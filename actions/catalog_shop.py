@@ -531,6 +531,7 @@ class CatalogShop:
         if model is None or not liked:
             return {}
         scores = model.scores(liked)
+        scores[[model.positions[i] for i in liked if i in model.positions]] = 0.0  # what they have is no suggestion
         best = float(scores.max()) if len(scores) else 0.0
         if best <= 0:
             return {}
@@ -541,8 +542,7 @@ class CatalogShop:
             for other, count in model.bought_with(item):
                 reasons.setdefault(other, texts.BOUGHT_WITH.format(count=count, title=title))
         top = np.argsort(-scores, kind="stable")[:keep]
-        return {model.ids[p]: (float(scores[p]) / best, reasons.get(model.ids[p], ""))
-                for p in top if scores[p] > 0 and model.ids[p] not in liked}
+        return {model.ids[p]: (float(scores[p]) / best, reasons.get(model.ids[p], "")) for p in top if scores[p] > 0}
 
     def recommend(self, need: Need, exclude: Sequence[str], *, k: int = ITEMS_PER_TURN,
                   like_item: str | None = None, liked: Sequence[str] = (),

@@ -265,6 +265,30 @@ def complements_table(data: Path, rows: Sequence[Row], items: Mapping[str, int])
     return table
 
 
+def _model_scores(model: Any, ids: Sequence[str], case: Case) -> np.ndarray:
+    return np.asarray(model.scores(ids[i] for i in case.history))
+
+
+#: Neighbours kept per item (``retrieval.collaborative.NEIGHBOURS``) tried on the dev customers.
+KEEP_GRID = (25, 50, 100, 200)
+
+
+def kept_neighbours(data: Path, cases: Sequence[Case], items: Mapping[str, int], dev: Sequence[Case],
+                    protocol: str, table: Table) -> None:
+    """The saved model's own scores (its ``keep`` strongest neighbours per item) on the dev customers, per ``keep``."""
+    from retrieval.collaborative import CollaborativeModel
+
+    catalog, _ = _served(data)
+    ids = list(items)
+    taken = [(c.customer, ids[i]) for c in cases for i in c.history]
+    for keep in KEEP_GRID:
+        model = CollaborativeModel.build(catalog, taken, keep=keep)
+        size = sum(a.nbytes for a in (model.neighbours, model.weights, model.together)) / 1e6
+        hit, ndcg = evaluate(functools.partial(_model_scores, model, ids), dev)
+        table.add(protocol, str(keep), f"{hit:.3f} / {ndcg:.3f}", f"{size:.1f}")
+        log(f"{protocol}: {keep} neighbours kept: dev HR@{K} {hit:.3f} NDCG@{K} {ndcg:.3f}, {size:.1f} MB")
+
+
 #: RankingWeights.together_alone and .popularity tried on the dev customers for the project's own ranker.
 TOGETHER_GRID = (2.0, 10.0, 50.0)
 POPULARITY_GRID = (0.0, 0.1, 0.5)
@@ -389,6 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     content = content_weights([t for _, t in catalog])
     table = Table(f"next purchase: HitRate@{K} / NDCG@{K} per customer (held out: every {HOLD_OUT_EVERY}th customer)",
                   ["protocol", "model", "dev customers", "held-out customers", "all with a history of 1–2 items"])
+    kept = Table(f"the saved model's neighbours per item: dev HitRate@{K} / NDCG@{K} of its own scores",
+                 ["protocol", "neighbours kept", "dev customers", "arrays, MB"])
     for protocol in PROTOCOLS:
         cases = cases_of(rows, items, protocol)
         matrix, customer_rows = training_matrix(cases, len(items))
@@ -399,6 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         table.notes.append(f"{protocol}: {len(dev):,} dev and {len(held):,} held-out customers; "
                            f"{len(short):,} with a history of one or two items")
         scorers = models(matrix, customer_rows, dev, content)
+        kept_neighbours(args.data, cases, items, dev, protocol, kept)
         own, name = own_rows(args.data, cases, items, dev)
         scorers[name] = own
         for name, scorer in scorers.items():
@@ -406,6 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             table.add(protocol, name, *cells)
             log(f"{protocol}: {name} {cells}")
     report.table(table)
+    report.table(kept)
     log("what goes with it?")
     report.table(complements_table(args.data, rows, items))
     report.write(args.markdown)

@@ -70,6 +70,8 @@ class Request:
         preferences: the profile's contribution (``None``: not personalised).
         prior: categories favoured without filtering, likeliest first.
         lexical: every item's BM25 score for ``text``, when already computed (it is, once, by the recommender).
+        described: whether the request states anything to match (words, a kind, wishes, an item to be like).
+            When not, the query is a placeholder: closeness to it is no evidence, and what others took leads.
     """
 
     vector: Vector
@@ -79,6 +81,7 @@ class Request:
     preferences: Preferences | None = None
     prior: Sequence[str] = ()
     lexical: npt.NDArray[np.float32] | None = None
+    described: bool = True
 
     def bm25(self, retriever: Retriever) -> npt.NDArray[np.float32]:
         """Every item's BM25 score for the words (the one computed with the request, else computed now)."""
@@ -197,13 +200,18 @@ class Popular:
 
 
 class Similarity:
-    """How well each item matches the query: dense similarity fused with BM25 (``Retriever.fused_scores``)."""
+    """How well each item matches the query: dense similarity fused with BM25 (``Retriever.fused_scores``).
+
+    Silent when the request describes nothing (``Request.described``): a placeholder query ranks nothing.
+    """
 
     def __init__(self, retriever: Retriever) -> None:
         self.retriever = retriever
 
     def score(self, request: Request, pool: Pool) -> dict[str, Scores]:
         """This signal's contributions (see the class)."""
+        if not request.described:
+            return {}
         if not request.text:
             return {"similarity": pool.semantic}
         lexical = request.bm25(self.retriever)[np.asarray(pool.positions, dtype=np.int64)]
@@ -272,8 +280,8 @@ class Rating:
 class Together:
     """What other customers took with this customer's likes, by strength (0–1), under ``together``.
 
-    ``alone`` is its weight when nothing but the likes is asked for (no words, no kind, no wishes): then what
-    others took is the best evidence there is, and it leads.
+    ``alone`` is its weight when the request describes nothing (``Request.described``: no words, no kind, no
+    wishes, no item to be like): then what others took is the best evidence there is, and it leads.
     """
 
     def __init__(self, weight: float, alone: float) -> None:
@@ -284,10 +292,8 @@ class Together:
         together = request.preferences.together if request.preferences is not None else {}
         if not together:
             return {}
-        needs = request.needs
-        alone = needs is None or not (needs.category or needs.text or needs.preferences)
         strength = np.array([together.get(p.id, (0.0, ""))[0] for p in pool.products])
-        return {"together": (self.alone if alone else self.weight) * strength}
+        return {"together": (self.weight if request.described else self.alone) * strength}
 
 
 class Popularity:

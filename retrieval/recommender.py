@@ -248,7 +248,9 @@ class Recommender:
         if like_item is not None and like_item in self.retriever.catalog:
             query = 0.35 * query + 0.65 * self.item_vector(like_item)
             query = (query / max(float(np.linalg.norm(query)), 1e-9)).astype(np.float32)
-        request = Request(query, text, mask, needs, preferences, tuple(prior), self.retriever.lexical.scores(text))
+        described = bool(needs.category or needs.text or needs.preferences) or like_item in self.retriever.catalog
+        request = Request(query, text, mask, needs, preferences, tuple(prior), self.retriever.lexical.scores(text),
+                          described)
         pool = self.pool(request, max(self.fetch, 4 * k))
         if not len(pool):
             return Recommendation([], relaxed, int(mask.sum()))

@@ -130,3 +130,12 @@ def test_most_popular_is_ordered_by_how_many_customers_took_each_said_only_from_
     plain = CatalogShop(SERVICES.recommender, SERVICES.vocabulary).recommend(
         Need(scope=("Sofas",), order="popular"), (), k=3)
     assert all("bought by" not in s.reason and "rating" in s.reason for s in plain)  # no interactions: the ratings
+
+
+def test_a_customer_who_liked_many_items_still_gets_what_others_took_with_them() -> None:
+    # What they already have scores high too; the suggestions are the best of the rest, whatever the cut.
+    liked = (SOFA.id, RUG.id, LAMP.id)
+    scores = MODEL.scores(liked)
+    assert min(scores[MODEL.positions[i]] for i in liked) > scores[MODEL.positions[OTHER_SOFA.id]] > 0
+    together = SHOP._taken_together(liked, keep=1)
+    assert together == {OTHER_SOFA.id: (1.0, "")}  # three customers took it: too few to say so

@@ -122,3 +122,20 @@ def test_the_category_goes_last_and_the_note_names_it() -> None:
     result = Recommender(RETRIEVER).recommend(Needs(category="Sofas"), k=3, filters=few)
     assert result.relaxed == ["you've seen all the sofas that fit, so I looked beyond that category"]
     assert len(result.items) == 3 and all(s.product.category != "Sofas" for s in result.items)
+
+
+def test_a_request_that_describes_nothing_is_ranked_by_what_is_known_not_by_a_placeholder_query() -> None:
+    mask = np.ones(len(CATALOG), dtype=bool)
+    pool_products = SOFAS[:2]
+    positions = [CATALOG.position(p.id) for p in pool_products]
+    pool = Pool(positions, pool_products, RETRIEVER.index.reconstruct(positions), np.ones(2))
+    vector = RETRIEVER.embed_query("popular items")
+    assert Similarity(RETRIEVER).score(Request(vector, "popular items", mask, described=False), pool) == {}
+    assert "similarity" in Similarity(RETRIEVER).score(Request(vector, "popular items", mask), pool)
+    # nothing asked but the likes: what others took with them leads, whatever the placeholder's words match
+    lamp = next(p for p in CATALOG if p.category == "Lamps")
+    taken = Preferences(together={lamp.id: (1.0, "")})
+    items = Recommender(RETRIEVER).recommend(Needs(), taken, k=1, relax=False).items
+    assert [s.product.id for s in items] == [lamp.id]
+    asked = Recommender(RETRIEVER).recommend(Needs(category="Sofas"), taken, k=1, relax=False).items
+    assert asked[0].product.category == "Sofas"  # asked for sofas: the filters hold, what others took only ranks

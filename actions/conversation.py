@@ -1008,9 +1008,48 @@ def _on_ask(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     products = [p for i in items if (p := shop.product(i)) is not None]
     if not products:
         return state, Reply("help", lines=(texts.NOTHING_SHOWN,))
-    lines = tuple(_answer_line(p, shop.answer(p, move.text, move.wishes)) for p in products)
+    answers = [shop.answer(p, move.text, move.wishes) for p in products]
+    lines = tuple(_answer_line(p, a) for p, a in zip(products, answers, strict=True))
     focus = products[0].id if len(products) == 1 else state.focus
+    offer = _another_offer(state, products[0], answers[0], move, shop) if len(products) == 1 else None
+    if offer is not None:  # "does it come in white?" — "No, it's grey. Shall I show you rugs in white?"
+        pending, question = offer
+        return dataclasses.replace(state, focus=focus, pending=pending), Reply(
+            "answer", lines=lines, question=question, buttons=_YES_NO)
     return dataclasses.replace(state, focus=focus), Reply("answer", lines=lines)
+
+
+#: Fields a "does it come in …?" answered "No" may offer the item's kind in: the values a design comes in.
+_OFFERED_IN = ("colour", "material")
+
+
+def _another_offer(state: State, product: Product, answer: Answer, move: Move, shop: Shop) -> tuple[str, str] | None:
+    """The pending offer and its question after a "No" to a wished colour or material, when the shop has such items.
+
+    The item's own kind in the wished value, within the need's budget and exclusions; ``None`` when there are none
+    or the answer was not a "No" the item's field settles.
+    """
+    field = answer.fact.field if answer.fact is not None else None
+    value = move.wishes.get(field or "") if field in _OFFERED_IN else None
+    if answer.says != "no" or field is None or not value:
+        return None
+    need = Need(scope=(product.category,), budget_min=state.need.budget_min, budget_max=state.need.budget_max,
+                exclusions=state.need.exclusions, wishes={field: value}, strict=(field,))
+    if shop.count(need, [*state.rejected, product.id]) == 0:
+        return None
+    kind = state.need.scope_words if product.category in state.need.scope and state.need.scope_words \
+        else product.category.lower()
+    return f"another:{field}:{value}", texts.OFFER_ANOTHER.format(kind=kind, value=value.lower())
+
+
+def _on_another(state: State, pending: str, shop: Shop) -> tuple[State, Reply]:
+    """"Yes" to the offer of the item's kind in another colour or material: as "do you have it in blue?"."""
+    _, field, value = pending.split(":", 2)
+    reference = shop.product(state.focus) if state.focus else None
+    if reference is None:
+        return state, Reply("help", lines=(texts.WHICH_ITEM,))
+    move = Move("critique", items=(reference.id,), critique="different", attribute=field, value=value)
+    return _critique(state, move, shop)
 
 
 def _on_complements(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
@@ -1134,6 +1173,8 @@ def _on_yes(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
         constraint = pending.split(":", 1)[1]
         need = state.need.without(constraint)
         return _show(dataclasses.replace(state, need=need), shop)
+    if pending.startswith("another:"):
+        return _on_another(state, pending, shop)
     if pending in ("category", *_DETAIL_QUESTIONS):
         return _on_dont_mind(dataclasses.replace(state, pending=pending), move, shop)
     if state.shown:
@@ -1152,6 +1193,8 @@ def _on_no(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
             "ack", lines=(texts.NOT_SATISFIED,), effects=(Effect("satisfied", value=False),))
     if pending.startswith("relax:"):
         return dataclasses.replace(state, pending=None), Reply("help", lines=(texts.KEEP_IT,))
+    if pending.startswith("another:"):
+        return dataclasses.replace(state, pending=None), Reply("ack", lines=(texts.KEEP_THESE,))
     if pending in ("category", *_DETAIL_QUESTIONS):
         return _on_dont_mind(state, move, shop)
     if state.shown:

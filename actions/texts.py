@@ -60,6 +60,10 @@ NOTHING_FITS = "I have nothing that fits all of that: no {need}."
 OFFER_RELAX = "I do have {count} {kind} {phrase} — shall I show them?"
 WHAT_TO_CHANGE = "Want to change something — the budget, a detail, or the kind of product?"
 KEEP_IT = "Okay, I'll keep that as it is. What would you like to change instead?"
+#: After "No" to "does it come in white?": the same kind in that value, offered, never imposed.
+OFFER_ANOTHER = "Shall I show you {kind} in {value}?"
+#: "No" to that offer: the list stays as it is.
+KEEP_THESE = "Okay, these stay as they are. Ask me anything about them."
 NOT_THESE = "Okay, not those."
 STARTER = "Here are a few popular things to start with:"
 CLOSEST = "I'm not sure which kind of thing you mean, but these come closest:"

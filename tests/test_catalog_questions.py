@@ -187,3 +187,27 @@ def test_a_strict_wish_filters_even_where_the_catalog_seldom_gives_the_attribute
     strict = dataclasses.replace(need, strict=("colour",))
     assert shop.count(strict, ()) == 1
     assert State.from_dict(State(need=strict).to_dict()).need.strict == ("colour",)
+
+
+def test_no_to_does_it_come_in_a_colour_offers_the_kind_in_that_colour_and_yes_shows_them() -> None:
+    category, first, second, _ = _kind_and_colours()
+    shown = _shown_in(category, first)
+    asked = Move("ask", items=shown.shown, text=f"does the first one come in {second}?", wishes={"colour": second})
+    after, reply = apply(shown, asked, SHOP)
+    assert reply.kind == "answer" and reply.lines[0].startswith(texts.NO)
+    assert reply.question == texts.OFFER_ANOTHER.format(kind=category.lower(), value=second)
+    assert after.need == shown.need and after.lists == shown.lists  # a question changes nothing by itself
+    listed, cards = apply(after, Move("yes"), SHOP)
+    assert cards.kind == "cards" and cards.cards
+    assert all(s.product.category == category and (s.product.colour or "").lower() == second for s in cards.cards)
+    kept, answer = apply(after, Move("no"), SHOP)
+    assert answer.lines == (texts.KEEP_THESE,) and kept.lists == shown.lists and kept.pending is None
+
+
+def test_no_offer_when_the_kind_has_nothing_in_that_colour_or_the_answer_is_yes() -> None:
+    category, first, _, missing = _kind_and_colours()
+    shown = _shown_in(category, first)
+    _, none = apply(shown, Move("ask", items=shown.shown, text=f"is it {missing}?", wishes={"colour": missing}), SHOP)
+    assert none.lines[0].startswith(texts.NO) and not none.question
+    _, same = apply(shown, Move("ask", items=shown.shown, text=f"is it {first}?", wishes={"colour": first}), SHOP)
+    assert same.lines[0].startswith(texts.YES) and not same.question

@@ -696,7 +696,7 @@ def _on_dont_mind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     pending = state.pending
     if move.drop or move.states_something:
         return _on_state(state, move, shop)
-    if pending is not None and pending.startswith("relax:"):
+    if pending is not None and pending.startswith(("relax:", "another:")):
         return _on_yes(state, move, shop)  # "shall I show other colours?" — "I don't mind"
     if pending == "category":
         return _on_browse(dataclasses.replace(state, pending=None), move, shop)
@@ -899,6 +899,8 @@ def _cheapest_already(state: State, reference: Product, shop: Shop, lines: Seque
 
 
 def _on_show_more(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
+    if state.pending is not None and state.pending.startswith(("relax:", "another:")):
+        return _on_yes(state, move, shop)  # "shall I show them?" — "go on, show me": the offer taken
     if not state.need.scope and not state.lists:
         return _on_browse(state, move, shop)
     return _show(state, shop, intro=texts.HERE_ARE_MORE, exclude=state.seen)

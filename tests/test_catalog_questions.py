@@ -197,9 +197,11 @@ def test_no_to_does_it_come_in_a_colour_offers_the_kind_in_that_colour_and_yes_s
     assert reply.kind == "answer" and reply.lines[0].startswith(texts.NO)
     assert reply.question == texts.OFFER_ANOTHER.format(kind=category.lower(), value=second)
     assert after.need == shown.need and after.lists == shown.lists  # a question changes nothing by itself
-    listed, cards = apply(after, Move("yes"), SHOP)
-    assert cards.kind == "cards" and cards.cards
-    assert all(s.product.category == category and (s.product.colour or "").lower() == second for s in cards.cards)
+    for taken in (Move("yes"), Move("show_more"), Move("dont_mind")):  # "yes", "go on, show me", "I don't mind"
+        _, cards = apply(after, taken, SHOP)
+        assert cards.kind == "cards" and cards.cards, taken
+        assert all(s.product.category == category and (s.product.colour or "").lower() == second
+                   for s in cards.cards), taken
     kept, answer = apply(after, Move("no"), SHOP)
     assert answer.lines == (texts.KEEP_THESE,) and kept.lists == shown.lists and kept.pending is None
 

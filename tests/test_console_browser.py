@@ -115,7 +115,8 @@ def tag_note_and_review(page: Any) -> None:
     # a picture that does not load is covered by the widget's tile (the first letter), as the widget shows it
     page.wait_for_load_state("load")
     tiles = page.evaluate("""[...document.querySelectorAll('[data-testid=card] img')].map(i =>
-        [i.complete, i.naturalWidth, getComputedStyle(i, '::before').content, getComputedStyle(i, '::before').width])""")
+        [i.complete, i.naturalWidth, getComputedStyle(i, '::before').content,
+         getComputedStyle(i, '::before').width])""")
     assert tiles and all(done and content == '"H"' and width == "72px" for done, _, content, width in tiles), tiles
     page.get_by_label("Add a tag").fill("Good example")
     page.click("#add-tag")

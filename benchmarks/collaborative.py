@@ -216,6 +216,14 @@ def models(matrix: sparse.csr_matrix, rows: Mapping[str, int], dev: Sequence[Cas
     return scorers
 
 
+def _ordered_with(rows: Sequence[Row]) -> Callable[[str, str], set[tuple[str, str]]]:
+    """The orders, as ``(customer, order)``, holding both of two items: counted from the order lines themselves."""
+    orders: dict[str, set[tuple[str, str]]] = {}
+    for row in rows:
+        orders.setdefault(row.item, set()).add((row.customer, row.order))
+    return lambda a, b: orders.get(a, set()) & orders.get(b, set())
+
+
 def complements_table(data: Path, rows: Sequence[Row], items: Mapping[str, int]) -> Table:
     """"What goes with it?" as the conversation answers it, for every customer's target order.
 
@@ -223,7 +231,8 @@ def complements_table(data: Path, rows: Sequence[Row], items: Mapping[str, int])
     basket (never a target); the reference is another item of the target's order; the answer is the
     conversation's three complement cards (``CatalogShop.bought_with``: at least five customers behind each,
     other kinds first). Reported for the dev and the held-out customers: how often there is an answer, how
-    often it holds another item the customer bought in that order, and how often it holds the target.
+    often it holds an item another customer bought in one order with the reference (from the order lines, not
+    the model), how often another item this customer bought in that order, and how often the target.
     """
     from actions.catalog_shop import CatalogShop
     from actions.conversation import Need
@@ -247,9 +256,11 @@ def complements_table(data: Path, rows: Sequence[Row], items: Mapping[str, int])
         orders.setdefault(row.customer, {}).setdefault(row.order, set()).add(row.item)
     table = Table("\"what goes with it?\" in the conversation (reference: another item of the target's order)",
                   ["customers", "answers asked", "with cards (≥ 5 customers behind each)",
-                   "holding an item of the reference's order", "holding the target"])
+                   "holding an item another customer bought in one order with it", "holding an item of the "
+                   "reference's order", "holding the target"])
+    ordered_with = _ordered_with(rows)
     for name, part in (("dev", [c for c in cases if not c.held_out]), ("held out", [c for c in cases if c.held_out])):
-        asked = answered = mates_hit = hits = 0
+        asked = answered = co_bought = mates_hit = hits = 0
         for case in part:
             target = ids[case.target]
             order = next(its for its in orders[case.customer].values() if target in its)
@@ -259,9 +270,12 @@ def complements_table(data: Path, rows: Sequence[Row], items: Mapping[str, int])
             asked += 1
             cards = {s.product.id for s in shop.bought_with(mates[0], Need(), [mates[0]], k=3)}
             answered += bool(cards)
+            co_bought += any(len(ordered_with(mates[0], card) - {(case.customer, o) for o in orders[case.customer]})
+                             for card in cards)
             mates_hit += bool(cards & (order - {mates[0]}))
             hits += target in cards
-        table.add(name, f"{asked:,}", *(f"{n:,} ({n / max(asked, 1):.2f})" for n in (answered, mates_hit, hits)))
+        table.add(name, f"{asked:,}", *(f"{n:,} ({n / max(asked, 1):.2f})"
+                                        for n in (answered, co_bought, mates_hit, hits)))
     return table
 
 

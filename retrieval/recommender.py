@@ -136,7 +136,8 @@ class RankingWeights:
     #: words name: "rings" among all the jewellery, "kurta" among all the clothing, where a category is broader
     #: than the kind asked for. Only kinds that end at least ``MIN_KIND_NAMES`` names of the catalog count.
     named_kind: float = 0.3
-    #: How many customers took an item (five or more; log scale, 1 for the most taken). 0 until measured to help.
+    #: How many customers took an item (five or more; log scale, 1 for the most taken). 0: on the dev customers
+    #: of ``make bench-collaborative`` 0.1 and 0.5 moved NDCG@10 by at most 0.001 in either protocol.
     popularity: float = 0.0
 
 

@@ -256,7 +256,7 @@ class Recommender:
         if not len(pool):
             return Recommendation([], relaxed, int(mask.sum()))
         contributions = self.score(request, pool)
-        scores = np.sum(list(contributions.values()), axis=0)
+        scores = np.sum(list(contributions.values()), axis=0) if contributions else np.zeros(len(pool))
         order = mmr(scores, pool.vectors, k, diversity=self.weights.diversity)
         items = []
         for rank, i in enumerate(order, start=1):

@@ -139,3 +139,9 @@ def test_a_request_that_describes_nothing_is_ranked_by_what_is_known_not_by_a_pl
     assert [s.product.id for s in items] == [lamp.id]
     asked = Recommender(RETRIEVER).recommend(Needs(category="Sofas"), taken, k=1, relax=False).items
     assert asked[0].product.category == "Sofas"  # asked for sofas: the filters hold, what others took only ranks
+
+
+def test_signals_that_all_stay_silent_leave_the_pool_in_the_sources_order() -> None:
+    silent = Recommender(RETRIEVER, signals=[Similarity(RETRIEVER)])
+    items = silent.recommend(Needs(), k=3, relax=False).items  # describes nothing: similarity says nothing
+    assert len(items) == 3 and all(s.score == 0.0 for s in items)

@@ -146,7 +146,7 @@ bench-questions: index model ## questions about a shown item and about the catal
 	@$(PY) -m benchmarks.questions --sets dev,sealed --failures 0
 	@$(PY) -m benchmarks.catalog_questions --sets dev,sealed --failures 0
 
-bench-collaborative: setup ## next-purchase HitRate@10 / NDCG@10 of popularity, co-occurrence, EASE, content and ALS on ../shared's orders (a few minutes)
+bench-collaborative: setup ## next-purchase HitRate@10 / NDCG@10 of popularity, co-occurrence, EASE, content, a blend, ALS (when implicit is installed) and the own ranker on ../shared's orders (about 15 minutes)
 	@$(PY) -m benchmarks.collaborative
 
 bench-scale: setup ## search + rerank latency and build cost at 10,000 items from the demo and foreign catalogs (about 10 minutes)

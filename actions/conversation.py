@@ -692,11 +692,16 @@ def _nothing_fits(state: State, shop: Shop, left_out: Sequence[str], *, lines: S
         "offer_relax", lines=(*lines, text), question=offer, buttons=_YES_NO, effects=tuple(effects))
 
 
+#: Pending offers a "yes", "I don't mind" or "go on, show me" takes: a constraint relaxed ("relax:<constraint>"),
+#: the item's kind in another colour or material ("another:<field>:<value>").
+_OFFERS = ("relax:", "another:")
+
+
 def _on_dont_mind(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
     pending = state.pending
     if move.drop or move.states_something:
         return _on_state(state, move, shop)
-    if pending is not None and pending.startswith(("relax:", "another:")):
+    if pending is not None and pending.startswith(_OFFERS):
         return _on_yes(state, move, shop)  # "shall I show other colours?" — "I don't mind"
     if pending == "category":
         return _on_browse(dataclasses.replace(state, pending=None), move, shop)
@@ -899,7 +904,7 @@ def _cheapest_already(state: State, reference: Product, shop: Shop, lines: Seque
 
 
 def _on_show_more(state: State, move: Move, shop: Shop) -> tuple[State, Reply]:
-    if state.pending is not None and state.pending.startswith(("relax:", "another:")):
+    if state.pending is not None and state.pending.startswith(_OFFERS):
         return _on_yes(state, move, shop)  # "shall I show them?" — "go on, show me": the offer taken
     if not state.need.scope and not state.lists:
         return _on_browse(state, move, shop)

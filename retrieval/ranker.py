@@ -43,7 +43,6 @@ import Stemmer
 from retrieval.catalog import Product
 from retrieval.contract import ATTRIBUTES, affinity_key
 from retrieval.kinds import MIN_KIND_NAMES, kinds_from_names
-from retrieval.lexical import fuse
 from retrieval.search import Retriever
 from retrieval.vocabulary import value_matches
 
@@ -214,8 +213,8 @@ class Similarity:
             return {}
         if not request.text:
             return {"similarity": pool.semantic}
-        lexical = request.bm25(self.retriever)[np.asarray(pool.positions, dtype=np.int64)]
-        return {"similarity": fuse(pool.semantic, lexical, self.retriever.lexical_weight)}
+        return {"similarity": self.retriever.fused_scores(request.text, pool.positions, pool.semantic,
+                                                          lexical=request.bm25(self.retriever))}
 
 
 class Stated:

@@ -212,14 +212,17 @@ class Retriever:
         """The length of the item and query vectors."""
         return self.index.dimension
 
-    def fused_scores(self, text: str, positions: Sequence[int], semantic: np.ndarray) -> np.ndarray:
+    def fused_scores(self, text: str, positions: Sequence[int], semantic: np.ndarray, *,
+                     lexical: np.ndarray | None = None) -> np.ndarray:
         """Fused scores of the items at ``positions`` (dense similarities ``semantic``) on one scale.
 
         The BM25 part of a fused score is relative to the best of the items scored together, so
         candidates gathered by separate :meth:`candidates` calls (with different filters) compare
-        only when they are scored again together, as here.
+        only when they are scored again together, as here. ``lexical``: every item's BM25 score for
+        ``text`` when the caller already has it (else it is computed).
         """
-        return fuse(semantic, self.lexical.scores(text)[np.asarray(positions, dtype=np.int64)], self.lexical_weight)
+        every = self.lexical.scores(text) if lexical is None else lexical
+        return fuse(semantic, every[np.asarray(positions, dtype=np.int64)], self.lexical_weight)
 
     def embed_query(self, text: str) -> Vectors:
         """The query's vector ``(d,)``, from the cache when it was asked before."""

@@ -270,8 +270,8 @@ def complements_table(data: Path, rows: Sequence[Row], items: Mapping[str, int])
             asked += 1
             cards = {s.product.id for s in shop.bought_with(mates[0], Need(), [mates[0]], k=3)}
             answered += bool(cards)
-            co_bought += any(len(ordered_with(mates[0], card) - {(case.customer, o) for o in orders[case.customer]})
-                             for card in cards)
+            theirs = {(case.customer, o) for o in orders[case.customer]}
+            co_bought += any(ordered_with(mates[0], card) - theirs for card in cards)
             mates_hit += bool(cards & (order - {mates[0]}))
             hits += target in cards
         table.add(name, f"{asked:,}", *(f"{n:,} ({n / max(asked, 1):.2f})"
@@ -290,13 +290,9 @@ KEEP_GRID = (25, 50, 100, 200)
 def kept_neighbours(data: Path, cases: Sequence[Case], items: Mapping[str, int], dev: Sequence[Case],
                     protocol: str, table: Table) -> None:
     """The saved model's own scores (its ``keep`` strongest neighbours per item) on the dev customers, per ``keep``."""
-    from retrieval.collaborative import CollaborativeModel
-
-    catalog, _ = _served(data)
     ids = list(items)
-    taken = [(c.customer, ids[i]) for c in cases for i in c.history]
     for keep in KEEP_GRID:
-        model = CollaborativeModel.build(catalog, taken, keep=keep)
+        model = served_model(data, cases, items, keep=keep)
         size = sum(a.nbytes for a in (model.neighbours, model.weights, model.together)) / 1e6
         hit, ndcg = evaluate(functools.partial(_model_scores, model, ids), dev)
         table.add(protocol, str(keep), f"{hit:.3f} / {ndcg:.3f}", f"{size:.1f}")
@@ -308,26 +304,24 @@ TOGETHER_GRID = (2.0, 10.0, 50.0)
 POPULARITY_GRID = (0.0, 0.1, 0.5)
 
 
-def own_ranker(data: Path, cases: Sequence[Case], items: Mapping[str, int], weights: tuple[float, float]
+def own_ranker(data: Path, model: Any, items: Mapping[str, int], weights: tuple[float, float]
                ) -> Callable[[Case], np.ndarray]:
     """The conversation's own ranking (``CatalogShop.recommend``) for a customer whose history is their likes.
 
     No need stated: the customer's items are the liked items of the conversation, so the list is the
     search's content ranking with the profile of those items and what other customers took with them
     (``weights``: ``RankingWeights.together_alone``, since nothing is asked but the likes, and
-    ``RankingWeights.popularity``). The model is learned from these cases' histories, as ``shopkeeper
-    interactions build`` would, and its counts are the popularity the services give the recommender; the
-    index embeds the titles with the project's encoder.
+    ``RankingWeights.popularity``). ``model`` is the collaborative model (:func:`served_model`); its counts
+    are the popularity the services give the recommender; the index embeds the titles with the project's
+    encoder.
     """
     from actions.catalog_shop import CatalogShop
     from actions.conversation import Need
-    from retrieval.collaborative import CollaborativeModel
     from retrieval.recommender import RankingWeights, Recommender
     from retrieval.vocabulary import CatalogVocabulary
 
     catalog, retriever = _served(data)
     ids = list(items)
-    model = CollaborativeModel.build(catalog, [(c.customer, ids[i]) for c in cases for i in c.history])
     together, popularity = weights
     recommender = Recommender(retriever, dataclasses.replace(RankingWeights(), together_alone=together,
                                                              popularity=popularity), popularity=model.popular())
@@ -359,15 +353,26 @@ def _served(data: Path) -> tuple[Any, Any]:
     return catalog, Retriever.build(catalog, settings.make_query_encoder())
 
 
+def served_model(data: Path, cases: Sequence[Case], items: Mapping[str, int], *, keep: int | None = None) -> Any:
+    """The collaborative model learned from these cases' histories, as ``shopkeeper interactions build`` would."""
+    from retrieval.collaborative import NEIGHBOURS, CollaborativeModel
+
+    catalog, _ = _served(data)
+    ids = list(items)
+    return CollaborativeModel.build(catalog, [(c.customer, ids[i]) for c in cases for i in c.history],
+                                    keep=NEIGHBOURS if keep is None else keep)
+
+
 def own_rows(data: Path, cases: Sequence[Case], items: Mapping[str, int], dev: Sequence[Case]
              ) -> tuple[Callable[[Case], np.ndarray], str]:
     """The own ranker at the ``together_alone`` and ``popularity`` weights with the best NDCG@K on the dev customers."""
+    model = served_model(data, cases, items)
     tried = {}
     for weights in itertools.product(TOGETHER_GRID, POPULARITY_GRID):
-        tried[weights] = evaluate(own_ranker(data, cases, items, weights), dev)[1]
+        tried[weights] = evaluate(own_ranker(data, model, items, weights), dev)[1]
         log(f"own ranker, together alone {weights[0]:g}, popularity {weights[1]:g}: dev NDCG@{K} {tried[weights]:.3f}")
     best = max(tried, key=lambda w: tried[w])
-    return own_ranker(data, cases, items, best), \
+    return own_ranker(data, model, items, best), \
         f"own ranker (CatalogShop.recommend, together alone {best[0]:g}, popularity {best[1]:g})"
 
 
